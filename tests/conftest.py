@@ -1,0 +1,103 @@
+"""Shared fixtures: the MedCom sample corpus and the loopback RabbitMQ and PostgreSQL.
+
+Real services are used over real connections. When one is not reachable its tests are skipped,
+except under CI=true, where that is a failure (a green CI must mean the real path ran).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "research" / "samples"
+AMQP_URL = os.environ.get("MEDBRO_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+PG_ADMIN_URL = os.environ.get(
+    "MEDBRO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _need(service: str, port: int) -> None:
+    if _port_open(port):
+        return
+    if IN_CI:
+        pytest.fail(f"{service} is not reachable on 127.0.0.1:{port} and CI=true", pytrace=False)
+    pytest.skip(f"{service} is not reachable on 127.0.0.1:{port}")
+
+
+def sample_bytes(name: str) -> bytes:
+    """A sample file's bytes without the inserted ``# SOURCE`` line (samples/README.md)."""
+    data = (SAMPLES / name).read_bytes()
+    if data.startswith(b"# SOURCE"):
+        data = data.split(b"\n", 1)[1]
+    return data
+
+
+@pytest.fixture(scope="session")
+def samples_dir() -> Path:
+    if not SAMPLES.is_dir():
+        pytest.skip(f"MedCom sample corpus not found at {SAMPLES}")
+    return SAMPLES
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> str:
+    _need("RabbitMQ", 5672)
+    return AMQP_URL
+
+
+@pytest.fixture
+def broker_prefix() -> str:
+    """A unique name prefix for exchanges and queues, so parallel test runs never meet."""
+    return f"medbro-test-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    _need("PostgreSQL", 5432)
+    import sqlalchemy as sa
+
+    name = f"medbro_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
+                ),
+                {"n": name},
+            )
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'medbro.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Run a test on both databases: SQLite (embedded default) and PostgreSQL (production)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'medbro.db'}"
+    return request.getfixturevalue("postgres_url")
