@@ -73,6 +73,7 @@ class Party:
     agency: str = ""
     names: tuple[str, ...] = ()
     address: Address | None = None
+    speciality: str = ""  # SPR+ORG speciality code as written (e.g. "30" = kirurgi, SKS)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,16 @@ class Patient:
     surname: str = ""
     given_names: str = ""
     address: Address | None = None
+    episode_status: str = ""  # PAS code as written (HS = indlagt, POT = ...)
+
+
+@dataclass(frozen=True)
+class Relative:
+    """REL + PNA+PAS: a relative of the patient; ``relation`` is the REL code (FA, MO, ...)."""
+
+    relation: str
+    surname: str = ""
+    given_names: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,6 +110,16 @@ class Diagnosis:
     @property
     def is_main(self) -> bool:
         return self.kind == "A"
+
+
+@dataclass(frozen=True)
+class Referral:
+    """The referral a letter answers (DIS01 group S05): RFF+ROI, DTM+8, CIN+DI."""
+
+    id: str
+    status: LetterStatus = LetterStatus.NEW
+    received_at: datetime | None = None
+    diagnoses: tuple["Diagnosis", ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,6 +152,9 @@ class Letter:
     discharged_at: datetime | None = None  # DTM+91
     diagnoses: tuple[Diagnosis, ...] = ()
     texts: tuple[FreeText, ...] = ()
+    relatives: tuple[Relative, ...] = ()
+    referral: Referral | None = None
+    priority: str = ""  # RFF+HI (DIS91: NC = høj prioritet in OIOXML)
     extra: tuple[tuple[str, str], ...] = field(default=())  # codec-specific extras, kept verbatim
 
     @property
