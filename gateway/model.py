@@ -187,6 +187,10 @@ class Receipt:
     original_sender_qualifier: str = "14"
     original_recipient_qualifier: str = "14"
     text_format: str = "P00"
+    # Where the refusal FTX stands: "" = right after UCI (the whole interchange is refused, as
+    # in CTL01); a UCM ref = right after that UCM (that letter is refused, as in CTL02).
+    # OIOXML puts RefuseCode/RefuseText on OriginalEmessage or on that OriginalLetter.
+    refused_letter_ref: str = ""
 
     @property
     def accepted(self) -> bool:
