@@ -1,0 +1,55 @@
+"""CONTRL receipts (CTL01 negative VANS receipt, CTL02 negative, CTL03 positive).
+
+No segment groups: UCI (the original interchange), UCM (one per original message) and, on a
+rejection, FTX with the refusal code as qualifier. The order of UCM and FTX differs between
+MedCom's own samples (CTL01: UCI FTX UCM; CTL02: UCI UCM FTX), so the header is unordered.
+"""
+
+from gateway.edifact.grammars.medcom import IDENTIFIERS, version
+
+REFUSAL_CODES = ["NC", "LOK", "MID", "VER", "SYN"]
+
+FAMILY = {
+    "family": "CONTRL",
+    "identifier": IDENTIFIERS["CONTRL"],
+    "depth": "deep",
+    "header": {
+        "ordered": False,
+        "segments": {
+            "UCI": {"min": 1, "max": 1, "codes": {"4.1": ["4"]}},
+            "UCM": {"max": 999, "codes": {"3.1": ["4"]}},
+            "FTX": {"min": 1, "max": 99, "codes": {"1.1": REFUSAL_CODES}},
+        },
+    },
+}
+
+TYPES = [
+    {
+        "type": "CTL01",
+        "extends": "CONTRL",
+        "title": "Negativ VANS-kvittering",
+        "version": version("C", "01", "Q"),
+    },
+    {
+        "type": "CTL02",
+        "extends": "CONTRL",
+        "title": "Negativ kvittering",
+        "version": version("C", "02", "Q"),
+        "header": {"segments": {"UCM": {"min": 1}}},
+    },
+    {
+        "type": "CTL03",
+        "extends": "CONTRL",
+        "title": "Positiv kvittering",
+        "version": version("C", "03", "Q"),
+        "header": {
+            "segments": {
+                "UCI": {"codes": {"4.1": ["7"]}},
+                "UCM": {"min": 1, "codes": {"3.1": ["7"]}},
+                "FTX": None,
+            }
+        },
+    },
+]
+
+LAYERS = {"CONTRL": [FAMILY]}
