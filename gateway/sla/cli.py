@@ -1,0 +1,166 @@
+"""``medbro sla``: the region's report, the import of the hospitals' files, the worklist.
+
+``medbro sla report --events FILE.csv --format json`` is an acceptance contract: keep its
+options and its JSON shape (report.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from gateway.errors import MedbroError
+from gateway.sla.config import SlaConfig
+
+DEFAULT_DATABASE_URL = "sqlite:///./var/medbro.db"
+
+
+def _database_url() -> str:
+    return os.environ.get("MEDBRO_DATABASE_URL", DEFAULT_DATABASE_URL)
+
+
+def _config() -> SlaConfig:
+    try:
+        return SlaConfig.from_env()
+    except MedbroError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _engine_with_schema(url: str):  # type: ignore[no-untyped-def]
+    from gateway.db import create_engine
+    from gateway.migrations import upgrade
+
+    upgrade(url)
+    return create_engine(url)
+
+
+@click.group("sla")
+def sla_group() -> None:
+    """Discharge-letter SLA: reports, imports and the daily worklist."""
+
+
+@sla_group.command("report")
+@click.option(
+    "--events",
+    "events_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV with hospital,department,discharge_id,discharged_at,letter_sent_at; "
+    "without it the report reads the store (MEDBRO_DATABASE_URL).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "csv", "table"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--group-by",
+    default="hospital,department,month",
+    show_default=True,
+    help="Comma list of hospital, department, month; 'none' for the total only.",
+)
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First discharge date.")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last discharge date.")
+def report_command(
+    events_path: Path | None,
+    fmt: str,
+    group_by: str,
+    start: datetime | None,
+    end: datetime | None,
+) -> None:
+    """The region's table: discharges (a), with a letter (b), within 3 (c) and 1 (d) workdays."""
+    from gateway.sla.report import aggregate, parse_group_by
+
+    config = _config()
+    try:
+        keys = parse_group_by(group_by)
+        first = start.date() if start else None
+        last = end.date() if end else None
+        if events_path is not None:
+            from gateway.sla.events_file import read_events
+
+            with events_path.open(newline="", encoding="utf-8") as stream:
+                report = aggregate(
+                    read_events(stream), config.calendar, keys, start=first, end=last
+                )
+        else:
+            from gateway.db import session_factory
+            from gateway.sla.store_report import store_report
+
+            engine = _engine_with_schema(_database_url())
+            with session_factory(engine)() as session:
+                report = store_report(session, keys, start=first, end=last)
+            engine.dispose()
+    except MedbroError as exc:
+        raise click.UsageError(str(exc)) from None
+    if fmt == "json":
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    elif fmt == "csv":
+        click.echo(report.to_csv(), nl=False)
+    else:
+        click.echo(report.to_table(), nl=False)
+
+
+@sla_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def import_command(file: Path, quiet: bool) -> None:
+    """Import a hospital's monthly discharge file into the store (idempotent)."""
+    from gateway.db import session_factory
+    from gateway.sla.importer import import_file
+
+    config = _config()
+    engine = _engine_with_schema(_database_url())
+    try:
+        result = import_file(
+            session_factory(engine), file, config, progress=not quiet and sys.stderr.isatty()
+        )
+    except MedbroError as exc:
+        raise click.UsageError(str(exc)) from None
+    finally:
+        engine.dispose()
+    click.echo(
+        f"{result.rows} rows: {result.inserted} new, {result.updated} updated, "
+        f"{result.unchanged} unchanged"
+    )
+
+
+@sla_group.command("worklist")
+@click.option("--department", help="Only this department (SKS code).")
+@click.option("--hospital", help="Only this hospital.")
+@click.option("--limit", type=int, default=500, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table")
+@click.option(
+    "--now",
+    "now_text",
+    help="Evaluate at this instant (ISO; naive = Copenhagen local); default: the current time.",
+)
+def worklist_command(
+    department: str | None, hospital: str | None, limit: int, fmt: str, now_text: str | None
+) -> None:
+    """Discharged patients still without a delivered letter, most urgent deadline first."""
+    from gateway.db import session_factory
+    from gateway.sla.deadlines import as_local
+    from gateway.sla.worklist import render_worklist_table, worklist
+
+    config = _config()
+    now = as_local(datetime.fromisoformat(now_text)) if now_text else datetime.now(UTC)
+    engine = _engine_with_schema(_database_url())
+    with session_factory(engine)() as session:
+        items = worklist(
+            session, now, config, department=department, hospital=hospital, limit=limit
+        )
+    engine.dispose()
+    if fmt == "json":
+        click.echo(json.dumps([item.as_dict() for item in items], indent=2))
+    else:
+        click.echo(render_worklist_table(items), nl=False)
+
+
+__all__ = ["sla_group"]
