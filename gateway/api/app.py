@@ -1,0 +1,86 @@
+"""The HTTP API: a FastAPI app around one ``Hub``, its routers loaded as plugins.
+
+Every router named in the ``medbro.routers`` entry point group is mounted, so adapters add
+endpoints without ``gateway`` importing them. A router whose module exists but fails to import
+(a bug, a missing dependency) stops startup with a ``ConfigError`` naming it: an API silently
+missing a route is worse than one that does not start. A router whose module is not there at all
+(a part not built yet while the project grows) is skipped with a ``router_unavailable`` log line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from importlib.metadata import EntryPoint
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+
+from gateway import plugins
+from gateway.errors import ConfigError
+from gateway.logging import get_logger
+
+log = get_logger(__name__)
+
+ROUTER_GROUP = "medbro.routers"
+
+
+def _module_missing(ep: EntryPoint, exc: ModuleNotFoundError) -> bool:
+    """True when the plugin's own module (or a parent package) does not exist."""
+    module = ep.value.split(":", 1)[0]
+    return bool(exc.name) and (module == exc.name or module.startswith(exc.name + "."))
+
+
+def load_routers(
+    entry_points: Mapping[str, EntryPoint] | None = None,
+) -> list[tuple[str, APIRouter]]:
+    """The routers of ``medbro.routers`` by name; see the module docstring for failures."""
+    if entry_points is None:
+        entry_points = plugins.available(ROUTER_GROUP)
+    routers = []
+    for name, ep in sorted(entry_points.items()):
+        try:
+            router = ep.load()
+        except ModuleNotFoundError as exc:
+            if _module_missing(ep, exc):
+                log.warning("router_unavailable", router=name, reason=str(exc))
+                continue
+            raise ConfigError(f"API router plugin {name!r} ({ep.value}) failed: {exc}") from exc
+        except Exception as exc:
+            raise ConfigError(f"API router plugin {name!r} ({ep.value}) failed: {exc!r}") from exc
+        if not isinstance(router, APIRouter):
+            raise ConfigError(f"API router plugin {name!r} ({ep.value}) is not an APIRouter")
+        routers.append((name, router))
+    return routers
+
+
+def create_app(hub: Any, *, manage_hub: bool = True) -> FastAPI:
+    """The API app for ``hub``; with ``manage_hub`` the app starts and stops it (lifespan)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if manage_hub:
+            await hub.start()
+        try:
+            yield
+        finally:
+            if manage_hub:
+                await hub.stop()
+
+    from gateway.api.health import router as health_router
+
+    app = FastAPI(
+        title="medbro",
+        summary="MedCom message hub: ingest, route, deliver and follow receipts",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.hub = hub
+    app.include_router(health_router)
+    mounted = []
+    for name, router in load_routers():
+        app.include_router(router)
+        mounted.append(name)
+    app.state.routers = tuple(mounted)
+    log.info("api_created", routers=mounted)
+    return app

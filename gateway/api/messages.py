@@ -1,0 +1,164 @@
+"""``/v1/messages``: organisations send interchanges and follow their messages.
+
+Authentication: the ``X-API-Key`` header names an organisation of the partner registry (the key's
+SHA-256 is configured, never the key). An organisation may send only as its own GLNs and sees
+only messages it sent or received.
+
+Answers of ``POST /v1/messages`` (decided here, documented in the OpenAPI schema):
+
+* **202** ``{"message_ids", "state", "duplicate", "receipt"}``: stored durably (the store
+  committed before the answer). A duplicate (same sender GLN, UNB ref, UNH ref) answers 202 with
+  the first message's ids and the same receipt, and is not delivered again (MedCom §3.2).
+* **401** no or unknown key; **403** the UNB sender is not one of the organisation's GLNs
+  (nothing is stored: the caller is not entitled to speak for that GLN, so no receipt is owed).
+* **415** unsupported content type; **400** empty body; **413** body over ``MAX_BODY`` bytes.
+* **422** ``{"error", "state", "message_ids", "receipt"}``: the interchange was stored but
+  refused (malformed: CTL01/CTL02 SYN; unknown receiver: CTL01 LOK; type not accepted: CTL01
+  VER). ``receipt`` is the CONTRL interchange owed to the sender, as ISO-8859-1 text; the same
+  receipt is also delivered to the sender's endpoint channel by the pipeline.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Security, status
+from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader
+from pydantic import BaseModel
+
+from gateway.edifact.errors import EdifactError
+from gateway.edifact.tokenizer import Event, Tokenizer
+from gateway.logging import get_logger
+
+log = get_logger(__name__)
+
+router = APIRouter(prefix="/v1/messages", tags=["messages"])
+
+EDIFACT_TYPES = {"application/edifact", "application/edi-edifact", "application/octet-stream"}
+MAX_BODY = 20 * 1024 * 1024  # MEDBIN attachments can be large; anything bigger is refused
+
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="organisation API key")
+
+
+class Accepted(BaseModel):
+    message_ids: list[str]
+    state: str
+    duplicate: bool
+    receipt: str | None = None
+
+
+class Refused(BaseModel):
+    error: str
+    state: str | None = None
+    message_ids: list[str] = []
+    receipt: str | None = None
+
+
+def organisation(request: Request, api_key: Annotated[str | None, Security(_api_key)]) -> Any:
+    """The organisation behind ``X-API-Key``; 401 when absent or unknown."""
+    if not api_key:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "X-API-Key header is required",
+                            headers={"WWW-Authenticate": "ApiKey"})
+    org = request.app.state.hub.registry.organisation_for_key(api_key)
+    if org is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown API key",
+                            headers={"WWW-Authenticate": "ApiKey"})
+    return org
+
+
+Organisation = Annotated[Any, Depends(organisation)]
+
+
+def unb_sender(data: bytes) -> str | None:
+    """The UNB sender GLN (element 2, component 1), or None when there is no readable UNB.
+
+    Reads only up to UNB; a malformed interchange is left for the hub to refuse with a receipt.
+    """
+    tokenizer = Tokenizer()
+    tokenizer.feed(data[:4096])
+    tokenizer.close()
+    try:
+        while True:
+            event = tokenizer.next_event()
+            if event in (Event.END, Event.NEED_DATA):
+                return None
+            tag = getattr(event, "tag", None)
+            if tag == "UNB":
+                elements = event.elements
+                sender = elements[1] if len(elements) > 1 else None
+                return (sender[0] if isinstance(sender, list) else sender) or None
+            if tag not in ("UNA", None):
+                return None
+    except EdifactError:
+        return None
+
+
+def _text(receipt: bytes | None) -> str | None:
+    return receipt.decode("latin-1") if receipt is not None else None
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Accepted,
+    summary="Send an EDIFACT interchange",
+    responses={
+        401: {"description": "no or unknown X-API-Key"},
+        403: {"description": "UNB sender is not one of the organisation's GLNs"},
+        415: {"description": "content type is not application/edifact or octet-stream"},
+        422: {"model": Refused, "description": "stored but refused; the receipt is included"},
+    },
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "application/edifact": {"schema": {"type": "string", "format": "binary"}},
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+    }}},
+)
+async def post_message(request: Request, org: Organisation) -> Any:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in EDIFACT_TYPES:
+        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+                            f"content type {content_type or 'none'!r} is not one of "
+                            f"{', '.join(sorted(EDIFACT_TYPES))}")
+    data = await request.body()
+    if not data:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "empty body: send one interchange")
+    if len(data) > MAX_BODY:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"body over {MAX_BODY} bytes")
+    sender = unb_sender(data)
+    if sender is not None and sender not in org.glns:
+        log.warning("api_sender_forbidden", organisation=org.name, sender=sender)
+        raise HTTPException(status.HTTP_403_FORBIDDEN,
+                            f"organisation {org.name!r} may not send as GLN {sender}")
+    hub = request.app.state.hub
+    result = await hub.ingest(data, received_via="http", source=f"api:{org.name}",
+                              authenticated_glns=frozenset(org.glns))
+    body: dict[str, Any] = {
+        "message_ids": list(result.message_ids),
+        "state": str(result.state) if result.state is not None else None,
+        "receipt": _text(result.receipt),
+    }
+    if result.error:
+        log.info("api_message_refused", organisation=org.name, error=result.error)
+        return JSONResponse({"error": result.error, **body}, status_code=422)
+    body["duplicate"] = bool(result.duplicate)
+    return body
+
+
+def _visible(view: dict[str, Any], glns: frozenset[str]) -> bool:
+    parties = {view.get("sender_gln"), view.get("receiver_gln"), view.get("sender"),
+               view.get("receiver")}
+    return bool(parties & set(glns))
+
+
+@router.get(
+    "/{message_id}",
+    summary="State, attempts, receipts and events of one message",
+    responses={404: {"description": "no such message among the organisation's own"}},
+)
+async def get_message(message_id: str, request: Request, org: Organisation) -> dict[str, Any]:
+    view = request.app.state.hub.message_view(message_id)
+    # Someone else's message answers 404 too: its existence is not the caller's business.
+    if view is None or not _visible(view, frozenset(org.glns)):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no message {message_id!r}")
+    return view
