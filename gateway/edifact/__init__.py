@@ -1,0 +1,5 @@
+"""MedCom EDIFACT codec (sans-IO): bytes -> ``Interchange`` of pydifact segments -> bytes."""
+
+from gateway.edifact.errors import EdifactError
+
+__all__ = ["EdifactError"]

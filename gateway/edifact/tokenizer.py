@@ -1,0 +1,587 @@
+"""Sans-IO EDIFACT tokeniser: bytes in, pydifact ``Segment`` objects out.
+
+Theory of operation
+-------------------
+``Tokenizer.feed(bytes)`` only buffers; ``next_event()`` returns the next ``Segment``, a
+``BinaryObject`` (the raw bytes after a MEDBIN ``UNO`` segment), ``Event.NEED_DATA`` or, after
+``close()`` and the last segment, ``Event.END``. The first error is raised by ``next_event()``
+at its place in the stream, after every event before it (so the envelope layer reports an
+earlier problem first). ``tokenize(data)`` is the one-shot form.
+
+* Service characters: a leading ``UNA`` (ISO 9735 section 7) or the defaults ``:+.? '``
+  (see ``syntax.py``, also for which characters ``?`` may escape).
+* Segments end at an unescaped terminator. The hot path finds it with ``bytes.find`` and splits
+  the decoded text with ``str.split``; a segment containing the release character takes a careful
+  character scan instead. The buffer is scanned once: a search for a terminator resumes where the
+  last one stopped, and consumed bytes are dropped in chunks (h11 ``_receivebuffer.py``), so
+  feeding byte by byte stays O(n).
+* Charset: the UNB syntax identifier (UNB element 1 component 1) picks the repertoire for UNB and
+  every later segment; before UNB the MedCom default UNOC applies. Segment bytes are checked
+  against the repertoire before decoding, so a C0/C1 control byte is a ``CHARSET`` error naming
+  segment, element and component.
+* Elements come out exactly as pydifact's parser gives them: a ``str`` for a simple element, a
+  ``list[str]`` for a composite, trailing empty components dropped (ISO 9735 section 9.3 allows
+  omitting them, and pydifact normalises them away).
+* MEDBIN (BIN01, research/medcom.md section 3): ``UNO`` element 4 component 1 is a byte count;
+  exactly that many raw bytes follow the UNO terminator, unescaped and not a segment, then ``UNP``.
+  They come out as one ``BinaryObject`` event.
+
+Segment numbers in errors follow ``SegmentCounter``: inside a message counted from UNH = 1 (as
+UNT counts them), outside a message the position in the interchange with UNB = 1 (UNA excluded).
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import re
+from collections import deque
+from dataclasses import dataclass
+
+from pydifact.segments import Segment
+
+from gateway.edifact.errors import EdifactError
+from gateway.edifact.syntax import (
+    CHARSETS,
+    DEFAULT_SEPARATORS,
+    WHITESPACE,
+    Charset,
+    Separators,
+    separators_from_una,
+)
+
+__all__ = [
+    "BinaryObject",
+    "Event",
+    "SegmentCounter",
+    "Tokenizer",
+    "make_segment",
+    "tokenize",
+]
+
+_COMPACT_AT = 1 << 16  # drop consumed bytes from the buffer once this many have piled up
+_TAG = re.compile(r"[A-Z][A-Z0-9]{2}\Z")
+_UNB_SYNTAX = re.compile(rb"UNB.([A-Z]{4})", re.S)
+_WS = frozenset(WHITESPACE)
+
+
+class Event(enum.Enum):
+    """Sentinels returned by ``Tokenizer.next_event`` when no segment is ready."""
+
+    NEED_DATA = "need data"
+    END = "end"
+
+
+@dataclass(frozen=True)
+class BinaryObject:
+    """The raw bytes that follow a MEDBIN ``UNO`` segment (not escaped, not counted in UNT)."""
+
+    data: bytes
+
+
+Token = Segment | BinaryObject
+
+
+def make_segment(tag: str, elements: list) -> Segment:
+    """A pydifact ``Segment`` equal to ``Segment(tag, *elements)``, without its per-call checks
+    and warnings (they cost more than the whole tokenising of a segment)."""
+    seg = Segment.__new__(Segment)
+    seg.tag = tag
+    seg.elements = elements
+    return seg
+
+
+class SegmentCounter:
+    """Numbers segments the way errors and CONTRL name them (see module docstring)."""
+
+    __slots__ = ("interchange_no", "message_no")
+
+    def __init__(self) -> None:
+        self.interchange_no = 0
+        self.message_no: int | None = None
+
+    def count(self, tag: str) -> int:
+        """Number the next segment, which has ``tag``."""
+        self.interchange_no += 1
+        if tag == "UNH":
+            self.message_no = 1
+        elif tag in ("UNB", "UNZ"):
+            self.message_no = None
+        elif self.message_no is not None:
+            self.message_no += 1
+            if tag == "UNT":
+                no, self.message_no = self.message_no, None
+                return no
+        return self.message_no if self.message_no is not None else self.interchange_no
+
+
+class Tokenizer:
+    """Incremental tokeniser; see the module docstring. ``lenient=True`` skips a segment it cannot
+    read instead of stopping (for best-effort envelope reading of rejected input)."""
+
+    def __init__(self, *, lenient: bool = False) -> None:
+        self._buf: bytes | bytearray = b""
+        self._pos = 0
+        self._scan_from = 0
+        self._closed = False
+        self._ready: deque[Token] = deque()
+        self._error: EdifactError | None = None
+        self._binary_len: int | None = None
+        self._lenient = lenient
+        self._counter = SegmentCounter()
+        self._charset: Charset = CHARSETS["UNOC"]
+        self._unb_seen = False
+        self.separators: Separators | None = None
+        self.una = False
+        self.errors: list[EdifactError] = []  # the skipped segments' errors in lenient mode
+
+    # -- public API ------------------------------------------------------------------------
+
+    @property
+    def syntax(self) -> str:
+        """The syntax identifier in force (UNOC until a UNB names another)."""
+        return self._charset.identifier
+
+    def feed(self, data: bytes) -> None:
+        """Append received bytes; nothing is parsed until ``next_event``."""
+        if self._closed:
+            raise EdifactError("CLOSED", "data fed after close()")
+        if not data:
+            return
+        if not isinstance(self._buf, bytearray):
+            self._buf = bytearray(self._buf)
+        self._buf += data
+
+    def close(self) -> None:
+        """No more data will come: a trailing unterminated segment becomes an error."""
+        self._closed = True
+
+    def next_event(self) -> Token | Event:
+        """The next segment or binary object, or ``Event.NEED_DATA`` / ``Event.END``."""
+        if not self._ready and self._error is None:
+            self._scan()
+        if self._ready:
+            return self._ready.popleft()
+        if self._error is not None:
+            raise self._error
+        return Event.END if self._closed else Event.NEED_DATA
+
+    def drain(self) -> tuple[list[Token], EdifactError | None]:
+        """Every event available now, and the error that stopped them (None if none)."""
+        self._scan()
+        events = list(self._ready)
+        self._ready.clear()
+        return events, self._error
+
+    # -- scanning --------------------------------------------------------------------------
+
+    def _scan(self) -> None:
+        """Tokenise every complete segment in the buffer into ``self._ready``."""
+        if self._error is not None:
+            return
+        try:
+            self._scan_segments()
+        except EdifactError as err:
+            self._error = err
+        if self._pos >= _COMPACT_AT and isinstance(self._buf, bytearray):
+            del self._buf[: self._pos]
+            self._scan_from -= self._pos
+            self._pos = 0
+
+    def _read_una(self) -> bool:
+        """Decide the separators; False when more bytes are needed to know."""
+        buf, pos = self._buf, self._pos
+        while pos < len(buf) and buf[pos] in _WS:
+            pos += 1
+        if len(buf) - pos < 3 and not self._closed:
+            return False
+        if buf[pos : pos + 3] == b"UNA":
+            if len(buf) - pos < 9:
+                if not self._closed:
+                    return False
+                raise EdifactError("UNA_INVALID", "UNA is cut short", tag="UNA")
+            self.separators = separators_from_una(bytes(buf[pos : pos + 9]))
+            self.una = True
+            pos += 9
+        else:
+            self.separators = DEFAULT_SEPARATORS
+        self._pos = self._scan_from = pos
+        return True
+
+    def _scan_segments(self) -> None:
+        if self.separators is None and not self._read_una():
+            return
+        if self._closed and self._counter.interchange_no == 0 and not self._ready:
+            fast = _fast_tokens(self._buf, self._pos, self)
+            if fast is not None:
+                self._ready.extend(fast)
+                self._pos = self._scan_from = len(self._buf)
+                return
+        seps = self.separators
+        assert seps is not None
+        term = seps.terminator.encode("ascii")
+        rel_byte = ord(seps.release)
+        rel = seps.release
+        elem, comp = seps.element, seps.component
+        buf = self._buf
+        n = len(buf)
+        pos = self._pos
+        ready = self._ready
+        ws = _WS
+        while True:
+            if self._binary_len is not None:
+                if n - pos < self._binary_len:
+                    if self._closed:
+                        raise EdifactError(
+                            "BIN_TRUNCATED",
+                            f"UNO announces {self._binary_len} bytes, only {n - pos} follow",
+                            tag="UNO",
+                        )
+                    break
+                ready.append(BinaryObject(bytes(buf[pos : pos + self._binary_len])))
+                pos += self._binary_len
+                self._scan_from = pos
+                self._binary_len = None
+            while pos < n and buf[pos] in ws:
+                pos += 1
+            if pos >= n:
+                break
+            q = buf.find(term, max(pos, self._scan_from))
+            while q > pos and buf[q - 1] == rel_byte and _escaped(buf, q, pos, rel_byte):
+                q = buf.find(term, q + 1)
+            if q == -1:
+                self._scan_from = n
+                if self._closed:
+                    self._pos = pos
+                    raw = bytes(buf[pos:])
+                    raise EdifactError(
+                        "UNTERMINATED",
+                        "data after the last segment terminator",
+                        tag=_guess_tag(raw, seps),
+                        segment_no=self._counter.interchange_no + 1,
+                    )
+                break
+            raw = buf[pos:q]
+            pos = q + 1
+            self._scan_from = pos
+            self._pos = pos
+            charset = self._charset
+            if not self._unb_seen and raw[:3] == b"UNB":
+                charset = self._select_charset(raw)
+            if charset.forbidden_bytes.search(raw) is None:
+                try:
+                    text = raw.decode(charset.codec)
+                except UnicodeDecodeError:
+                    text = None
+            else:
+                text = None
+            if text is None or (
+                charset.forbidden_chars is not None and charset.forbidden_chars.search(text)
+            ):
+                self._fail(self._charset_error(bytes(raw), charset))
+                continue
+            if rel in text:
+                try:
+                    parts = _split_escaped(text, seps)
+                except _EscapeError as exc:
+                    self._fail(self._located(text, exc.offset, "ESCAPE", exc.problem))
+                    continue
+                tag = parts[0]
+                elements = parts[1:]
+            else:
+                parts = text.split(elem)
+                tag = parts[0]
+                elements = []
+                for el in parts[1:]:
+                    if comp in el:
+                        comps = el.split(comp)
+                        while len(comps) > 1 and not comps[-1]:
+                            comps.pop()
+                        elements.append(comps if len(comps) > 1 else comps[0])
+                    else:
+                        elements.append(el)
+            if type(tag) is not str or _TAG.match(tag) is None:
+                self._fail(
+                    EdifactError(
+                        "TAG",
+                        f"invalid segment tag {text[:3]!r} (3 upper-case letters or digits)",
+                        segment_no=self._counter.count(""),
+                    )
+                )
+                continue
+            self._counter.count(tag)
+            seg = Segment.__new__(Segment)
+            seg.tag = tag
+            seg.elements = elements
+            ready.append(seg)
+            if tag == "UNO":
+                self._binary_len = self._binary_length(seg)
+            elif tag == "UNB":
+                self._unb_seen = True
+                self._charset = charset
+        self._pos = pos
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _fail(self, err: EdifactError) -> None:
+        """Stop at ``err``, or in lenient mode note it and skip the segment."""
+        if not self._lenient:
+            raise err
+        self.errors.append(err)
+
+    def _select_charset(self, raw: bytes | bytearray) -> Charset:
+        match = _UNB_SYNTAX.match(raw)
+        ident = match.group(1).decode("ascii") if match else ""
+        charset = CHARSETS.get(ident)
+        if charset is None:
+            self._counter.count("UNB")
+            self._unb_seen = True
+            raise EdifactError(
+                "SYNTAX_ID",
+                f"unsupported syntax identifier {ident!r} (expected UNOA, UNOB, UNOC or UNOY)",
+                tag="UNB",
+                segment_no=self._counter.interchange_no,
+                element=1,
+                component=1,
+            )
+        return charset
+
+    def _charset_error(self, raw: bytes, charset: Charset) -> EdifactError:
+        """Locate the first byte (or character) the charset forbids."""
+        bad = charset.forbidden_bytes.search(raw)
+        if bad is not None:
+            offset = bad.start()
+        else:
+            try:
+                text = raw.decode(charset.codec)
+            except UnicodeDecodeError as exc:
+                offset = exc.start
+            else:
+                assert charset.forbidden_chars is not None
+                ch = charset.forbidden_chars.search(text)
+                assert ch is not None
+                offset = len(text[: ch.start()].encode(charset.codec))
+        problem = (
+            f"byte 0x{raw[offset]:02X} is not allowed in {charset.identifier} "
+            f"({charset.description})"
+        )
+        return self._located(raw.decode("latin-1"), offset, "CHARSET", problem, prefix_bytes=True)
+
+    def _located(
+        self, text: str, offset: int, code: str, problem: str, *, prefix_bytes: bool = False
+    ) -> EdifactError:
+        """An error at ``offset`` of a segment's text, naming tag, number, element, component."""
+        assert self.separators is not None
+        tag = _guess_tag(text.encode("latin-1", "replace"), self.separators)
+        element, component = _position(text[:offset], self.separators)
+        return EdifactError(
+            code,
+            problem,
+            tag=tag,
+            segment_no=self._counter.count(tag or ""),
+            element=element,
+            component=component,
+        )
+
+    def _binary_length(self, seg: Segment) -> int:
+        el = seg.elements[3] if len(seg.elements) > 3 else ""
+        length = el[0] if isinstance(el, list) else el
+        if not length.isdigit():
+            raise EdifactError(
+                "BIN_LENGTH",
+                f"binary object length {length!r} is not a number",
+                tag="UNO",
+                segment_no=self._counter.message_no or self._counter.interchange_no,
+                element=4,
+                component=1,
+            )
+        return int(length)
+
+
+class _EscapeError(Exception):
+    def __init__(self, offset: int, problem: str) -> None:
+        self.offset = offset
+        self.problem = problem
+
+
+def _escaped(buf: bytes | bytearray, q: int, start: int, rel: int) -> bool:
+    """Is the terminator at ``q`` escaped (preceded by an odd run of release characters)?"""
+    run = 0
+    i = q - 1
+    while i >= start and buf[i] == rel:
+        run += 1
+        i -= 1
+    return run % 2 == 1
+
+
+def _split_escaped(text: str, seps: Separators) -> list:
+    """Split a segment that contains the release character; returns [tag, element, ...]."""
+    rel, elem, comp = seps.release, seps.element, seps.component
+    escapable = seps.escapable
+    out: list = []
+    comps: list[str] = []
+    chars: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == rel:
+            if i + 1 >= n:
+                raise _EscapeError(i, "release character at the end of the segment")
+            nxt = text[i + 1]
+            if nxt not in escapable:
+                raise _EscapeError(
+                    i, f"wrong use of escape: {rel}{nxt!s} (only service characters)"
+                )
+            chars.append(nxt)
+            i += 2
+            continue
+        if ch == elem:
+            comps.append("".join(chars))
+            out.append(comps)
+            comps, chars = [], []
+        elif ch == comp:
+            comps.append("".join(chars))
+            chars = []
+        else:
+            chars.append(ch)
+        i += 1
+    comps.append("".join(chars))
+    out.append(comps)
+    result: list = []
+    for cs in out:
+        while len(cs) > 1 and not cs[-1]:
+            cs.pop()
+        result.append(cs if len(cs) > 1 else cs[0])
+    return result
+
+
+def _position(prefix: str, seps: Separators) -> tuple[int | None, int | None]:
+    """Element and component (1-based) of the character after ``prefix``; None in the tag."""
+    element, component = 0, 1
+    i = 0
+    while i < len(prefix):
+        ch = prefix[i]
+        if ch == seps.release:
+            i += 2
+            continue
+        if ch == seps.element:
+            element, component = element + 1, 1
+        elif ch == seps.component:
+            component += 1
+        i += 1
+    if element == 0:
+        return None, None
+    return element, component
+
+
+def _guess_tag(raw: bytes | bytearray, seps: Separators) -> str | None:
+    """The tag of a segment that could not be read, when it looks like one."""
+    head = bytes(raw[:3]).decode("latin-1")
+    return head if _TAG.match(head) else None
+
+
+def _fast_tokens(buf: bytes | bytearray, pos: int, tok: Tokenizer) -> list[Token] | None:
+    """The whole-buffer hot path, or None when the general scan must run.
+
+    It applies only when nothing can go wrong that needs locating: no release character, no
+    binary object, a supported syntax identifier, no forbidden byte and only valid tags. Any doubt
+    returns None and the general loop redoes the work and names the problem.
+    """
+    seps = tok.separators
+    assert seps is not None
+    data = bytes(buf[pos:]) if pos or not isinstance(buf, bytes) else buf
+    term = seps.terminator.encode("ascii")
+    match = _UNB_SYNTAX.match(data.lstrip(WHITESPACE))
+    charset = CHARSETS.get(match.group(1).decode("ascii")) if match else None
+    if charset is None:
+        return None
+    data = _inter_segment_ws(seps).sub(term, data).strip(WHITESPACE)
+    if not data.endswith(term) or (term + b"UNO") in data or data.startswith(b"UNO"):
+        return None
+    if charset.forbidden_bytes.search(data) is not None:
+        return None
+    try:
+        text = data.decode(charset.codec)
+    except UnicodeDecodeError:
+        return None
+    if charset.forbidden_chars is not None and charset.forbidden_chars.search(text):
+        return None
+    elem, comp, rel = seps.element, seps.component, seps.release
+    has_rel = rel in text
+    pieces = text[:-1].split(seps.terminator)
+    if has_rel:
+        pieces = _rejoin_escaped(pieces, seps)
+    out: list[Token] = []
+    append = out.append
+    new = Segment.__new__
+    for raw in pieces:
+        if has_rel and rel in raw:
+            try:
+                parts = _split_escaped(raw, seps)
+            except _EscapeError:
+                return None
+        else:
+            parts = raw.split(elem)
+        tag = parts[0]
+        if type(tag) is not str or tag not in _KNOWN_TAGS:
+            if type(tag) is not str or _TAG.match(tag) is None:
+                return None
+            _KNOWN_TAGS.add(tag)
+        seg = new(Segment)
+        seg.tag = tag
+        seg.elements = [
+            el
+            if type(el) is not str or comp not in el
+            else (c if (c := el.split(comp))[-1] else _trim(c))
+            for el in parts[1:]
+        ]
+        append(seg)
+    tok._charset = charset
+    tok._unb_seen = True
+    tok._counter.interchange_no = len(out)
+    return out
+
+
+def _trim(comps: list[str]) -> list[str] | str:
+    """Drop trailing empty components as pydifact does; a single component becomes a str."""
+    while len(comps) > 1 and not comps[-1]:
+        comps.pop()
+    return comps if len(comps) > 1 else comps[0]
+
+
+def _rejoin_escaped(pieces: list[str], seps: Separators) -> list[str]:
+    """Glue back pieces split at an escaped terminator (one ending in an odd release run)."""
+    out: list[str] = []
+    rel, term = seps.release, seps.terminator
+    carry = ""
+    for piece in pieces:
+        piece = carry + piece
+        if piece.endswith(rel) and (len(piece) - len(piece.rstrip(rel))) % 2 == 1:
+            carry = piece + term
+        else:
+            out.append(piece)
+            carry = ""
+    if carry:
+        out.append(carry[:-1])  # an escape at the very end: the general scan reports it
+    return out
+
+
+@functools.lru_cache(maxsize=16)
+def _inter_segment_ws(seps: Separators) -> re.Pattern[bytes]:
+    """Whitespace after an (apparently) unescaped terminator; a miss only costs the fast path."""
+    rel, term = re.escape(seps.release.encode()), re.escape(seps.terminator.encode())
+    return re.compile(rb"(?<!" + rel + rb")" + term + rb"[ \t\r\n]+")
+
+
+_KNOWN_TAGS: set[str] = set()
+
+
+def tokenize(data: bytes) -> list[Token]:
+    """Tokenise a complete interchange; raises the first ``EdifactError``."""
+    tok = Tokenizer()
+    tok._buf = data
+    tok.close()
+    events, error = tok.drain()
+    if error is not None:
+        raise error
+    return events
