@@ -1,0 +1,104 @@
+"""VANSEnvelope 1.0.4 adapter: read/write envelopes and receipts, reliable-mode de-duplication.
+
+``unwrap(data) -> (payload, PayloadInfo)`` is the hook ingest paths call before the hub when
+``is_vans_envelope(data)``; ``ReliableReceiver`` adds MedCom's duplicate rules and receipts.
+"""
+
+from __future__ import annotations
+
+from adapters.vans.client import SqlSeenStore
+from adapters.vans.config import VansSettings
+from adapters.vans.envelope import (
+    NS,
+    Document,
+    EndPoint,
+    EndPointType,
+    Message,
+    MetaInformation,
+    PayloadFormat,
+    Processing,
+    Receipt,
+    ReceiptError,
+    ReceiptKind,
+    Transport,
+    TransportType,
+    VansEnvelope,
+    VansEnvelopeError,
+    VansWriteError,
+    is_vans_envelope,
+    parse,
+    serialize,
+)
+from adapters.vans.mapping import (
+    ErrorCode,
+    PayloadInfo,
+    negative_receipt,
+    payload_info,
+    positive_receipt,
+    replay_receipt,
+    resend,
+    wrap,
+)
+from adapters.vans.reliable import (
+    DuplicateCase,
+    Outcome,
+    Received,
+    ReliableReceiver,
+    SeenEnvelope,
+    SeenStore,
+    classify,
+)
+from adapters.vans.testing import MemorySeenStore
+
+__all__ = [
+    "NS",
+    "Document",
+    "DuplicateCase",
+    "EndPoint",
+    "EndPointType",
+    "ErrorCode",
+    "MemorySeenStore",
+    "Message",
+    "MetaInformation",
+    "Outcome",
+    "PayloadFormat",
+    "PayloadInfo",
+    "Processing",
+    "Receipt",
+    "ReceiptError",
+    "ReceiptKind",
+    "Received",
+    "ReliableReceiver",
+    "SeenEnvelope",
+    "SeenStore",
+    "SqlSeenStore",
+    "Transport",
+    "TransportType",
+    "VansEnvelope",
+    "VansEnvelopeError",
+    "VansSettings",
+    "VansWriteError",
+    "classify",
+    "is_vans_envelope",
+    "negative_receipt",
+    "parse",
+    "payload_info",
+    "positive_receipt",
+    "replay_receipt",
+    "resend",
+    "serialize",
+    "unwrap",
+    "wrap",
+]
+
+
+def unwrap(data: bytes) -> tuple[bytes, PayloadInfo]:
+    """The payload of a message envelope and what the envelope says about it.
+
+    Raises ``VansEnvelopeError`` (a ``RemoteMessageError``) for a bad envelope, a SizeInBytes
+    mismatch, or a receipt envelope (which has no payload to route).
+    """
+    envelope = parse(data)
+    if envelope.message is None:
+        raise VansEnvelopeError("a Receipt envelope carries no payload to route", where="Receipt")
+    return envelope.message.data, payload_info(envelope)
