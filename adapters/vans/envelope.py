@@ -196,7 +196,7 @@ def _check_valid(root: etree._Element, *, ours: bool = False) -> None:
 
 
 def is_vans_envelope(data: bytes) -> bool:
-    """True when ``data`` is XML whose root element is a VANSEnvelope 1.0.4 (reads the start only)."""
+    """True when ``data`` is XML whose root is a VANSEnvelope 1.0.4 (reads the start only)."""
     head = data.lstrip()[:1]
     if head != b"<":
         return False
