@@ -74,6 +74,9 @@ class Party:
     names: tuple[str, ...] = ()
     address: Address | None = None
     speciality: str = ""  # SPR+ORG speciality code as written (e.g. "30" = kirurgi, SKS)
+    speciality_scheme: str = "SKS"  # SPR code list of the speciality (SKS; YNR at GP on-call)
+    phone: str = ""  # CON++<number>:TE
+    refs: tuple[tuple[str, str], ...] = ()  # RFF in the party's group: (LOC, GLN), (AHL, ..)
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,9 @@ class FreeText:
     qualifier: str
     text: str
     format: str = "P00"
+    # The last line goes on in the next FreeText without a line break (MedCom writes a format
+    # change in mid-line as a run ending in "\\" followed by a run with another format).
+    continued: bool = False
 
 
 @dataclass(frozen=True)
@@ -153,6 +159,7 @@ class Letter:
     diagnoses: tuple[Diagnosis, ...] = ()
     texts: tuple[FreeText, ...] = ()
     relatives: tuple[Relative, ...] = ()
+    contacts: tuple[Party, ...] = ()  # S01 parties other than sender/receiver/copies (BV, RSP)
     referral: Referral | None = None
     priority: str = ""  # RFF+HI (DIS91: NC = høj prioritet in OIOXML)
     extra: tuple[tuple[str, str], ...] = field(default=())  # codec-specific extras, kept verbatim
