@@ -1,0 +1,22 @@
+"""MedCom OIOXML (XDIS01, XDIS91, XCTL01/02/03) <-> the canonical model <-> EDIFACT.
+
+``read``/``write`` translate between OIOXML bytes and (Envelope, Letter | Receipt);
+``to_edifact``/``from_edifact`` convert whole messages through the model for endpoints that
+speak the other format; ``validate`` checks XML against medbro's schemas in schemas/oioxml/.
+"""
+
+from gateway.oioxml.errors import OioxmlError
+from gateway.oioxml.losses import unrepresented
+from gateway.oioxml.reader import read
+from gateway.oioxml.validate import validate
+from gateway.oioxml.writer import NS_2005, NS_2006, write
+
+__all__ = [
+    "NS_2005",
+    "NS_2006",
+    "OioxmlError",
+    "read",
+    "unrepresented",
+    "validate",
+    "write",
+]

@@ -1,0 +1,139 @@
+"""What a model letter or receipt holds that OIOXML cannot say.
+
+OIOXML is narrower than EDIFACT in a few places (one letter identifier, no separate send time,
+no FTX qualifiers besides the subject, no UCM action). The writer writes what it can; this
+module names, by model field, what a reader of the XML will not get back, so the loss is
+logged (and testable) instead of silent.
+"""
+
+from __future__ import annotations
+
+from gateway.model import Envelope, Letter, LetterStatus, Receipt
+from gateway.oioxml import codes
+
+_ROLES = {"sender": "SSP", "receiver": "PO"}
+
+
+def unrepresented(envelope: Envelope, message: Letter | Receipt) -> list[str]:
+    lost = _envelope(envelope)
+    if isinstance(message, Receipt):
+        lost += _receipt(message)
+    else:
+        lost += _letter(message)
+    return lost
+
+
+def _envelope(envelope: Envelope) -> list[str]:
+    lost = []
+    if envelope.sender_qualifier != "14":
+        lost.append("envelope.sender_qualifier")
+    if envelope.recipient_qualifier != "14":
+        lost.append("envelope.recipient_qualifier")
+    if (envelope.syntax, envelope.syntax_version) != ("UNOC", "3"):
+        lost.append("envelope.syntax")
+    return lost
+
+
+def _party_losses(party, where: str, role: str) -> list[str]:
+    if party is None:
+        return []
+    lost = []
+    if party.role != role:
+        lost.append(f"{where}.role")
+    scheme = party.scheme or ("EAN" if party.agency else "")
+    if scheme and party.agency != codes.AGENCY_BY_SCHEME.get(scheme):
+        lost.append(f"{where}.agency")
+    if len(party.names) > 3 and any(party.names[3:]):
+        lost.append(f"{where}.names")
+    if role != "SSP":
+        if party.speciality:
+            lost.append(f"{where}.speciality")
+        if party.phone:
+            lost.append(f"{where}.phone")
+    if party.speciality and party.speciality_scheme != "SKS":
+        lost.append(f"{where}.speciality_scheme")
+    if party.refs:
+        lost.append(f"{where}.refs")
+    return lost
+
+
+def _diagnosis_losses(diags, where: str) -> list[str]:
+    return [
+        f"{where}[{i}].agency"
+        for i, d in enumerate(diags)
+        if d.agency != codes.DIAGNOSIS_AGENCY.get(d.scheme, d.agency)
+    ]
+
+
+def _letter(letter: Letter) -> list[str]:
+    lost = []
+    if letter.letter_id not in ("", letter.ref):
+        lost.append("letter.letter_id")
+    if letter.sent_at is not None and letter.sent_at != letter.authorised_at:
+        lost.append("letter.sent_at")
+    if letter.family != codes.family_of_version(letter.version):
+        lost.append("letter.family")
+    if letter.extra:
+        lost.append("letter.extra")
+    lost += _party_losses(letter.sender, "letter.sender", "SSP")
+    lost += _party_losses(letter.receiver, "letter.receiver", "PO")
+    for i, copy in enumerate(letter.copies):
+        lost += _party_losses(copy, f"letter.copies[{i}]", "CCR")
+    for i, contact in enumerate(letter.contacts):
+        if letter.type != "DIS01" or contact.role != "RSP":
+            lost.append(f"letter.contacts[{i}]")
+        else:
+            lost += _party_losses(contact, f"letter.contacts[{i}]", "RSP")
+            if contact.address is not None:
+                lost.append(f"letter.contacts[{i}].address")
+    if letter.type == "DIS91":
+        for name in ("copies", "relatives", "diagnoses"):
+            if getattr(letter, name):
+                lost.append(f"letter.{name}")
+        if letter.referral is not None:
+            lost.append("letter.referral")
+        if letter.admitted_at is not None or letter.discharged_at is not None:
+            lost.append("letter.admitted_at/discharged_at")
+    else:
+        if letter.priority:
+            lost.append("letter.priority")
+    texts = list(letter.texts)
+    if letter.type == "DIS91" and texts and texts[0].qualifier == "OE":
+        if texts[0].format != "P00":
+            lost.append("letter.texts[0].format")
+        texts = texts[1:]
+        offset = 1
+    else:
+        offset = 0
+    for i, text in enumerate(texts, start=offset):
+        if text.qualifier != "NC":
+            lost.append(f"letter.texts[{i}].qualifier")
+    if texts and texts[-1].continued:
+        lost.append(f"letter.texts[{len(letter.texts) - 1}].continued")
+    lost += _diagnosis_losses(letter.diagnoses, "letter.diagnoses")
+    if letter.referral is not None:
+        if letter.referral.status != LetterStatus.NEW:
+            lost.append("letter.referral.status")
+        lost += _diagnosis_losses(letter.referral.diagnoses, "letter.referral.diagnoses")
+        lost += [
+            f"letter.referral.diagnoses[{i}].at"
+            for i, d in enumerate(letter.referral.diagnoses)
+            if d.at is not None
+        ]
+    return lost
+
+
+def _receipt(receipt: Receipt) -> list[str]:
+    lost = []
+    action = "7" if receipt.type == "CTL03" else "4"
+    for i, original in enumerate(receipt.original_letters):
+        if original.action != action:
+            lost.append(f"receipt.original_letters[{i}].action")
+        version = original.message_identifier.split(":")[-1]
+        if codes.message_identifier(version) != original.message_identifier:
+            lost.append(f"receipt.original_letters[{i}].message_identifier")
+    if receipt.text_format != "P00":
+        lost.append("receipt.text_format")
+    if (receipt.original_sender_qualifier, receipt.original_recipient_qualifier) != ("14", "14"):
+        lost.append("receipt.original_qualifiers")
+    return lost

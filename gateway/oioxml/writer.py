@@ -1,0 +1,323 @@
+"""Canonical model -> OIOXML ``Emessage`` (XDIS01, XDIS91, XCTL01/02/03).
+
+The element order and the rules follow MedCom's own EDIFACT->XML converter as its sample twins
+show it: the envelope's GLNs become Sender/Receiver ``EANIdentifier``, the UNB time becomes
+``Envelope/Sent``, codes become Danish words (codes.py), free text becomes lines each followed
+by ``<Break/>``. Output is windows-1252, as MedCom writes it, without indentation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from lxml import etree
+
+from gateway.logging import get_logger
+from gateway.model import Address, Diagnosis, Envelope, FreeText, Letter, Party, Receipt
+from gateway.oioxml import codes
+from gateway.oioxml.errors import OioxmlError
+from gateway.oioxml.losses import unrepresented
+from gateway.oioxml.text import append_formatted, append_lines
+
+NS_2005 = "http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2005/08/07/"
+NS_2006 = "http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2006/07/01/"
+
+# Letter type -> (OIOXML element, namespace). DIS91 lives in the 2006/07/01 set (see the twin).
+LETTER_ELEMENTS = {"DIS01": ("DischargeLetter", NS_2005), "DIS91": ("ClinicalEmail", NS_2006)}
+RECEIPT_ELEMENTS = {
+    "CTL01": "NegativeVansReceipt",
+    "CTL02": "NegativeReceipt",
+    "CTL03": "PositiveReceipt",
+}
+ENCODING = "windows-1252"
+
+QName = Callable[[str], str]
+log = get_logger(__name__)
+
+
+def write(envelope: Envelope, message: Letter | Receipt) -> bytes:
+    """The OIOXML document for one letter or receipt in its interchange envelope.
+
+    What the model holds and OIOXML cannot say (see losses.py) is logged by field name, never
+    dropped silently; values are not logged (they may hold a CPR number).
+    """
+    root = to_element(envelope, message)
+    lost = unrepresented(envelope, message)
+    if lost:
+        log.warning("oioxml_fields_dropped", fields=lost, letter_type=message.type)
+    return etree.tostring(root, xml_declaration=True, encoding=ENCODING)
+
+
+def to_element(envelope: Envelope, message: Letter | Receipt) -> etree._Element:
+    if isinstance(message, Receipt):
+        ns = NS_2005
+        if message.type not in RECEIPT_ELEMENTS:
+            raise OioxmlError("receipt.type", f"no OIOXML form for receipt type {message.type!r}")
+    else:
+        if message.type not in LETTER_ELEMENTS:
+            raise OioxmlError("letter.type", f"no OIOXML form for letter type {message.type!r}")
+        ns = LETTER_ELEMENTS[message.type][1]
+
+    def q(name: str) -> str:
+        return f"{{{ns}}}{name}"
+
+    root = etree.Element(q("Emessage"), nsmap={None: ns})
+    _envelope(root, envelope, q)
+    if isinstance(message, Receipt):
+        _receipt(root, envelope, message, q)
+    elif message.type == "DIS01":
+        _discharge_letter(root, envelope, message, q)
+    else:
+        _clinical_email(root, envelope, message, q)
+    return root
+
+
+# -- building blocks -------------------------------------------------------------------------
+
+
+def _add(parent: etree._Element, q: QName, name: str, text: str | None = None) -> etree._Element:
+    element = etree.SubElement(parent, q(name))
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _add_if(parent: etree._Element, q: QName, name: str, text: str) -> None:
+    if text:
+        _add(parent, q, name, text)
+
+
+def _date_time(parent: etree._Element, q: QName, name: str, when: datetime) -> None:
+    element = _add(parent, q, name)
+    _add(element, q, "Date", when.strftime("%Y-%m-%d"))
+    _add(element, q, "Time", when.strftime("%H:%M"))
+
+
+def _code(table: codes.CodeTable, code: str, where: str) -> str:
+    word = table.to_xml(code)
+    if word is None:
+        raise OioxmlError(where, f"{table.name} has no word for code {code!r}")
+    return word
+
+
+def _envelope(root: etree._Element, envelope: Envelope, q: QName) -> None:
+    env = _add(root, q, "Envelope")
+    _date_time(env, q, "Sent", envelope.prepared_at)
+    _add(env, q, "Identifier", envelope.control_ref)
+    ack = "pluspositivkvitt" if envelope.ack_requested else "minuspositivkvitt"
+    _add(env, q, "AcknowledgementCode", ack)
+
+
+def _letter_head(parent: etree._Element, letter: Letter, q: QName) -> None:
+    head = _add(parent, q, "Letter")
+    _add(head, q, "Identifier", letter.ref)
+    _add(head, q, "VersionCode", "X" + letter.version)
+    _add(head, q, "StatisticalCode", "X" + letter.type)
+    if letter.authorised_at is not None:
+        _date_time(head, q, "Authorisation", letter.authorised_at)
+    _add(head, q, "TypeCode", "X" + letter.type)
+    _add(head, q, "StatusCode", _code(codes.STATUS_CODES, letter.status.value, "letter.status"))
+
+
+def _party(
+    parent: etree._Element,
+    q: QName,
+    name: str,
+    party: Party,
+    where: str,
+    ean: str | None,
+    contacts: tuple[Party, ...] = (),
+) -> None:
+    element = _add(parent, q, name)
+    if ean is not None:
+        _add(element, q, "EANIdentifier", ean)
+    _add_if(element, q, "Identifier", party.id)
+    if party.scheme or party.agency:
+        scheme = party.scheme or "EAN"
+        _add(element, q, "IdentifierCode", _code(codes.IDENTIFIER_CODES, scheme, where + ".scheme"))
+    name_tags = ("OrganisationName", "DepartmentName", "UnitName")
+    for tag, value in zip(name_tags, party.names[:3], strict=False):
+        _add_if(element, q, tag, value)
+    _address(element, q, party.address)
+    if name != "Sender":
+        return
+    _add_if(element, q, "TelephoneSubscriberIdentifier", party.phone)
+    if party.speciality:
+        word = _code(codes.SPECIALITY_CODES, party.speciality, where + ".speciality")
+        _add(element, q, "MedicalSpecialityCode", word)
+    for i, contact in enumerate(contacts):
+        _party(element, q, "Contact", contact, f"letter.contacts[{i}]", None)
+
+
+def _address(parent: etree._Element, q: QName, address: Address | None) -> None:
+    if address is None:
+        return
+    _add_if(parent, q, "StreetName", address.street)
+    _add_if(parent, q, "DistrictName", address.city)
+    _add_if(parent, q, "PostCodeIdentifier", address.postcode)
+
+
+def _patient(parent: etree._Element, letter: Letter, q: QName) -> None:
+    patient = letter.patient
+    if patient is None:
+        raise OioxmlError("letter.patient", "an OIOXML letter must name its patient")
+    element = _add(parent, q, "Patient")
+    _add_if(element, q, "CivilRegistrationNumber", patient.cpr)
+    _add(element, q, "PersonSurnameName", patient.surname)
+    _add_if(element, q, "PersonGivenName", patient.given_names)
+    _address(element, q, patient.address)
+    if patient.episode_status:
+        word = _code(codes.EPISODE_STATUS, patient.episode_status, "letter.patient.episode_status")
+        _add(element, q, "EpisodeOfCareStatusCode", word)
+
+
+def _diagnosis_body(element: etree._Element, q: QName, diag: Diagnosis, where: str) -> None:
+    _add(element, q, "DiagnoseCode", diag.code)
+    _add(element, q, "DiagnoseTypeCode", _code(codes.DIAGNOSIS_SCHEMES, diag.scheme, where))
+    _add(element, q, "DiagnoseText", diag.text)
+
+
+def _is_plain_main(diag: Diagnosis) -> bool:
+    """XDIS01 <Main> carries code and text only: an SKS action diagnosis without a time."""
+    return diag.kind == "A" and diag.scheme == "SKS" and diag.agency == "SST" and diag.at is None
+
+
+def _diagnoses(parent: etree._Element, letter: Letter, q: QName) -> None:
+    diags = list(letter.diagnoses)
+    if not diags:
+        return
+    block = _add(parent, q, "Diagnose")
+    if _is_plain_main(diags[0]):
+        main = _add(block, q, "Main")
+        _add(main, q, "DiagnoseCode", diags[0].code)
+        _add(main, q, "DiagnoseText", diags[0].text)
+        diags = diags[1:]
+    for i, diag in enumerate(diags):
+        where = f"letter.diagnoses[{i}]"
+        other = _add(block, q, "Other")
+        _add(other, q, "DiagnoseDescriptionCode", _code(codes.DIAGNOSIS_KINDS, diag.kind, where))
+        _diagnosis_body(other, q, diag, where + ".scheme")
+        if diag.at is not None:
+            _date_time(other, q, "DiagnoseDateTime", diag.at)
+
+
+def _referral(parent: etree._Element, letter: Letter, q: QName) -> None:
+    referral = letter.referral
+    if referral is None:
+        return
+    element = _add(parent, q, "Referral")
+    _add_if(element, q, "Identifier", referral.id)
+    if referral.received_at is not None:
+        _date_time(element, q, "Received", referral.received_at)
+    tags = {"DI": "Refer", "DM": "ReferalAdditional"}
+    kinds = [d.kind for d in referral.diagnoses]
+    if kinds.count("DI") > 1 or any(k not in tags for k in kinds) or "DI" in kinds[1:]:
+        raise OioxmlError(
+            "letter.referral.diagnoses", f"OIOXML carries one DI then DM diagnoses, not {kinds}"
+        )
+    for i, diag in enumerate(referral.diagnoses):
+        sub = _add(element, q, tags[diag.kind])
+        _diagnosis_body(sub, q, diag, f"letter.referral.diagnoses[{i}].scheme")
+
+
+def _clinical_information(parent: etree._Element, texts: list[FreeText], q: QName) -> None:
+    """One <ClinicalInformation> per run of texts; a new one starts when two neighbours share
+    a format, so that reading splits the texts exactly where the model did."""
+    text01 = None
+    previous = None
+    for text in texts:
+        if text01 is None or text.format == previous:
+            info = _add(parent, q, "ClinicalInformation")
+            text01 = _add(info, q, "Text01")
+        append_formatted(text01, text.text, text.format, q, continued=text.continued)
+        previous = text.format
+
+
+def _envelope_parties(parent, envelope: Envelope, letter: Letter, q: QName) -> None:
+    if letter.sender is None or letter.receiver is None:
+        raise OioxmlError("letter.sender", "an OIOXML letter needs a sender and a receiver")
+    contacts = rsp_contacts(letter)
+    _party(parent, q, "Sender", letter.sender, "letter.sender", envelope.sender, contacts)
+    _party(parent, q, "Receiver", letter.receiver, "letter.receiver", envelope.recipient)
+
+
+def rsp_contacts(letter: Letter) -> tuple[Party, ...]:
+    """The contacts XDIS01 carries: the responsible person (RSP) inside Sender."""
+    if letter.type != "DIS01":
+        return ()
+    return tuple(c for c in letter.contacts if c.role == "RSP")
+
+
+def _discharge_letter(root, envelope: Envelope, letter: Letter, q: QName) -> None:
+    body = _add(root, q, "DischargeLetter")
+    _letter_head(body, letter, q)
+    _envelope_parties(body, envelope, letter, q)
+    for i, copy in enumerate(letter.copies):
+        _party(body, q, "CCReceiver", copy, f"letter.copies[{i}]", None)
+    _patient(body, letter, q)
+    for i, relative in enumerate(letter.relatives):
+        element = _add(body, q, "Relative")
+        word = _code(codes.RELATION_CODES, relative.relation, f"letter.relatives[{i}].relation")
+        _add(element, q, "RelationCode", word)
+        _add(element, q, "PersonSurnameName", relative.surname)
+        _add(element, q, "PersonGivenName", relative.given_names)
+    _referral(body, letter, q)
+    if letter.admitted_at is not None:
+        _date_time(body, q, "Admission", letter.admitted_at)
+    if letter.discharged_at is not None:
+        _date_time(body, q, "Discharge", letter.discharged_at)
+    _diagnoses(body, letter, q)
+    _clinical_information(body, list(letter.texts), q)
+
+
+def _clinical_email(root, envelope: Envelope, letter: Letter, q: QName) -> None:
+    body = _add(root, q, "ClinicalEmail")
+    _letter_head(body, letter, q)
+    _envelope_parties(body, envelope, letter, q)
+    _patient(body, letter, q)
+    texts = list(letter.texts)
+    subject = texts.pop(0) if texts and texts[0].qualifier == "OE" else None
+    if letter.priority or subject is not None:
+        extra = _add(body, q, "AdditionalInformation")
+        if letter.priority:
+            _add(extra, q, "Priority", _code(codes.PRIORITY_CODES, letter.priority, "priority"))
+        if subject is not None:
+            _add(extra, q, "Subject", subject.text)
+    _clinical_information(body, texts, q)
+
+
+def _receipt(root, envelope: Envelope, receipt: Receipt, q: QName) -> None:
+    body = _add(root, q, RECEIPT_ELEMENTS[receipt.type])
+    head = _add(body, q, "Letter")
+    _add(head, q, "Identifier", receipt.ref)
+    _add(head, q, "VersionCode", "X" + receipt.version)
+    _add(head, q, "StatisticalCode", "X" + receipt.type)
+    _add(_add(body, q, "Sender"), q, "EANIdentifier", envelope.sender)
+    _add(_add(body, q, "Receiver"), q, "EANIdentifier", envelope.recipient)
+    original = _add(body, q, "OriginalEmessage")
+    _add(original, q, "OriginalEnvelopeIdentifier", receipt.original_control_ref)
+    _add(_add(original, q, "OriginalSender"), q, "EANIdentifier", receipt.original_sender)
+    _add(_add(original, q, "OriginalReceiver"), q, "EANIdentifier", receipt.original_recipient)
+    refs = [o.ref for o in receipt.original_letters]
+    if receipt.refused_letter_ref and receipt.refused_letter_ref not in refs:
+        raise OioxmlError(
+            "receipt.refused_letter_ref",
+            f"{receipt.refused_letter_ref!r} is none of the original letters {refs}",
+        )
+    if not receipt.refused_letter_ref:
+        _refusal(original, receipt, q)
+    for letter in receipt.original_letters:
+        element = _add(original, q, "OriginalLetter")
+        _add(element, q, "OriginalLetterIdentifier", letter.ref)
+        _add(element, q, "OriginalVersionCode", letter.message_identifier.split(":")[-1])
+        if receipt.refused_letter_ref == letter.ref:
+            _refusal(element, receipt, q)
+
+
+def _refusal(parent: etree._Element, receipt: Receipt, q: QName) -> None:
+    if receipt.refusal is not None:
+        word = _code(codes.REFUSE_CODES, receipt.refusal.value, "receipt.refusal")
+        _add(parent, q, "RefuseCode", word)
+    if receipt.text:
+        append_lines(_add(parent, q, "RefuseText"), receipt.text, q)
