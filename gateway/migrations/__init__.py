@@ -26,10 +26,22 @@ TABLE_MODULES = (
 )
 
 
-def import_table_modules() -> None:
-    """Import every table module so ``Base.metadata`` is complete."""
+def import_table_modules() -> list[str]:
+    """Import every table module so ``Base.metadata`` is complete; returns those imported.
+
+    A module whose area is not built yet (the module file does not exist) is skipped; any other
+    import error is raised.
+    """
+    imported = []
     for name in TABLE_MODULES:
-        importlib.import_module(name)
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not name.startswith(exc.name):
+                raise
+            continue
+        imported.append(name)
+    return imported
 
 
 def alembic_config(url: str) -> Config:

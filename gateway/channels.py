@@ -1,0 +1,84 @@
+"""The channel port: how a message leaves medbro towards one receiving endpoint.
+
+A channel plugin (entry point group ``medbro.channels``, named by the endpoint's
+``channel.kind``) is a callable ``channel(endpoint, settings) -> Channel``. The worker calls
+``deliver`` and records the outcome; the channel only does the IO.
+
+Channels must be idempotent for the same ``Delivery`` (same message id, same bytes): the broker
+guarantees at-least-once, and a worker that dies after delivering but before committing will
+deliver again. Writing the same file name atomically, or sending the letter id as an external
+key, turns that into an exactly-once effect.
+
+Errors say whether trying again can help: ``TransientDeliveryError`` (receiver down, timeout:
+retried through the delay queues) or ``PermanentDeliveryError`` (the receiver refuses this
+message: parked for an operator at once).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from gateway import plugins
+from gateway.errors import MedbroError
+
+if TYPE_CHECKING:
+    from gateway.registry import Endpoint
+    from gateway.settings import Settings
+
+CHANNEL_GROUP = "medbro.channels"
+
+
+class DeliveryError(MedbroError):
+    """A channel could not hand the message over."""
+
+
+class TransientDeliveryError(DeliveryError):
+    """Trying again later may work (receiver down, timeout, disk full)."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Trying again will not help; an operator must look at it."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One interchange to hand over, byte for byte as the sender wrote it."""
+
+    message_id: str
+    payload: bytes
+    sender_gln: str
+    receiver_gln: str
+    control_ref: str
+    type: str
+    version: str
+    format: str = "edifact"
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """What the receiver's side called the delivered item (file path, document id, ...)."""
+
+    external_ref: str = ""
+
+
+class Channel(Protocol):
+    async def deliver(self, endpoint: Endpoint, delivery: Delivery) -> DeliveryResult: ...
+
+
+class LocalChannel:
+    """medbro is the final receiver: the message is 'delivered' into its own store.
+
+    The worker then answers the sender with the CTL03/CTL02 a final receiver owes.
+    """
+
+    async def deliver(self, endpoint: Endpoint, delivery: Delivery) -> DeliveryResult:
+        return DeliveryResult(external_ref=f"local:{delivery.message_id}")
+
+
+def load_channel(endpoint: Endpoint, settings: Settings) -> Channel:
+    """The channel for ``endpoint``: built in for ``local``, otherwise the named plugin."""
+    if endpoint.is_local:
+        return LocalChannel()
+    factory = plugins.load(CHANNEL_GROUP, endpoint.channel.kind)
+    return factory(endpoint, settings)

@@ -1,0 +1,52 @@
+"""What every pipeline step works with: settings, registry, store, transport, clock."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from gateway.registry import Registry
+from gateway.routing import RouteRequest, routing_key
+from gateway.settings import Settings
+from gateway.store import MessageRow, Store
+from gateway.transport.port import PublishCommand, Transport, UnconnectedTransport
+from gateway.transport.topology import Topology
+
+T = TypeVar("T")
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Pipeline:
+    settings: Settings
+    registry: Registry
+    store: Store
+    topology: Topology
+    transport: Transport = field(default_factory=UnconnectedTransport)
+    clock: Clock = utc_now
+
+    async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a blocking store unit of work off the event loop."""
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+def delivery_command(message: MessageRow, *, delay_seconds: float = 0.0) -> PublishCommand:
+    """The queue message that asks a worker to deliver ``message``'s interchange."""
+    request = RouteRequest(
+        receiver_gln=message.receiver_gln or "", family=message.family, type=message.type,
+        version=message.version, format=message.format,
+    )
+    return PublishCommand(
+        routing_key=routing_key(request),
+        body=message.interchange_id.encode("ascii"),
+        message_id=message.interchange_id,
+        headers={"interchange_id": message.interchange_id},
+        delay_seconds=delay_seconds,
+    )

@@ -1,0 +1,120 @@
+"""The hub: one object that wires settings, registry, store, transport and the pipeline steps.
+
+The API, the EDI mailbox watcher, the demo and ``medbro worker`` all use this facade and nothing
+below it. ``ingest`` stores before it returns and never raises for bad input (a rejection is a
+result); ``run_worker`` consumes every endpoint queue and runs the receipt scanner until stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from gateway.channels import Channel
+from gateway.logging import get_logger
+from gateway.pipeline import ingest as ingest_step
+from gateway.pipeline.context import Clock, Pipeline, utc_now
+from gateway.pipeline.ingest import IngestResult
+from gateway.pipeline.worker import DeliveryWorker, run_scanner
+from gateway.registry import Endpoint, Registry
+from gateway.settings import Settings
+from gateway.store import Store
+from gateway.store import repository as repo
+from gateway.transport import Transport, transport_for
+from gateway.transport.port import Subscription, UnconnectedTransport
+from gateway.transport.topology import Topology
+
+log = get_logger(__name__)
+
+
+class Hub:
+    def __init__(
+        self,
+        settings: Settings,
+        registry: Registry,
+        *,
+        transport: Transport | None = None,
+        clock: Clock = utc_now,
+        channel_factory: Callable[[Endpoint], Channel] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.registry = registry
+        self._transport = transport or transport_for(settings.broker_url)
+        topology = Topology(
+            prefix=settings.broker_prefix,
+            endpoint_glns=tuple(ep.gln for ep in registry.endpoints),
+            delay_tiers=settings.retry_delays_seconds,
+            delivery_limit=settings.poison_delivery_limit,
+        )
+        self.ctx = Pipeline(settings=settings, registry=registry,
+                            store=Store(settings.database_url), topology=topology, clock=clock)
+        self.worker = DeliveryWorker(self.ctx, channel_factory)
+        self._started = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> Hub:
+        return cls(settings, Registry.load(settings.config), **kwargs)
+
+    @property
+    def store(self) -> Store:
+        return self.ctx.store
+
+    @property
+    def topology(self) -> Topology:
+        return self.ctx.topology
+
+    @property
+    def transport(self) -> Transport:
+        return self.ctx.transport
+
+    async def start(self) -> None:
+        """Bring the database schema up to date, connect the broker, declare the topology."""
+        if self._started:
+            return
+        await asyncio.to_thread(self.ctx.store.migrate)
+        await self._transport.connect()
+        await self._transport.declare(self.ctx.topology)
+        self.ctx.transport = self._transport
+        self._started = True
+        log.info("hub_started", endpoints=len(self.registry.endpoints),
+                 broker=self.settings.broker_url.split("@")[-1], prefix=self.settings.broker_prefix)
+
+    async def stop(self) -> None:
+        if self._started:
+            await self._transport.close()
+            self.ctx.transport = UnconnectedTransport()
+            self._started = False
+        await asyncio.to_thread(self.ctx.store.dispose)
+
+    async def ingest(
+        self,
+        data: bytes,
+        *,
+        received_via: str,
+        source: str = "",
+        authenticated_glns: frozenset[str] | None = None,
+    ) -> IngestResult:
+        return await ingest_step.ingest(self.ctx, data, received_via=received_via, source=source,
+                                        authenticated_glns=authenticated_glns)
+
+    async def run_worker(self, stop: asyncio.Event) -> None:
+        """Consume every endpoint queue (competing with other workers) and scan for timeouts."""
+        subscriptions: list[Subscription] = []
+        for queue in self.ctx.topology.endpoint_queues:
+            subscriptions.append(await self.ctx.transport.consume(
+                queue, self.worker.handle, prefetch=self.settings.prefetch))
+        log.info("worker_started", queues=len(subscriptions))
+        try:
+            await run_scanner(self.ctx, stop)
+        finally:
+            for sub in subscriptions:
+                await sub.cancel()
+            log.info("worker_stopped")
+
+    def message_view(self, message_id: str) -> dict[str, Any] | None:
+        with self.ctx.store.transaction() as session:
+            return repo.message_view(session, message_id)
+
+
+__all__ = ["Hub", "IngestResult"]

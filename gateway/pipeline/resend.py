@@ -1,0 +1,220 @@
+"""Receipt timeouts: when to resend a delivered message, and when to give up.
+
+MedCom (shared/research/medcom.md §3.2-3.3): a sender that gets no receipt within 30 minutes
+SHALL resend, and SHALL NOT resend more than twice; after that, re-dispatch is manual. medbro
+does this for the messages it forwarded that asked for a receipt (UNB element 9 = 1).
+
+For EDIFACT the resend carries the same bytes, same UNB control ref: the receiver de-duplicates
+on (sender, UNB ref, UNH ref) and answers a duplicate with the receipt it already gave, which
+then correlates with the original here. (VANSEnvelope resends get a new envelope id, issue 5.)
+
+``decide(state, now)`` is pure (tenacity's ``iter()``: deciding apart from waiting); the
+scanner in ``scan_once`` does the IO and is run periodically by every worker. Several workers
+may scan at once: each claim is a conditional UPDATE (state and resend count unchanged), so
+exactly one of them acts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from gateway.logging import get_logger
+from gateway.pipeline.context import Pipeline, delivery_command
+from gateway.store import repository as repo
+from gateway.store.states import MessageEvent, MessageState
+from gateway.store.tables import MessageRow
+from gateway.transport.port import PublishCommand
+
+log = get_logger(__name__)
+
+
+# -- policies (small, composable, tenacity-style) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResendState:
+    """What the decision looks at for one message waiting for its receipt."""
+
+    resends: int  # automatic resends already made
+    sent_at: datetime  # when it was last handed to the receiver
+
+
+class stop_base:  # noqa: N801 - policies read like a sentence, as in tenacity
+    def __call__(self, state: ResendState) -> bool:
+        raise NotImplementedError
+
+    def __or__(self, other: stop_base) -> stop_base:
+        return stop_any(self, other)
+
+
+@dataclass(frozen=True)
+class stop_after_resends(stop_base):  # noqa: N801
+    """Give up once ``max_resends`` resends were made (MedCom: 2)."""
+
+    max_resends: int
+
+    def __call__(self, state: ResendState) -> bool:
+        return state.resends >= self.max_resends
+
+
+@dataclass(frozen=True)
+class stop_any(stop_base):  # noqa: N801
+    first: stop_base
+    second: stop_base
+
+    def __call__(self, state: ResendState) -> bool:
+        return self.first(state) or self.second(state)
+
+
+@dataclass(frozen=True)
+class wait_fixed:  # noqa: N801
+    """Wait the same time after every send (MedCom: 30 minutes)."""
+
+    seconds: float
+
+    def __call__(self, state: ResendState) -> timedelta:
+        return timedelta(seconds=self.seconds)
+
+
+@dataclass(frozen=True)
+class ResendPolicy:
+    stop: Callable[[ResendState], bool]
+    wait: Callable[[ResendState], timedelta]
+
+    @classmethod
+    def medcom(cls, timeout_seconds: float = 1800.0, max_resends: int = 2) -> ResendPolicy:
+        return cls(stop=stop_after_resends(max_resends), wait=wait_fixed(timeout_seconds))
+
+
+@dataclass(frozen=True)
+class AttemptNow:
+    pass
+
+
+@dataclass(frozen=True)
+class WaitUntil:
+    at: datetime
+
+
+@dataclass(frozen=True)
+class GiveUp:
+    reason: str
+
+
+Decision = AttemptNow | WaitUntil | GiveUp
+
+
+def decide(state: ResendState, now: datetime, policy: ResendPolicy | None = None) -> Decision:
+    """Resend now, wait until the receipt is due, or give up (an operator task)."""
+    policy = policy or ResendPolicy.medcom()
+    due = state.sent_at + policy.wait(state)
+    if now < due:
+        return WaitUntil(due)
+    if policy.stop(state):
+        return GiveUp(f"no receipt after {state.resends} resend(s); "
+                      f"last sent {state.sent_at:%Y-%m-%d %H:%M} UTC")
+    return AttemptNow()
+
+
+# -- the scanner ----------------------------------------------------------------------------
+
+
+def policy_for(ctx: Pipeline) -> ResendPolicy:
+    return ResendPolicy.medcom(ctx.settings.receipt_timeout_seconds, ctx.settings.max_resends)
+
+
+async def scan_once(ctx: Pipeline) -> int:
+    """Resend or park overdue messages and republish stuck ones; returns how many it touched."""
+    now = ctx.clock()
+    commands = await ctx.db(_scan, ctx, now)
+    for command in commands:
+        try:
+            await ctx.transport.publish(command)
+        except Exception as exc:  # noqa: BLE001 - still ROUTED in the store: next scan retries
+            log.warning("message_publish_failed", interchange_id=command.message_id,
+                        error=str(exc))
+    return len(commands)
+
+
+def _scan(ctx: Pipeline, now: datetime) -> list[PublishCommand]:
+    policy = policy_for(ctx)
+    commands: list[PublishCommand] = []
+    with ctx.store.transaction() as session:
+        overdue = session.scalars(
+            sa.select(MessageRow).where(
+                MessageRow.state == MessageState.DELIVERED.value,
+                MessageRow.receipt_due_at.is_not(None),
+                MessageRow.receipt_due_at <= now,
+            ).order_by(MessageRow.receipt_due_at).limit(500)
+        ).all()
+        ids = [(m.id, m.resend_count) for m in overdue]
+    for message_id, resends in ids:
+        command = _resolve_overdue(ctx, message_id, resends, policy, now)
+        if command is not None:
+            commands.append(command)
+    commands.extend(_republish_stuck(ctx, now))
+    return commands
+
+
+def _resolve_overdue(ctx: Pipeline, message_id: str, resends: int, policy: ResendPolicy,
+                     now: datetime) -> PublishCommand | None:
+    with ctx.store.transaction() as session:
+        row = session.get(MessageRow, message_id)
+        if row is None or row.state != MessageState.DELIVERED.value or row.resend_count != resends:
+            return None
+        sent_at = row.delivered_at or row.updated_at
+        decision = decide(ResendState(resends=row.resend_count, sent_at=sent_at), now, policy)
+        claimed = session.execute(
+            sa.update(MessageRow)
+            .where(MessageRow.id == message_id, MessageRow.state == MessageState.DELIVERED.value,
+                   MessageRow.resend_count == resends)
+            .values(updated_at=now)
+        ).rowcount
+        if claimed != 1:
+            return None  # another worker's scanner took it
+        if isinstance(decision, WaitUntil):
+            row.receipt_due_at = decision.at
+            return None
+        if isinstance(decision, GiveUp):
+            repo.transition(session, row, MessageEvent.RECEIPT_TIMED_OUT, at=now,
+                            reason=decision.reason)
+            row.receipt_due_at = None
+            repo.open_task(session, message_id=row.id, kind="receipt_missing",
+                           reason=decision.reason, at=now)
+            log.error("receipt_overdue", message_id=row.id, receiver=row.receiver_gln,
+                      resends=row.resend_count, alert=True)
+            return None
+        row.resend_count += 1
+        row.receipt_due_at = None
+        repo.transition(session, row, MessageEvent.RESEND, at=now, resend_no=row.resend_count)
+        log.info("message_resent", message_id=row.id, resend_no=row.resend_count)
+        return delivery_command(row)
+
+
+def _republish_stuck(ctx: Pipeline, now: datetime) -> list[PublishCommand]:
+    """ROUTED for too long: the publish after the commit may have been lost; publish again."""
+    cutoff = now - timedelta(seconds=ctx.settings.republish_after_seconds)
+    commands = []
+    with ctx.store.transaction() as session:
+        stuck = session.scalars(
+            sa.select(MessageRow).where(
+                MessageRow.state == MessageState.ROUTED.value, MessageRow.updated_at < cutoff,
+            ).limit(500)
+        ).all()
+        seen: set[str] = set()
+        for row in stuck:
+            claimed = session.execute(
+                sa.update(MessageRow)
+                .where(MessageRow.id == row.id, MessageRow.updated_at == row.updated_at,
+                       MessageRow.state == MessageState.ROUTED.value)
+                .values(updated_at=now)
+            ).rowcount
+            if claimed == 1 and row.interchange_id not in seen:
+                seen.add(row.interchange_id)
+                repo.audit(session, "message_republished", at=now, message_id=row.id)
+                commands.append(delivery_command(row))
+    return commands

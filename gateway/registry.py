@@ -1,0 +1,231 @@
+"""The partner registry: who medbro talks to, what they accept, how to reach them.
+
+Configuration as code (like SOR/EER): a TOML file in git, loaded and checked once at startup.
+Every problem is a ``ConfigError`` naming the file, the endpoint (or organisation) and the field,
+so a typo never reaches the message path. Example: ``config/partners.example.toml``.
+
+API keys are never stored: organisations carry the SHA-256 (hex) of each key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from gateway.errors import ConfigError
+from gateway.routing import Accept, Match, Route, RouteRequest, decide_route
+
+ORGANISATION_KINDS = ("hospital", "gp", "municipality", "region")
+LOCAL_CHANNEL = "local"  # medbro itself is the final receiver and answers CTL03/CTL02
+# Each inner tuple: at least one of these options must be set (the plugin checks the rest).
+_REQUIRED_CHANNEL_FIELDS = {"edi_mailbox": (("outbox", "directory"),), "http": (("url",),)}
+
+
+@dataclass(frozen=True)
+class ChannelSpec:
+    """How to reach an endpoint: the plugin ``kind`` and its options as configured."""
+
+    kind: str
+    options: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.options.get(name, default)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One receiving (and sending) party, keyed by its GLN (lokationsnummer)."""
+
+    gln: str
+    name: str
+    kind: str
+    accepts: tuple[Accept, ...]
+    channel: ChannelSpec
+    deliver_as: str = "edifact"
+
+    @property
+    def route(self) -> Route:
+        return Route(self.gln, self.accepts)
+
+    @property
+    def is_local(self) -> bool:
+        return self.channel.kind == LOCAL_CHANNEL
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """An API client: its keys (as SHA-256) and the GLNs it may send as."""
+
+    name: str
+    glns: frozenset[str]
+    key_hashes: tuple[str, ...]
+
+    def has_key(self, api_key: str) -> bool:
+        digest = hash_api_key(api_key)
+        return any(hmac.compare_digest(digest, known) for known in self.key_hashes)
+
+
+def hash_api_key(api_key: str) -> str:
+    return hashlib.sha256(api_key.encode("utf-8")).hexdigest()
+
+
+class Registry:
+    """Endpoints by GLN and organisations; answers routing questions without IO."""
+
+    def __init__(
+        self, endpoints: Iterable[Endpoint] = (), organisations: Iterable[Organisation] = ()
+    ) -> None:
+        self._endpoints: dict[str, Endpoint] = {}
+        for ep in endpoints:
+            if ep.gln in self._endpoints:
+                raise ConfigError(f"endpoint GLN {ep.gln} is configured twice")
+            self._endpoints[ep.gln] = ep
+        self.organisations: tuple[Organisation, ...] = tuple(organisations)
+        self._routes = {gln: ep.route for gln, ep in self._endpoints.items()}
+
+    @property
+    def endpoints(self) -> tuple[Endpoint, ...]:
+        return tuple(self._endpoints.values())
+
+    def endpoint(self, gln: str) -> Endpoint | None:
+        return self._endpoints.get(gln)
+
+    def match(self, request: RouteRequest) -> Match:
+        return decide_route(self._routes, request)
+
+    def organisation_for_key(self, api_key: str) -> Organisation | None:
+        return next((org for org in self.organisations if org.has_key(api_key)), None)
+
+    @classmethod
+    def load(cls, path: Path | str | None) -> Registry:
+        """Read and check a partner file; ``None`` gives an empty registry."""
+        if path is None:
+            return cls()
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: partner configuration file not found") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        return cls.from_dict(data, source=str(path))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, source: str = "<config>") -> Registry:
+        try:
+            doc = _Document.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc, data, source)) from None
+        endpoints = [e.to_endpoint() for e in doc.endpoints]
+        known = {e.gln for e in endpoints}
+        organisations = []
+        for i, org in enumerate(doc.organisations):
+            unknown = sorted(set(org.glns) - known)
+            if unknown:
+                raise ConfigError(
+                    f"{source}: organisations[{i}] ({org.name}).glns: "
+                    f"GLN {', '.join(unknown)} is not a configured endpoint"
+                )
+            organisations.append(
+                Organisation(org.name, frozenset(org.glns), tuple(org.api_key_sha256))
+            )
+        try:
+            return cls(endpoints, organisations)
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
+
+
+# -- the file format, checked by pydantic ---------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Accept(_Strict):
+    type: str = Field(min_length=1)
+    versions: list[str] = []
+
+
+class _Endpoint(_Strict):
+    gln: str
+    name: str = Field(min_length=1)
+    kind: Literal["hospital", "gp", "municipality", "region"]
+    accepts: list[_Accept] = []
+    channel: dict[str, Any]
+    deliver_as: str = "edifact"
+
+    @field_validator("gln")
+    @classmethod
+    def _gln(cls, value: str) -> str:
+        if not (value.isdigit() and len(value) == 13):
+            raise ValueError(f"{value!r} is not a 13-digit GLN")
+        return value
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, value: dict[str, Any]) -> dict[str, Any]:
+        kind = value.get("kind")
+        if not isinstance(kind, str) or not kind:
+            raise ValueError("needs a 'kind' (edi_mailbox, http, esdh, local, ...)")
+        for options in _REQUIRED_CHANNEL_FIELDS.get(kind, ()):
+            if not any(value.get(o) for o in options):
+                raise ValueError(f"kind {kind!r} needs {' or '.join(options)}")
+        return value
+
+    def to_endpoint(self) -> Endpoint:
+        options = {k: v for k, v in self.channel.items() if k != "kind"}
+        return Endpoint(
+            gln=self.gln,
+            name=self.name,
+            kind=self.kind,
+            accepts=tuple(Accept(a.type.upper(), tuple(v.upper() for v in a.versions))
+                          for a in self.accepts),
+            channel=ChannelSpec(self.channel["kind"], options),
+            deliver_as=self.deliver_as,
+        )
+
+
+class _Organisation(_Strict):
+    name: str = Field(min_length=1)
+    glns: list[str] = Field(min_length=1)
+    api_key_sha256: list[str] = []
+
+    @field_validator("api_key_sha256")
+    @classmethod
+    def _hashes(cls, value: list[str]) -> list[str]:
+        for h in value:
+            if len(h) != 64 or any(c not in "0123456789abcdef" for c in h.lower()):
+                raise ValueError(f"{h[:12]!r}... is not a hex SHA-256 of an API key")
+        return [h.lower() for h in value]
+
+
+class _Document(_Strict):
+    endpoints: list[_Endpoint] = []
+    organisations: list[_Organisation] = []
+
+
+def _describe(exc: ValidationError, data: dict[str, Any], source: str) -> str:
+    """``partners.toml: endpoints[1] (5790000128686).channel: kind 'http' needs url``."""
+    problems = []
+    for err in exc.errors():
+        loc = list(err["loc"])
+        where = ""
+        if len(loc) >= 2 and loc[0] in ("endpoints", "organisations") and isinstance(loc[1], int):
+            item = (data.get(loc[0]) or [{}])[loc[1]] if isinstance(data.get(loc[0]), list) else {}
+            label = item.get("gln") or item.get("name") if isinstance(item, dict) else None
+            where = f"{loc[0]}[{loc[1]}]" + (f" ({label})" if label else "")
+            rest = loc[2:]
+        else:
+            rest = loc
+        path = ".".join(str(p) for p in rest)
+        msg = err["msg"].removeprefix("Value error, ")
+        problems.append(f"{where}{'.' if where and path else ''}{path}: {msg}")
+    return f"{source}: " + "; ".join(problems)

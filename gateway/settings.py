@@ -1,0 +1,110 @@
+"""Process settings from the environment (prefix ``MEDBRO_``), checked once at startup.
+
+A bad value stops the process with a ``ConfigError`` that names the environment variable, so an
+operator never has to guess which of a dozen settings is wrong.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from gateway.errors import ConfigError
+
+ENV_PREFIX = "MEDBRO_"
+
+
+class Settings(BaseSettings):
+    """Everything a medbro process needs to know about its surroundings."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    database_url: str = "sqlite:///./var/medbro.db"
+    broker_url: str = "memory://"
+    config: Path | None = None  # partner registry TOML; None = no endpoints (nothing routable)
+    broker_prefix: str = "medbro"
+    receipt_timeout_seconds: float = 1800.0  # MedCom: resend after 30 minutes without receipt
+    max_resends: int = 2  # MedCom: never more than 2 automatic resends
+    prefetch: int = 32
+    # Delivery retries after a transient channel failure: one broker delay queue per tier.
+    retry_delays_seconds: tuple[float, ...] = (5.0, 30.0, 300.0)
+    max_delivery_attempts: int = 6
+    poison_delivery_limit: int = 20  # quorum delivery-limit before a message is dead-lettered
+    scan_interval_seconds: float = 30.0  # receipt-timeout and recovery scanner
+    republish_after_seconds: float = 300.0  # routed but not delivered for this long: publish again
+    medbro_gln: str = "5790000000000"  # our own location number, sender of the CTL01s we write
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker_scheme(cls, value: str) -> str:
+        if not value.startswith(("memory://", "amqp://", "amqps://")):
+            raise ValueError("must start with memory://, amqp:// or amqps://")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError as exc:
+            raise ValueError(f"not a database URL: {exc}") from None
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(f"unsupported database {backend!r} (sqlite or postgresql)")
+        return value
+
+    @field_validator("config")
+    @classmethod
+    def _config_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"partner configuration file {str(value)!r} does not exist")
+        return value
+
+    @field_validator("broker_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if not value or any(c in value for c in " #*"):
+            raise ValueError("must be a non-empty name without spaces, '#' or '*'")
+        return value
+
+    @field_validator(
+        "receipt_timeout_seconds", "scan_interval_seconds", "republish_after_seconds"
+    )
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("must be greater than 0")
+        return value
+
+    @field_validator("max_resends", "prefetch", "max_delivery_attempts", "poison_delivery_limit")
+    @classmethod
+    def _count(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("must not be negative")
+        return value
+
+    @field_validator("retry_delays_seconds")
+    @classmethod
+    def _tiers(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if not value or any(v <= 0 for v in value):
+            raise ValueError("needs at least one delay, each greater than 0")
+        return tuple(sorted(value))
+
+    @property
+    def uses_memory_broker(self) -> bool:
+        return self.broker_url.startswith("memory://")
+
+    @classmethod
+    def load(cls, **overrides: object) -> Settings:
+        """Settings from the environment plus ``overrides``; a ``ConfigError`` names what is bad."""
+        try:
+            return cls(**overrides)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            problems = []
+            for err in exc.errors():
+                field = str(err["loc"][0]) if err["loc"] else "?"
+                problems.append(f"{ENV_PREFIX}{field.upper()}: {err['msg']}")
+            raise ConfigError("bad settings: " + "; ".join(problems)) from None
