@@ -108,8 +108,12 @@ def _letter(letter: Letter) -> list[str]:
     for i, text in enumerate(texts, start=offset):
         if text.qualifier != "NC":
             lost.append(f"letter.texts[{i}].qualifier")
-    if texts and texts[-1].continued:
-        lost.append(f"letter.texts[{len(letter.texts) - 1}].continued")
+    for i, text in enumerate(letter.texts):
+        # An open last line that is empty, or an empty open plain run, leaves no trace in XML.
+        if text.continued and (
+            text.text.endswith("\n") or (text.format == "P00" and not text.text)
+        ):
+            lost.append(f"letter.texts[{i}].continued")
     lost += _diagnosis_losses(letter.diagnoses, "letter.diagnoses")
     if letter.referral is not None:
         if letter.referral.status != LetterStatus.NEW:
@@ -132,6 +136,8 @@ def _receipt(receipt: Receipt) -> list[str]:
         version = original.message_identifier.split(":")[-1]
         if codes.message_identifier(version) != original.message_identifier:
             lost.append(f"receipt.original_letters[{i}].message_identifier")
+    if receipt.refused_letter_ref and receipt.refusal is None and not receipt.text:
+        lost.append("receipt.refused_letter_ref")
     if receipt.text_format != "P00":
         lost.append("receipt.text_format")
     if (receipt.original_sender_qualifier, receipt.original_recipient_qualifier) != ("14", "14"):

@@ -98,11 +98,16 @@ class _Node:
 
 def parse_xml(data: bytes) -> etree._Element:
     """Parse bytes safely (no entities, no network); a syntax error names line and column."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True
+    )
     try:
-        return etree.fromstring(data, parser)
+        root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
         raise OioxmlError("/", f"not well-formed XML: {exc}") from exc
+    if root.getroottree().docinfo.internalDTD is not None:
+        raise OioxmlError("/", "a DOCTYPE is not allowed in OIOXML (no entities, no DTD)")
+    return root
 
 
 def read(data: bytes, *, validate: bool = True) -> tuple[Envelope, Letter | Receipt]:
