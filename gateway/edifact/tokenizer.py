@@ -517,11 +517,16 @@ def _fast_tokens(buf: bytes | bytearray, pos: int, tok: Tokenizer) -> list[Token
     for raw in pieces:
         if has_rel and rel in raw:
             try:
-                parts = _split_escaped(raw, seps)
+                parts = _split_escaped(raw, seps)  # elements come out final
             except _EscapeError:
                 return None
+            elements = parts[1:]
         else:
             parts = raw.split(elem)
+            elements = [
+                el if comp not in el else (c if (c := el.split(comp))[-1] else _trim(c))
+                for el in parts[1:]
+            ]
         tag = parts[0]
         if type(tag) is not str or tag not in _KNOWN_TAGS:
             if type(tag) is not str or _TAG.match(tag) is None:
@@ -529,12 +534,7 @@ def _fast_tokens(buf: bytes | bytearray, pos: int, tok: Tokenizer) -> list[Token
             _KNOWN_TAGS.add(tag)
         seg = new(Segment)
         seg.tag = tag
-        seg.elements = [
-            el
-            if type(el) is not str or comp not in el
-            else (c if (c := el.split(comp))[-1] else _trim(c))
-            for el in parts[1:]
-        ]
+        seg.elements = elements
         append(seg)
     tok._charset = charset
     tok._unb_seen = True

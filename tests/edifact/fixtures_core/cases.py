@@ -38,6 +38,7 @@ SEGMENT_CASES: list[tuple[bytes, Segment]] = [
         Segment("FTX", "AAB", "", "", ["1+1=2", "a:b", "it's", "50?", "x y"]),
     ),
     (b"FTX+AAB+++????'", Segment("FTX", "AAB", "", "", "??")),
+    (b"FTX+AAB+++a?:b+c?+d'", Segment("FTX", "AAB", "", "", "a:b", "c+d")),
     # Latin-1 letters
     (
         "FTX+AAB+++Århus æøå ÆØÅ é ü ß §½:.'".encode("latin-1"),

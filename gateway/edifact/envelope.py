@@ -1,0 +1,409 @@
+"""The interchange envelope as a state machine: tokens -> ``Interchange``, or an ``EdifactError``.
+
+Theory of operation
+-------------------
+ISO 9735 v3 section 6 and MedCom (research/medcom.md section 2) give the envelope::
+
+    [UNA] UNB (UNH segment... [UNO <raw bytes> UNP] ... UNT)+ UNZ
+
+``TRANSITIONS`` is that grammar as data: ``{state: {event kind: next state}}``. Every pair not in
+it is illegal, and ``ILLEGAL`` names the error code and problem for it (a generic message names
+state and event for the rest). All transitions live in this module (h11 ``_state.py`` Rule 1).
+
+Checks beyond the order of segments, each with its code (docs/edifact.md has the list):
+
+* UNB: mandatory elements 1-5 present (``UNB_ELEMENT``), date/time valid, control reference at
+  most 14 characters (ISO 9735 data element 0020, an..14), ack request (element 9) empty, 0 or 1.
+* UNH: reference (0062, an..14), message identifier components 1-5 (type, version, release,
+  agency, MedCom version) and element 3 (MedCom letter type) present (``UNH_EMPTY``,
+  ``UNH_ELEMENT``).
+* UNT: count = segments UNH..UNT inclusive (``UNT_COUNT``), reference = UNH's (``UNH_UNT_REF``).
+* UNZ: count = number of messages (``UNZ_COUNT``), reference = UNB's (``UNZ_REF``).
+* UNO/UNP (MEDBIN): UNP follows the binary object, UNP element 1 = the byte count and element 2
+  = UNO element 1 (``BIN_UNP``).
+
+Segment numbers follow ``tokenizer.SegmentCounter``: inside a message from UNH = 1, outside it
+the position in the interchange with UNB = 1.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from pydifact.segments import Segment
+
+from gateway.edifact.errors import EdifactError
+from gateway.edifact.interchange import Interchange, Message, unb_datetime
+from gateway.edifact.syntax import Separators
+from gateway.edifact.tokenizer import BinaryObject, SegmentCounter, Token
+from gateway.model import Envelope
+
+__all__ = ["ILLEGAL", "TRANSITIONS", "EnvelopeBuilder", "Kind", "State", "build_interchange"]
+
+
+class State(enum.Enum):
+    START = "start"
+    INTERCHANGE = "in interchange"
+    MESSAGE = "in message"
+    CLOSED = "after UNZ"
+
+
+class Kind(enum.Enum):
+    UNB = "UNB"
+    UNH = "UNH"
+    UNT = "UNT"
+    UNZ = "UNZ"
+    SEGMENT = "segment"
+    BINARY = "binary object"
+    END = "end of input"
+
+
+TRANSITIONS: dict[State, dict[Kind, State]] = {
+    State.START: {Kind.UNB: State.INTERCHANGE},
+    State.INTERCHANGE: {Kind.UNH: State.MESSAGE, Kind.UNZ: State.CLOSED},
+    State.MESSAGE: {
+        Kind.SEGMENT: State.MESSAGE,
+        Kind.BINARY: State.MESSAGE,
+        Kind.UNT: State.INTERCHANGE,
+    },
+    State.CLOSED: {Kind.END: State.CLOSED},
+}
+
+ILLEGAL: dict[tuple[State, Kind], tuple[str, str]] = {
+    **{(State.START, k): ("UNB_MISSING", "the interchange must start with UNB") for k in Kind},
+    (State.START, Kind.END): ("UNB_MISSING", "no UNB: the input holds no interchange"),
+    (State.INTERCHANGE, Kind.UNB): ("UNB_DUPLICATE", "a second UNB inside the interchange"),
+    (State.MESSAGE, Kind.UNB): ("UNB_DUPLICATE", "a second UNB inside the interchange"),
+    (State.INTERCHANGE, Kind.SEGMENT): ("UNH_MISSING", "segment outside a message (UNH missing)"),
+    (State.INTERCHANGE, Kind.BINARY): ("UNH_MISSING", "binary object outside a message"),
+    (State.INTERCHANGE, Kind.UNT): ("UNH_MISSING", "UNT without a UNH"),
+    (State.INTERCHANGE, Kind.END): ("UNZ_MISSING", "the interchange ends without UNZ"),
+    (State.MESSAGE, Kind.UNH): ("UNT_MISSING", "UNH before the UNT of the open message"),
+    (State.MESSAGE, Kind.UNZ): ("UNT_MISSING", "UNZ before the UNT of the open message"),
+    (State.MESSAGE, Kind.END): ("UNT_MISSING", "the interchange ends inside a message"),
+    **{(State.CLOSED, k): ("AFTER_UNZ", "data after UNZ") for k in Kind if k is not Kind.END},
+}
+
+_MISSING_TAG = {
+    State.START: "UNB",
+    State.INTERCHANGE: "UNZ",
+    State.MESSAGE: "UNT",
+    State.CLOSED: None,
+}
+_KINDS = {"UNB": Kind.UNB, "UNH": Kind.UNH, "UNT": Kind.UNT, "UNZ": Kind.UNZ}
+_UNB_NAMES = (
+    "syntax identifier",
+    "interchange sender",
+    "interchange recipient",
+    "date and time of preparation",
+    "interchange control reference",
+)
+
+
+class EnvelopeBuilder:
+    """Feed tokens in order; ``finish()`` returns the ``Interchange``. Raises on the first error."""
+
+    def __init__(self, separators: Separators, una: bool) -> None:
+        self.state = State.START
+        self.counter = SegmentCounter()
+        self._separators = separators
+        self._una = una
+        self._unb: Segment | None = None
+        self._envelope: Envelope | None = None
+        self._messages: list[Message] = []
+        self._current: Message | None = None
+        self._awaiting_unp: tuple[Segment, BinaryObject] | None = None
+        self._last_uno: Segment | None = None
+
+    # -- transitions -----------------------------------------------------------------------
+
+    def _move(self, kind: Kind, tag: str | None, no: int | None) -> None:
+        nxt = TRANSITIONS[self.state].get(kind)
+        if nxt is None:
+            code, problem = ILLEGAL.get(
+                (self.state, kind), ("ENVELOPE", f"{kind.value} not allowed {self.state.value}")
+            )
+            raise self._error(code, problem, tag=tag, segment_no=no)
+        self.state = nxt
+
+    def _error(self, code: str, problem: str, **where: object) -> EdifactError:
+        if self._current is not None:
+            where.setdefault("message_ref", self._current.ref)
+        return EdifactError(code, problem, **where)  # type: ignore[arg-type]
+
+    # -- events ----------------------------------------------------------------------------
+
+    def feed(self, tokens: list[Token]) -> None:
+        """Handle tokens in order (the hot loop: plain segments inside a message are appended)."""
+        for token in tokens:
+            if type(token) is Segment and self.state is State.MESSAGE and token.tag[0] != "U":
+                if self._awaiting_unp is not None:
+                    self._segment(token)
+                    continue
+                assert self._current is not None
+                self._current.segments.append(token)
+                self.counter.interchange_no += 1
+                self.counter.message_no += 1  # type: ignore[operator]
+            elif type(token) is Segment:
+                self._segment(token)
+            else:
+                assert isinstance(token, BinaryObject)
+                self._binary(token)
+
+    def _segment(self, seg: Segment) -> None:
+        tag = seg.tag
+        no = self.counter.count(tag)
+        kind = _KINDS.get(tag, Kind.SEGMENT)
+        if self._awaiting_unp is not None and tag != "UNP":
+            raise self._error(
+                "BIN_UNP", "UNP must follow the binary object", tag=tag, segment_no=no
+            )
+        self._move(kind, tag, no)
+        if kind is Kind.UNB:
+            self._open_interchange(seg, no)
+        elif kind is Kind.UNH:
+            self._open_message(seg, no)
+        elif kind is Kind.UNT:
+            self._close_message(seg, no)
+        elif kind is Kind.UNZ:
+            self._close_interchange(seg, no)
+        else:
+            assert self._current is not None
+            if tag == "UNP":
+                self._check_unp(seg, no)
+            elif tag == "UNO":
+                self._last_uno = seg
+            self._current.segments.append(seg)
+
+    def _binary(self, obj: BinaryObject) -> None:
+        self._move(Kind.BINARY, "UNO", self.counter.message_no)
+        assert self._current is not None and self._last_uno is not None
+        self._current.binaries[len(self._current.segments) - 1] = obj.data
+        self._awaiting_unp = (self._last_uno, obj)
+
+    def finish(self) -> Interchange:
+        """End of input: the interchange must be closed by UNZ."""
+        self._move(Kind.END, _MISSING_TAG[self.state], None)
+        assert self._envelope is not None
+        return Interchange(
+            envelope=self._envelope,
+            messages=self._messages,
+            una=self._una,
+            separators=self._separators,
+            unb_elements=list(self._unb.elements) if self._unb is not None else [],
+        )
+
+    # -- service segments ------------------------------------------------------------------
+
+    def _open_interchange(self, seg: Segment, no: int) -> None:
+        els = seg.elements
+        for i, name in enumerate(_UNB_NAMES):
+            if len(els) <= i or _first(els[i]) == "":
+                raise self._error(
+                    "UNB_ELEMENT", f"{name} missing", tag="UNB", segment_no=no, element=i + 1
+                )
+        syntax, version = _component(els[0], 0), _component(els[0], 1)
+        if not version.isdigit():
+            raise self._error(
+                "UNB_ELEMENT",
+                f"syntax version {version!r} is not a number",
+                tag="UNB",
+                segment_no=no,
+                element=1,
+                component=2,
+            )
+        try:
+            prepared = unb_datetime(_component(els[3], 0), _component(els[3], 1))
+        except ValueError as exc:
+            raise self._error(
+                "UNB_ELEMENT", str(exc), tag="UNB", segment_no=no, element=4
+            ) from None
+        control_ref = self._simple(els, 4, "UNB", no, 14)
+        ack = els[8] if len(els) > 8 else ""
+        if ack not in ("", "0", "1"):
+            raise self._error(
+                "UNB_ELEMENT",
+                f"acknowledgement request {ack!r} is not 0 or 1",
+                tag="UNB",
+                segment_no=no,
+                element=9,
+            )
+        self._unb = seg
+        self._envelope = Envelope(
+            sender=_component(els[1], 0),
+            recipient=_component(els[2], 0),
+            control_ref=control_ref,
+            prepared_at=prepared,
+            ack_requested=ack == "1",
+            sender_qualifier=_component(els[1], 1),
+            recipient_qualifier=_component(els[2], 1),
+            syntax=syntax,
+            syntax_version=version,
+        )
+
+    def _open_message(self, seg: Segment, no: int) -> None:
+        els = seg.elements
+        if not els or els == [""]:
+            raise self._error(
+                "UNH_EMPTY",
+                "message reference and message identifier missing",
+                tag="UNH",
+                segment_no=no,
+            )
+        ref = self._simple(els, 0, "UNH", no, 14)
+        ident = els[1] if len(els) > 1 else ""
+        comps = ident if isinstance(ident, list) else [ident]
+        names = ("message type", "version", "release", "controlling agency", "MedCom version")
+        for i, name in enumerate(names):
+            if len(comps) <= i or not comps[i]:
+                raise self._error(
+                    "UNH_ELEMENT",
+                    f"message identifier: {name} missing",
+                    tag="UNH",
+                    segment_no=no,
+                    element=2,
+                    component=i + 1,
+                    message_ref=ref,
+                )
+        if len(els) < 3 or not els[2]:
+            raise self._error(
+                "UNH_ELEMENT",
+                "letter type (element 3, e.g. DIS01) missing",
+                tag="UNH",
+                segment_no=no,
+                element=3,
+                message_ref=ref,
+            )
+        letter_type = self._simple(els, 2, "UNH", no, 35)
+        self._current = Message(
+            ref=ref,
+            family=comps[0],
+            version=comps[4],
+            type=letter_type,
+            identifier=list(comps),
+            unh_extra=list(els[3:]),
+        )
+
+    def _close_message(self, seg: Segment, no: int) -> None:
+        assert self._current is not None
+        els = seg.elements
+        if not els or els == [""]:
+            raise self._error(
+                "UNT_EMPTY", "segment count and message reference missing", tag="UNT", segment_no=no
+            )
+        count = self._simple(els, 0, "UNT", no)
+        if not count.isdigit():
+            raise self._error(
+                "UNT_ELEMENT",
+                f"segment count {count!r} is not a number",
+                tag="UNT",
+                segment_no=no,
+                element=1,
+            )
+        ref = self._simple(els, 1, "UNT", no)
+        if ref != self._current.ref:
+            raise self._error(
+                "UNH_UNT_REF",
+                f"reference {ref} does not match UNH reference {self._current.ref}",
+                tag="UNT",
+                segment_no=no,
+                element=2,
+            )
+        if int(count) != no:
+            raise self._error(
+                "UNT_COUNT", f"count {count} does not match {no} segments", tag="UNT", segment_no=no
+            )
+        self._messages.append(self._current)
+        self._current = None
+
+    def _close_interchange(self, seg: Segment, no: int) -> None:
+        assert self._envelope is not None
+        els = seg.elements
+        if not els or els == [""]:
+            raise self._error(
+                "UNZ_EMPTY", "message count and control reference missing", tag="UNZ", segment_no=no
+            )
+        count = self._simple(els, 0, "UNZ", no)
+        ref = self._simple(els, 1, "UNZ", no)
+        if ref != self._envelope.control_ref:
+            raise self._error(
+                "UNZ_REF",
+                f"reference {ref} does not match UNB control reference "
+                f"{self._envelope.control_ref}",
+                tag="UNZ",
+                segment_no=no,
+                element=2,
+            )
+        n = len(self._messages)
+        if not count.isdigit() or int(count) != n:
+            raise self._error(
+                "UNZ_COUNT",
+                f"count {count} does not match {n} message{'s' if n != 1 else ''}",
+                tag="UNZ",
+                segment_no=no,
+            )
+
+    def _check_unp(self, seg: Segment, no: int) -> None:
+        if self._awaiting_unp is None:
+            raise self._error("BIN_UNP", "UNP without a binary object", tag="UNP", segment_no=no)
+        uno, obj = self._awaiting_unp
+        self._awaiting_unp = None
+        length = _first(seg.elements[0]) if seg.elements else ""
+        if length != str(len(obj.data)):
+            raise self._error(
+                "BIN_UNP",
+                f"length {length!r} does not match the {len(obj.data)} bytes of the binary object",
+                tag="UNP",
+                segment_no=no,
+                element=1,
+            )
+        ref = _first(seg.elements[1]) if len(seg.elements) > 1 else ""
+        if ref != _first(uno.elements[0]):
+            raise self._error(
+                "BIN_UNP",
+                f"reference {ref!r} does not match UNO reference {_first(uno.elements[0])!r}",
+                tag="UNP",
+                segment_no=no,
+                element=2,
+            )
+
+    def _simple(self, els: list, i: int, tag: str, no: int, max_len: int | None = None) -> str:
+        """Element ``i`` (0-based) as a mandatory simple value."""
+        value = els[i] if len(els) > i else ""
+        where = {"tag": tag, "segment_no": no, "element": i + 1}
+        if isinstance(value, list):
+            raise self._error(
+                f"{tag}_ELEMENT",
+                f"expected a single value, found components {':'.join(value)!r}",
+                **where,
+            )
+        if value == "":
+            raise self._error(f"{tag}_ELEMENT", "mandatory element missing", **where)
+        if max_len is not None and len(value) > max_len:
+            raise self._error(
+                f"{tag}_ELEMENT", f"{value!r} is longer than {max_len} characters", **where
+            )
+        return value
+
+
+def _first(element: object) -> str:
+    return element[0] if isinstance(element, list) else element  # type: ignore[return-value]
+
+
+def _component(element: object, i: int) -> str:
+    comps = element if isinstance(element, list) else [element]
+    return comps[i] if len(comps) > i else ""  # type: ignore[return-value]
+
+
+def build_interchange(
+    tokens: list[Token], separators: Separators, una: bool, error: EdifactError | None = None
+) -> Interchange:
+    """Run the envelope over ``tokens``; a tokeniser ``error`` after them is raised in its place
+    (so an envelope problem earlier in the stream is reported first)."""
+    builder = EnvelopeBuilder(separators, una)
+    builder.feed(tokens)
+    if error is not None:
+        if error.message_ref is None and builder._current is not None:
+            error.message_ref = builder._current.ref
+        raise error
+    return builder.finish()
