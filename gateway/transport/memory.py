@@ -28,7 +28,20 @@ class _Binding:
     queue: str
 
 
+async def _drain(inflight: set[asyncio.Task[None]], grace: float) -> None:
+    """Let running handlers finish (ack or requeue); cancel those still running after grace."""
+    if not inflight:
+        return
+    _done, pending = await asyncio.wait(set(inflight), timeout=grace)
+    for task in pending:
+        task.cancel()  # its message goes back to the queue (see _handle)
+    if pending:
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
 class _Subscription:
+    grace_seconds = 10.0
+
     def __init__(self, task: asyncio.Task[None], inflight: set[asyncio.Task[None]]) -> None:
         self._task = task
         self._inflight = inflight
@@ -37,8 +50,7 @@ class _Subscription:
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
-        if self._inflight:  # let running handlers finish: their messages are acked or requeued
-            await asyncio.gather(*self._inflight, return_exceptions=True)
+        await _drain(self._inflight, self.grace_seconds)
 
 
 class MemoryTransport:

@@ -1,0 +1,205 @@
+"""RabbitMQ transport (aio-pika): the durable path of the transport port.
+
+* Robust connection: aio-pika reconnects and restores channels, the declared topology and the
+  consumers after a broker restart or a network cut. A publish during the outage raises
+  ``TransportError``; callers keep the message in the store and publish again later.
+* Publisher confirms + ``mandatory``: ``publish`` returns after the broker's ack; an unroutable
+  message raises ``UnroutableError`` instead of vanishing (``on_return_raises``).
+* Persistent messages on durable quorum queues (replicated, at-least-once dead-lettering).
+* Manual acks: a message is acked after the handler returned (the store committed), nacked with
+  requeue when it raised; the quorum queue's ``x-delivery-limit`` dead-letters a message that
+  keeps failing to ``<prefix>.parking``.
+* Delays: one fanout exchange + queue per tier with ``x-message-ttl`` and the main exchange as
+  dead-letter exchange, so an expired message is routed again by its original key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import aio_pika
+import aiormq
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractRobustConnection,
+)
+
+from gateway.logging import get_logger
+from gateway.transport.port import (
+    Handler,
+    IncomingMessage,
+    PublishCommand,
+    TransportError,
+    UnroutableError,
+)
+from gateway.transport.topology import Topology
+
+log = get_logger(__name__)
+
+_QUORUM = {"x-queue-type": "quorum"}
+
+
+class _RabbitSubscription:
+    grace_seconds = 10.0
+
+    def __init__(self, channel: AbstractChannel, queue: aio_pika.abc.AbstractQueue, tag: str,
+                 inflight: set[asyncio.Task[Any]]) -> None:
+        self._channel, self._queue, self._tag, self._inflight = channel, queue, tag, inflight
+
+    async def cancel(self) -> None:
+        with contextlib.suppress(Exception):
+            await self._queue.cancel(self._tag)
+        if self._inflight:  # let running handlers finish and ack (or nack) their messages
+            _done, pending = await asyncio.wait(set(self._inflight), timeout=self.grace_seconds)
+            for task in pending:  # unacked: the broker requeues them when the channel closes
+                task.cancel()
+        with contextlib.suppress(Exception):
+            await self._channel.close()
+
+
+class RabbitTransport:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._connection: AbstractRobustConnection | None = None
+        self._channel: AbstractChannel | None = None
+        self._exchanges: dict[str, AbstractExchange] = {}
+        self._topology: Topology | None = None
+        self._subscriptions: list[_RabbitSubscription] = []
+
+    async def connect(self) -> None:
+        if self._connection is not None:
+            return
+        try:
+            self._connection = await aio_pika.connect_robust(self.url)
+            self._channel = await self._connection.channel(
+                publisher_confirms=True, on_return_raises=True)
+        except (OSError, aiormq.exceptions.AMQPError) as exc:
+            raise TransportError(f"cannot connect to RabbitMQ: {exc}") from exc
+
+    def _require_channel(self) -> AbstractChannel:
+        if self._channel is None:
+            raise TransportError("RabbitMQ transport is not connected; call connect() first")
+        return self._channel
+
+    async def declare(self, topology: Topology) -> None:
+        ch = self._require_channel()
+        main = await ch.declare_exchange(topology.exchange, aio_pika.ExchangeType.TOPIC,
+                                         durable=True)
+        dead = await ch.declare_exchange(topology.dead_letter_exchange,
+                                         aio_pika.ExchangeType.FANOUT, durable=True)
+        parking = await ch.declare_queue(topology.parking_queue, durable=True, arguments=_QUORUM)
+        await parking.bind(dead)
+        for gln in topology.endpoint_glns:
+            queue = await ch.declare_queue(
+                topology.endpoint_queue(gln), durable=True,
+                arguments={**_QUORUM, "x-delivery-limit": topology.delivery_limit,
+                           "x-dead-letter-exchange": topology.dead_letter_exchange},
+            )
+            await queue.bind(main, routing_key=topology.endpoint_binding(gln))
+        self._exchanges[topology.exchange] = main
+        for tier in topology.delay_tiers:
+            name = topology.delay_name(tier)
+            delay_ex = await ch.declare_exchange(name, aio_pika.ExchangeType.FANOUT, durable=True)
+            delay_q = await ch.declare_queue(
+                name, durable=True,
+                arguments={**_QUORUM, "x-message-ttl": int(round(tier * 1000)),
+                           "x-dead-letter-exchange": topology.exchange,
+                           "x-dead-letter-strategy": "at-least-once",
+                           "x-overflow": "reject-publish"},
+            )
+            await delay_q.bind(delay_ex)
+            self._exchanges[name] = delay_ex
+        self._topology = topology
+
+    async def publish(self, command: PublishCommand) -> None:
+        topology = self._topology
+        if topology is None:
+            raise TransportError("declare the topology before publishing")
+        name = topology.exchange
+        if command.delay_seconds > 0:
+            name = topology.delay_name(topology.tier_for(command.delay_seconds))
+        exchange = self._exchanges[name]
+        message = aio_pika.Message(
+            body=command.body, message_id=command.message_id, headers=dict(command.headers),
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT, content_type="application/octet-stream",
+        )
+        try:
+            await exchange.publish(message, routing_key=command.routing_key, mandatory=True)
+        except aio_pika.exceptions.PublishError as exc:
+            raise UnroutableError(
+                f"no queue is bound for routing key {command.routing_key!r}") from exc
+        except (aiormq.exceptions.AMQPError, ConnectionError, RuntimeError, OSError) as exc:
+            raise TransportError(f"publish of {command.message_id} failed: {exc!r}") from exc
+
+    async def consume(self, queue: str, handler: Handler, *,
+                      prefetch: int = 32) -> _RabbitSubscription:
+        if self._connection is None:
+            raise TransportError("RabbitMQ transport is not connected; call connect() first")
+        channel = await self._connection.channel()
+        await channel.set_qos(prefetch_count=max(1, prefetch))
+        source = await channel.declare_queue(queue, passive=True)
+        inflight: set[asyncio.Task[Any]] = set()
+
+        async def on_message(raw: AbstractIncomingMessage) -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                inflight.add(task)
+            try:
+                headers = {k: str(v) for k, v in (raw.headers or {}).items()
+                           if isinstance(v, str | int | bytes)}
+                incoming = IncomingMessage(
+                    body=raw.body, routing_key=raw.routing_key or "",
+                    message_id=raw.message_id or "", headers=headers,
+                    redelivered=bool(raw.redelivered),
+                    delivery_count=int((raw.headers or {}).get("x-delivery-count", 0) or 0),
+                )
+                try:
+                    await handler(incoming)
+                except Exception as exc:  # noqa: BLE001 - not done: back to the queue
+                    log.warning("message_handler_failed", queue=queue,
+                                message_id=incoming.message_id, error=repr(exc))
+                    with contextlib.suppress(Exception):
+                        await raw.nack(requeue=True)
+                    return
+                try:
+                    await raw.ack()
+                except Exception as exc:  # noqa: BLE001 - channel lost: it will be redelivered
+                    log.warning("message_ack_failed", queue=queue, error=repr(exc))
+            finally:
+                if task is not None:
+                    inflight.discard(task)
+
+        tag = await source.consume(on_message, no_ack=False)
+        subscription = _RabbitSubscription(channel, source, tag, inflight)
+        self._subscriptions.append(subscription)
+        return subscription
+
+    async def queue_depth(self, queue: str) -> int:
+        # The raw channel: aio-pika's robust channel answers a repeated declare from its cache.
+        raw = await self._require_channel().get_underlay_channel()
+        declared = await raw.queue_declare(queue, passive=True)
+        return int(declared.message_count or 0)
+
+    async def delete(self, topology: Topology) -> None:
+        ch = self._require_channel()
+        for name in topology.queues:
+            with contextlib.suppress(Exception):
+                await ch.queue_delete(name)
+        for name in topology.exchanges:
+            with contextlib.suppress(Exception):
+                await ch.exchange_delete(name)
+
+    async def close(self) -> None:
+        for sub in self._subscriptions:
+            await sub.cancel()
+        self._subscriptions.clear()
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                await self._connection.close()
+        self._connection = None
+        self._channel = None
+        self._exchanges.clear()
