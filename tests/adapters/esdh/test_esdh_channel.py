@@ -1,0 +1,165 @@
+"""The ESDH channel, as one contract suite run against the in-memory twin and against the
+reference ESDH over real HTTP: journalise on the right case, idempotent, operator tasks.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from esdh_helpers import CPR, delivery, dis91, reference_server
+
+from adapters.esdh import (
+    CaseNotFoundError,
+    EsdhChannel,
+    MemoryEsdh,
+    RestEsdhClient,
+)
+from gateway.channels import PermanentDeliveryError, TransientDeliveryError
+from gateway.errors import RemoteMessageError
+from gateway.model import LetterStatus
+
+
+async def _no_sleep(seconds: float) -> None:
+    return None
+
+
+class EsdhContract:
+    """Build with ``make()`` -> (client, add_case(cpr, kind, reference, status) -> id,
+    documents(case_id) -> list of dicts with title/external_key/files)."""
+
+    @pytest.fixture
+    def esdh(self, tmp_path):
+        raise NotImplementedError
+
+    def channel(self, client, letters, **kwargs):
+        return EsdhChannel(client, decoder=lambda d: list(letters), sleep=_no_sleep, **kwargs)
+
+    async def test_letter_is_journalised_on_the_open_case_of_its_kind(self, esdh):
+        client, add_case, documents = esdh
+        add_case(CPR, "sygedagpenge")
+        health = add_case(CPR, "sundhed")
+        add_case("0101011234", "sundhed")
+        add_case(CPR, "sundhed", status="closed")
+        result = await self.channel(client, [dis91()]).deliver(None, delivery())
+        docs = documents(health)
+        assert len(docs) == 1 and result.external_ref == docs[0]["id"]
+        doc = docs[0]
+        assert doc["external_key"] == "medcom:5790000120400:BrevNr00129"
+        assert doc["title"].startswith("Korrespondancebrev fra Lægehuset")
+        assert doc["document_type"] == "DIS91 Korrespondancebrev"
+        assert doc["letter_id"] == "BrevNr00129"
+        assert doc["sender_organisation"] == "Lægehuset, Else Nielsen (291714 YNR)"
+        assert doc["files"] == {"BrevNr00129.edi", "BrevNr00129.html", "BrevNr00129.pdf"}
+
+    async def test_the_case_reference_wins_over_the_open_case(self, esdh):
+        client, add_case, documents = esdh
+        add_case(CPR, "sundhed")
+        named = add_case(CPR, "rehabilitering", reference="SAG-2026-17", status="closed")
+        await self.channel(client, [dis91(reference="SAG-2026-17")]).deliver(None, delivery())
+        assert len(documents(named)) == 1
+
+    async def test_the_same_message_delivered_twice_is_one_document(self, esdh):
+        client, add_case, documents = esdh
+        case = add_case(CPR, "sundhed")
+        channel = self.channel(client, [dis91()])
+        first = await channel.deliver(None, delivery())
+        again = await channel.deliver(None, delivery(message_id="m-1-redelivered"))
+        assert first.external_ref == again.external_ref
+        assert len(documents(case)) == 1
+
+    async def test_a_corrected_letter_is_a_new_document(self, esdh):
+        client, add_case, documents = esdh
+        case = add_case(CPR, "sundhed")
+        await self.channel(client, [dis91()]).deliver(None, delivery())
+        corrected = dis91(status=LetterStatus.CORRECTED)
+        await self.channel(client, [corrected]).deliver(None, delivery(control_ref="K2"))
+        assert len(documents(case)) == 2
+
+    @pytest.mark.parametrize("cases", [[], [("sundhed", "open"), ("sundhed", "open")],
+                                       [("sundhed", "closed")]])
+    async def test_no_single_case_is_an_operator_task(self, esdh, cases):
+        client, add_case, documents = esdh
+        ids = [add_case(CPR, kind, status=status) for kind, status in cases]
+        with pytest.raises(CaseNotFoundError) as err:
+            await self.channel(client, [dis91()]).deliver(None, delivery())
+        assert isinstance(err.value, PermanentDeliveryError)
+        assert "sundhed" in str(err.value) and CPR not in str(err.value)
+        assert all(documents(i) == [] for i in ids)
+
+    async def test_a_letter_without_cpr_is_an_operator_task(self, esdh):
+        client, _add_case, _documents = esdh
+        with pytest.raises(CaseNotFoundError, match="names no patient CPR"):
+            await self.channel(client, [dis91(cpr="")]).deliver(None, delivery())
+
+    async def test_an_unreadable_payload_is_permanent(self, esdh):
+        client, _add_case, _documents = esdh
+
+        def broken(_delivery):
+            raise RemoteMessageError("UNH missing at segment 2")
+
+        channel = EsdhChannel(client, decoder=broken, sleep=_no_sleep)
+        with pytest.raises(PermanentDeliveryError, match="UNH missing at segment 2"):
+            await channel.deliver(None, delivery())
+
+
+class TestMemoryEsdh(EsdhContract):
+    @pytest.fixture
+    def esdh(self, tmp_path):
+        memory = MemoryEsdh()
+
+        def add_case(cpr, kind, reference="", status="open"):
+            return memory.add_case(cpr, kind, reference=reference, status=status).id
+
+        def documents(case_id):
+            out = []
+            for doc, entry in memory.documents.values():
+                if doc.case_id == case_id:
+                    out.append({"id": doc.id, "external_key": doc.external_key,
+                                "title": entry.title, "document_type": entry.document_type,
+                                "letter_id": entry.letter_id,
+                                "sender_organisation": entry.sender_organisation,
+                                "files": {a.name for a in entry.attachments}})
+            return out
+
+        return memory, add_case, documents
+
+    async def test_retries_ride_out_a_short_outage(self):
+        memory = MemoryEsdh(down_for=3)
+        memory.add_case(CPR, "sundhed")
+        slept = []
+
+        async def sleep(seconds):
+            slept.append(seconds)
+
+        channel = EsdhChannel(memory, decoder=lambda d: [dis91()], sleep=sleep, attempts=4)
+        result = await channel.deliver(None, delivery())
+        assert result.external_ref and len(slept) == 3 and slept == sorted(slept)
+
+    async def test_a_long_outage_is_transient_for_the_pipeline(self):
+        memory = MemoryEsdh(down_for=100)
+        channel = EsdhChannel(memory, decoder=lambda d: [dis91()], sleep=_no_sleep, attempts=3)
+        with pytest.raises(TransientDeliveryError, match="ESDH unavailable"):
+            await channel.deliver(None, delivery())
+        assert len(memory.calls) == 3
+
+
+class TestReferenceEsdh(EsdhContract):
+    @pytest.fixture
+    def esdh(self, tmp_path):
+        with reference_server(tmp_path / "esdh.db") as url:
+            admin = httpx.Client(base_url=url)
+
+            def add_case(cpr, kind, reference="", status="open"):
+                body = {"cpr": cpr, "kind": kind, "reference": reference or None,
+                        "status": status}
+                return admin.post("/v1/cases", json=body).raise_for_status().json()["id"]
+
+            def documents(case_id):
+                docs = admin.get(f"/v1/cases/{case_id}").raise_for_status().json()["documents"]
+                for doc in docs:
+                    doc["files"] = {f["name"] for f in doc["files"]}
+                return docs
+
+            client = RestEsdhClient(url)
+            yield client, add_case, documents
+            admin.close()
