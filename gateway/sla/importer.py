@@ -1,0 +1,126 @@
+"""Import of the hospitals' monthly discharge files (events_file.py) into the store.
+
+Idempotent: a discharge is keyed by ``hospital/discharge_id``; importing the same file again
+changes nothing, and a corrected file updates the rows it changes. A letter time already
+recorded from live traffic is kept when it is earlier (the first sent letter counts). Rows are
+committed in batches, so an interrupted import can simply be run again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from tqdm import tqdm
+
+from gateway.logging import get_logger
+from gateway.sla.config import SlaConfig
+from gateway.sla.deadlines import as_utc_naive
+from gateway.sla.events_file import DischargeRecord, read_events
+from gateway.sla.hooks import set_clock
+from gateway.sla.tables import Discharge
+
+BATCH = 2000
+log = get_logger(__name__)
+T = TypeVar("T")
+
+
+@dataclass
+class ImportResult:
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def key_of(record: DischargeRecord) -> str:
+    return f"{record.hospital}/{record.discharge_id}"
+
+
+def apply_record(row: Discharge, record: DischargeRecord, config: SlaConfig) -> bool:
+    """Bring ``row`` in line with ``record``; True when something changed."""
+    before = (
+        row.hospital,
+        row.department,
+        row.patient_cpr,
+        row.discharged_at,
+        row.letter_sent_at,
+    )
+    row.hospital = record.hospital
+    row.department = record.department
+    row.discharge_id = record.discharge_id
+    if record.patient_cpr:
+        row.patient_cpr = record.patient_cpr
+    elif row.patient_cpr is None:
+        row.patient_cpr = ""
+    set_clock(row, record.discharged_at, config)
+    if record.letter_sent_at is not None:
+        sent = as_utc_naive(record.letter_sent_at)
+        if row.letter_sent_at is None or sent < row.letter_sent_at:
+            row.letter_sent_at = sent
+    after = (row.hospital, row.department, row.patient_cpr, row.discharged_at, row.letter_sent_at)
+    return before != after
+
+
+def import_records(
+    session: Session, records: Iterable[DischargeRecord], config: SlaConfig
+) -> ImportResult:
+    """Upsert ``records`` in one session (the caller commits)."""
+    result = ImportResult()
+    for batch in _batches(records, BATCH):
+        keys = {key_of(r) for r in batch}
+        existing = {
+            row.discharge_key: row
+            for row in session.scalars(select(Discharge).where(Discharge.discharge_key.in_(keys)))
+        }
+        for record in batch:
+            result.rows += 1
+            key = key_of(record)
+            row = existing.get(key)
+            if row is None:
+                row = Discharge(discharge_key=key, source="import", letters=0, corrections=0)
+                apply_record(row, record, config)
+                session.add(row)
+                existing[key] = row
+                result.inserted += 1
+            elif apply_record(row, record, config):
+                result.updated += 1
+            else:
+                result.unchanged += 1
+        session.flush()
+    return result
+
+
+def import_file(
+    sessions: sessionmaker, path: Path, config: SlaConfig, *, progress: bool = True
+) -> ImportResult:
+    """Import ``path`` with a progress bar (one commit per batch)."""
+    total = ImportResult()
+    with path.open(newline="", encoding="utf-8") as stream:
+        lines = sum(1 for _ in stream) - 1
+    with path.open(newline="", encoding="utf-8") as stream:
+        bar = tqdm(total=max(lines, 0), unit="rows", desc=path.name, disable=not progress)
+        for batch in _batches(read_events(stream), BATCH):
+            with sessions() as session, session.begin():
+                part = import_records(session, batch, config)
+            for field in ("rows", "inserted", "updated", "unchanged"):
+                setattr(total, field, getattr(total, field) + getattr(part, field))
+            bar.update(len(batch))
+        bar.close()
+    log.info("discharge_file_imported", file=path.name, **total.__dict__)
+    return total

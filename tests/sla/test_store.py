@@ -1,0 +1,260 @@
+"""The SLA store: hooks, matching, corrections, import, the SQL report, worklist, escalation."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
+
+from gateway import metrics
+from gateway.model import Letter, LetterStatus, Party, Patient
+from gateway.sla import alerts, hooks
+from gateway.sla.calendar import WorkdayCalendar
+from gateway.sla.config import SlaConfig
+from gateway.sla.deadlines import COPENHAGEN
+from gateway.sla.events_file import read_events
+from gateway.sla.importer import import_file
+from gateway.sla.report import aggregate
+from gateway.sla.state import Clock
+from gateway.sla.store_report import store_report
+from gateway.sla.tables import Discharge, SlaLetter, SlaTask
+from gateway.sla.worklist import worklist
+
+CONFIG = SlaConfig(calendar=WorkdayCalendar())
+CPR = "0108584947"
+DEPT = "1301011"
+
+
+def local(*args: int) -> datetime:
+    return datetime(*args, tzinfo=COPENHAGEN)  # type: ignore[misc]
+
+
+def epikrise(
+    letter_type: str = "DIS01",
+    *,
+    letter_id: str = "E1",
+    status: LetterStatus = LetterStatus.NEW,
+    discharged_at: datetime | None = datetime(2025, 4, 16, 14, 0),
+    cpr: str = CPR,
+    department: str = DEPT,
+) -> Letter:
+    return Letter(
+        type=letter_type,
+        version="D0133L",
+        ref="1",
+        letter_id=letter_id,
+        status=status,
+        sender=Party(role="SSP", id=department, scheme="SKS"),
+        receiver=Party(role="PO", id="123456", scheme="YNR"),
+        patient=Patient(cpr=cpr),
+        discharged_at=discharged_at,
+    )
+
+
+def report_discharge(session, discharge_id="D1", at=datetime(2025, 4, 16, 13, 0), cpr=CPR):
+    return hooks.discharge_reported(
+        session,
+        hospital="1301",
+        department=DEPT,
+        patient_cpr=cpr,
+        discharge_id=discharge_id,
+        discharged_at=at,
+        config=CONFIG,
+    )
+
+
+def count(session, table) -> int:
+    return session.scalar(select(func.count()).select_from(table))
+
+
+def test_letter_matches_reported_discharge_and_delivery_stops_the_clock(
+    sessions: sessionmaker,
+) -> None:
+    with sessions() as s, s.begin():
+        report_discharge(s)
+        hooks.letter_received(
+            s, message_id="m1", letter=epikrise(), at=local(2025, 4, 22, 9), config=CONFIG
+        )
+        hooks.letter_delivered(s, message_id="m1", at=local(2025, 4, 22, 10))
+        hooks.letter_acknowledged(s, message_id="m1", at=local(2025, 4, 22, 10, 5))
+    with sessions() as s:
+        (row,) = s.scalars(select(Discharge)).all()
+        assert row.source == "api" and row.letters == 1
+        # Wednesday before Easter: workday 1 is Tuesday 22 April, 23:59:59.999999 CEST
+        assert row.deadline_1 == datetime(2025, 4, 22, 21, 59, 59, 999999)
+        assert row.at_risk_at == datetime(2025, 4, 22, 10, 0)  # 12:00 CEST
+        assert row.letter_sent_at == datetime(2025, 4, 22, 8, 0)
+        assert row.letter_acknowledged_at == datetime(2025, 4, 22, 8, 5)
+        report = store_report(s, ("hospital",))
+        assert report.total.within_1_workday == 1
+
+
+def test_correction_does_not_reset_the_clock_first_delivery_counts(sessions) -> None:
+    with sessions() as s, s.begin():
+        report_discharge(s)
+        hooks.letter_received(s, message_id="m1", letter=epikrise(), at=local(2025, 4, 23, 9))
+        hooks.letter_delivered(s, message_id="m1", at=local(2025, 4, 23, 9, 1))
+        corrected = epikrise(status=LetterStatus.CORRECTED, discharged_at=None)
+        hooks.letter_received(s, message_id="m2", letter=corrected, at=local(2025, 5, 20, 9))
+        hooks.letter_delivered(s, message_id="m2", at=local(2025, 5, 20, 9, 1))
+    with sessions() as s:
+        (row,) = s.scalars(select(Discharge)).all()
+        assert (row.letters, row.corrections) == (2, 1)
+        assert row.letter_sent_at == datetime(2025, 4, 23, 7, 1)
+        assert row.letter_message_id == "m1"
+        figures = store_report(s, ()).total
+        assert (figures.within_3_workdays, figures.within_1_workday) == (1, 0)
+        late = s.scalars(select(SlaTask.kind)).all()
+        assert late == ["breached_1"]  # counted once, at the first (late for 1) delivery
+
+
+def test_letter_without_discharge_event_starts_its_own_clock_from_dtm91(sessions) -> None:
+    with sessions() as s, s.begin():
+        hooks.letter_received(s, message_id="m1", letter=epikrise(), at=local(2025, 4, 16, 15))
+        # the discharge report arrives later: it takes the letter's row over
+        report_discharge(s, at=datetime(2025, 4, 16, 13, 30))
+    with sessions() as s:
+        (row,) = s.scalars(select(Discharge)).all()
+        assert (row.source, row.discharge_id, row.letters) == ("api", "D1", 1)
+        assert row.discharged_at == datetime(2025, 4, 16, 11, 30)
+        assert s.get(SlaLetter, "m1").discharge_pk == row.id
+
+
+def test_other_patient_or_department_or_window_does_not_match(sessions) -> None:
+    with sessions() as s, s.begin():
+        report_discharge(s)
+        hooks.letter_received(
+            s, message_id="a", letter=epikrise(cpr="0202020202"), at=local(2025, 4, 16, 15)
+        )
+        hooks.letter_received(
+            s, message_id="b", letter=epikrise(department="1301012"), at=local(2025, 4, 16, 15)
+        )
+        far = epikrise(discharged_at=datetime(2025, 4, 18, 14, 0), letter_id="E9")
+        hooks.letter_received(s, message_id="c", letter=far, at=local(2025, 4, 19, 15))
+        assert count(s, Discharge) == 4
+        assert s.scalars(select(Discharge.source).order_by(Discharge.id)).all() == [
+            "api",
+            "letter",
+            "letter",
+            "letter",
+        ]
+
+
+def test_non_epikriser_are_ignored_and_dis17_is_a_discharge(sessions) -> None:
+    with sessions() as s, s.begin():
+        hooks.letter_received(s, message_id="x", letter=epikrise("DIS91"), at=local(2025, 4, 16))
+        hooks.letter_delivered(s, message_id="x", at=local(2025, 4, 16, 1))
+        assert count(s, Discharge) == 0 and count(s, SlaLetter) == 0
+        hooks.letter_received(s, message_id="adv", letter=epikrise("DIS17"), at=local(2025, 4, 16))
+        (row,) = s.scalars(select(Discharge)).all()
+        assert (row.source, row.hospital) == ("dis17", "1301")
+        # the API report of the same discharge takes the DIS17 row over
+        report_discharge(s, at=datetime(2025, 4, 16, 14, 5))
+        assert s.scalars(select(Discharge.source)).all() == ["api"]
+        # a later DIS17 only confirms it
+        hooks.letter_received(
+            s, message_id="adv2", letter=epikrise("DIS17"), at=local(2025, 4, 16, 15)
+        )
+        assert count(s, Discharge) == 1
+
+
+def test_reporting_twice_is_idempotent(sessions) -> None:
+    with sessions() as s, s.begin():
+        report_discharge(s)
+        report_discharge(s, at=datetime(2025, 4, 16, 13, 45))
+        (row,) = s.scalars(select(Discharge)).all()
+        assert row.discharged_at == datetime(2025, 4, 16, 11, 45)
+
+
+EVENTS = (
+    "hospital,department,discharge_id,discharged_at,letter_sent_at\n"
+    "Herlev,1301011,a1,2025-04-16T14:00,2025-04-22T23:30\n"
+    "Herlev,1301011,a2,2025-04-16T14:00,2025-04-23T08:00\n"
+    "Herlev,1301012,a3,2025-04-19T10:00,\n"
+    "Hvidovre,1330011,b1,2025-05-02T09:00,2025-05-02T12:00\n"
+    "Hvidovre,1330011,b2,2025-10-24T23:30,2025-10-27T23:30\n"
+)
+
+
+def test_import_is_idempotent_and_store_report_equals_file_report(sessions, tmp_path: Path):
+    path = tmp_path / "herlev.csv"
+    path.write_text(EVENTS)
+    first = import_file(sessions, path, CONFIG, progress=False)
+    assert (first.rows, first.inserted, first.updated, first.unchanged) == (5, 5, 0, 0)
+    again = import_file(sessions, path, CONFIG, progress=False)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 5)
+    path.write_text(EVENTS.replace("2025-04-19T10:00,", "2025-04-19T10:00,2025-04-21T09:00"))
+    fixed = import_file(sessions, path, CONFIG, progress=False)
+    assert (fixed.inserted, fixed.updated, fixed.unchanged) == (0, 1, 4)
+
+    expected = aggregate(read_events(io.StringIO(path.read_text())), CONFIG.calendar)
+    with sessions() as s:
+        assert count(s, Discharge) == 5
+        assert store_report(s).as_dict() == expected.as_dict()
+        by_month = store_report(s, ("month",), start=datetime(2025, 5, 1).date())
+        assert [k for k in by_month.groups] == [("2025-05",), ("2025-10",)]
+        assert store_report(s, (), basis="acknowledged").total.with_letter == 0
+
+
+def test_worklist_sorted_by_deadline_with_time_left(sessions) -> None:
+    with sessions() as s, s.begin():
+        report_discharge(s, "late", at=datetime(2025, 4, 10, 10, 0))  # Thu: 3 wd = Tue 15
+        report_discharge(s, "easter", at=datetime(2025, 4, 16, 13, 0), cpr="0202020202")
+        report_discharge(s, "done", at=datetime(2025, 4, 16, 9, 0), cpr="0303030303")
+        hooks.letter_received(
+            s, message_id="m", letter=epikrise(cpr="0303030303"), at=local(2025, 4, 16, 10)
+        )
+        hooks.letter_delivered(s, message_id="m", at=local(2025, 4, 16, 10, 1))
+    now = local(2025, 4, 22, 13, 0)
+    with sessions() as s:
+        items = worklist(s, now, CONFIG)
+    assert [i.discharge_id for i in items] == ["late", "easter"]
+    late, easter = items
+    assert (late.target, late.status) == (3, Clock.BREACHED)  # Tue 15 April 23:59 passed
+    assert (easter.target, easter.status) == (1, Clock.AT_RISK)
+    assert easter.time_left.total_seconds() == pytest.approx(11 * 3600, abs=1)
+    assert easter.patient == "020202-****"
+
+
+def test_sweep_escalates_once_and_delivery_resolves(sessions) -> None:
+    seen: list[alerts.Escalation] = []
+    with sessions() as s, s.begin():
+        report_discharge(s)  # Wed 16 April 2025, due Tue 22 April
+    before = metrics.REGISTRY.get_sample_value(
+        "medbro_sla_escalations_total", {"kind": "at_risk", "target": "1"}
+    )
+    for now, kinds in [
+        (local(2025, 4, 22, 11, 59), []),
+        (local(2025, 4, 22, 12, 0), ["at_risk_1"]),
+        (local(2025, 4, 22, 15, 0), []),
+        (local(2025, 4, 23, 0, 0), ["breached_1"]),
+    ]:
+        with sessions() as s, s.begin():
+            new = alerts.sweep(s, now, CONFIG, sink=seen.append)
+        assert [e.task_kind for e in new] == kinds, now
+    assert seen[0].deadline == local(2025, 4, 22, 23, 59, 59, 999999)
+    after = metrics.REGISTRY.get_sample_value(
+        "medbro_sla_escalations_total", {"kind": "at_risk", "target": "1"}
+    )
+    assert after == (before or 0) + 1
+    with sessions() as s, s.begin():
+        hooks.letter_received(s, message_id="m1", letter=epikrise(), at=local(2025, 4, 23, 8))
+        hooks.letter_delivered(s, message_id="m1", at=datetime(2025, 4, 23, 7, 0, tzinfo=UTC))
+        assert alerts.open_tasks(s) == []
+        assert alerts.sweep(s, local(2025, 4, 25), CONFIG, sink=seen.append) == []
+
+
+def test_migration_creates_exactly_the_declared_sla_tables(sessions) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from gateway.db import Base
+
+    with sessions() as s:
+        context = MigrationContext.configure(s.connection(), opts={"compare_type": True})
+        diff = compare_metadata(context, Base.metadata)
+    assert [d for d in diff if "sla_" in repr(d)] == []
