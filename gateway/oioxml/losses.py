@@ -9,7 +9,7 @@ logged (and testable) instead of silent.
 from __future__ import annotations
 
 from gateway.model import Envelope, Letter, LetterStatus, Receipt
-from gateway.oioxml import codes
+from gateway.oioxml import codes, extras
 
 _ROLES = {"sender": "SSP", "receiver": "PO"}
 
@@ -73,8 +73,14 @@ def _letter(letter: Letter) -> list[str]:
         lost.append("letter.sent_at")
     if letter.family != codes.family_of_version(letter.version):
         lost.append("letter.family")
-    if letter.extra:
-        lost.append("letter.extra")
+    kept = extras.represented(letter.type, letter.extra)
+    lost += [f"letter.extra[{i}]" for i in range(len(letter.extra)) if i not in kept]
+    if not any(letter.extra[i][0] == "S11#1" for i in kept):
+        lost.append("letter.extra (no S11 RFF: OIOXML implies RFF+AHI:1)")
+    if letter.priority not in ("", extras.HIGH_PRIORITY):
+        lost.append("letter.priority")
+    if letter.priority and extras.ROUTINE in letter.extra:
+        lost.append("letter.extra (RFF+NO beside RFF+HI)")
     lost += _party_losses(letter.sender, "letter.sender", "SSP")
     lost += _party_losses(letter.receiver, "letter.receiver", "PO")
     for i, copy in enumerate(letter.copies):
@@ -94,9 +100,8 @@ def _letter(letter: Letter) -> list[str]:
             lost.append("letter.referral")
         if letter.admitted_at is not None or letter.discharged_at is not None:
             lost.append("letter.admitted_at/discharged_at")
-    else:
-        if letter.priority:
-            lost.append("letter.priority")
+    elif letter.priority:
+        lost.append("letter.priority")
     texts = list(letter.texts)
     if letter.type == "DIS91" and texts and texts[0].qualifier == "OE":
         if texts[0].format != "P00":

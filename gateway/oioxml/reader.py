@@ -29,7 +29,7 @@ from gateway.model import (
     RefusalCode,
     Relative,
 )
-from gateway.oioxml import codes
+from gateway.oioxml import codes, extras
 from gateway.oioxml.errors import OioxmlError
 from gateway.oioxml.text import read_lines, read_runs
 from gateway.oioxml.writer import LETTER_ELEMENTS, NS_2005, NS_2006, RECEIPT_ELEMENTS
@@ -218,6 +218,7 @@ def _letter(body: _Node, letter_type: str) -> Letter:
         raise head.fail(f"StatisticalCode/TypeCode must be X{letter_type} in this letter")
     authorised_at = _opt_date_time(head, "Authorisation")
     status = LetterStatus(_code(head, "StatusCode", codes.STATUS_CODES))
+    episode = head.opt("EpisodeOfCareIdentifier")
     head.done()
 
     sender_node = body.one("Sender")
@@ -236,13 +237,19 @@ def _letter(body: _Node, letter_type: str) -> Letter:
 
     texts: list[FreeText] = []
     priority = ""
-    extra = body.opt("AdditionalInformation")
-    if extra is not None:
-        priority = _opt_code(extra, "Priority", codes.PRIORITY_CODES)
-        subject = extra.opt("Subject")
+    kept: list[tuple[str, str]] = []  # segments the EDIFACT codec keeps in Letter.extra
+    additional = body.opt("AdditionalInformation")
+    if additional is not None:
+        level = _opt_code(additional, "Priority", codes.PRIORITY_CODES)
+        if level == "HI":
+            priority = extras.HIGH_PRIORITY
+        elif level == "NO":
+            kept.append(extras.ROUTINE)
+        subject = additional.opt("Subject")
         if subject is not None:
             texts.append(FreeText("OE", subject.value()))
-        extra.done()
+        additional.done()
+    kept.append(extras.episode_extra(episode.value() if episode is not None else None))
     for info in body.many("ClinicalInformation"):
         text01 = info.one("Text01")
         info.done()
@@ -270,6 +277,7 @@ def _letter(body: _Node, letter_type: str) -> Letter:
         contacts=contacts,
         referral=referral,
         priority=priority,
+        extra=tuple(kept),
     )
 
 

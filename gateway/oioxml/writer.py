@@ -15,7 +15,7 @@ from lxml import etree
 
 from gateway.logging import get_logger
 from gateway.model import Address, Diagnosis, Envelope, FreeText, Letter, Party, Receipt
-from gateway.oioxml import codes
+from gateway.oioxml import codes, extras
 from gateway.oioxml.errors import OioxmlError
 from gateway.oioxml.losses import unrepresented
 from gateway.oioxml.text import append_formatted, append_lines
@@ -118,6 +118,9 @@ def _letter_head(parent: etree._Element, letter: Letter, q: QName) -> None:
         _date_time(head, q, "Authorisation", letter.authorised_at)
     _add(head, q, "TypeCode", "X" + letter.type)
     _add(head, q, "StatusCode", _code(codes.STATUS_CODES, letter.status.value, "letter.status"))
+    episode = extras.episode_identifier(letter.extra)
+    if episode is not None:
+        _add(head, q, "EpisodeOfCareIdentifier", episode)
 
 
 def _party(
@@ -278,10 +281,14 @@ def _clinical_email(root, envelope: Envelope, letter: Letter, q: QName) -> None:
     _patient(body, letter, q)
     texts = list(letter.texts)
     subject = texts.pop(0) if texts and texts[0].qualifier == "OE" else None
-    if letter.priority or subject is not None:
+    priority = ""
+    if letter.priority:  # RFF+HI:<value>; MedCom writes HI:NC
+        priority = "høj_prioritet"
+    elif extras.ROUTINE in letter.extra:
+        priority = "rutine"
+    if priority or subject is not None:
         extra = _add(body, q, "AdditionalInformation")
-        if letter.priority:
-            _add(extra, q, "Priority", _code(codes.PRIORITY_CODES, letter.priority, "priority"))
+        _add_if(extra, q, "Priority", priority)
         if subject is not None:
             _add(extra, q, "Subject", subject.text)
     _clinical_information(body, texts, q)

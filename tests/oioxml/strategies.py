@@ -25,7 +25,7 @@ from gateway.model import (
     RefusalCode,
     Relative,
 )
-from gateway.oioxml import codes
+from gateway.oioxml import codes, extras
 
 # XML 1.0 text without \r (parsers turn it into \n) and without control characters.
 _CHARS = st.characters(
@@ -148,12 +148,16 @@ def letters(draw) -> Letter:
         receiver=draw(parties("PO")),
         patient=draw(patients),
     )
+    episode = extras.episode_extra(draw(st.none() | text))
     if letter_type == "DIS91":
         subject = draw(st.lists(text.map(lambda t: FreeText("OE", t)), max_size=1))
-        priority = draw(st.sampled_from(["", "HI", "NO"]))
-        return Letter(**common, texts=tuple(subject + texts), priority=priority)
+        level = draw(st.sampled_from(["", "HI", "NO"]))
+        kept = (extras.ROUTINE, episode) if level == "NO" else (episode,)
+        priority = extras.HIGH_PRIORITY if level == "HI" else ""
+        return Letter(**common, texts=tuple(subject + texts), priority=priority, extra=kept)
     return Letter(
         **common,
+        extra=(episode,),
         copies=tuple(draw(st.lists(parties("CCR"), max_size=2))),
         contacts=tuple(draw(st.lists(parties("RSP", address=False), max_size=1))),
         relatives=tuple(
