@@ -19,7 +19,7 @@ from typing import Any, Union
 
 from gateway.forms.errors import FieldError, FormValidationError
 
-Node = Union[str, list[tuple[str, "Node"]]]
+Node = Union[str, list[tuple[str, "Node"]]]  # noqa: UP007 - a recursive alias needs Union
 
 
 class Items(list):  # type: ignore[type-arg]
