@@ -10,6 +10,7 @@ element and component; an unknown type or version answers VER, everything else S
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from datetime import datetime
 from typing import Any
@@ -68,10 +69,8 @@ def validate_message(message: Any) -> None:
 def message_problems(message: Any, *, first_only: bool = False) -> list[EdifactError]:
     """Every problem of ``message`` in segment order (or just the first)."""
     walker = _Walker(message, first_only)
-    try:
+    with contextlib.suppress(_Stop):
         walker.run()
-    except _Stop:
-        pass
     return walker.errors
 
 

@@ -1,0 +1,85 @@
+"""Small helpers to read and build pydifact segments in the tokeniser's normal form.
+
+The tokeniser gives a simple element as ``str``, a composite as ``list[str]`` and drops
+trailing empty components; built segments must look the same so that a rendered letter
+parses back to equal segments. Also: dates of DTM (102/203/204), and a compact text form of
+one segment (``TAG+el+c1:c2``, with ``?`` escapes) used to keep unmapped segments verbatim in
+``Letter.extra``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydifact.segments import Segment
+
+from gateway.edifact.tokenizer import make_segment
+
+__all__ = ["element", "build", "dtm_value", "parse_dtm", "pack", "unpack"]
+
+DTM_PATTERNS = {"102": "%Y%m%d", "203": "%Y%m%d%H%M", "204": "%Y%m%d%H%M%S"}
+_SPECIAL = "?:+'"
+
+
+def element(*parts: str) -> Any:
+    """A normal-form element: trailing empty components dropped, one component as ``str``."""
+    comps = list(parts)
+    while len(comps) > 1 and not comps[-1]:
+        comps.pop()
+    return comps[0] if len(comps) == 1 else comps
+
+
+def build(tag: str, *elements: Any) -> Segment:
+    """A segment with trailing empty elements dropped."""
+    els = list(elements)
+    while els and els[-1] in ("", [], None):
+        els.pop()
+    return make_segment(tag, [e if e is not None else "" for e in els])
+
+
+def parse_dtm(text: str, fmt: str) -> datetime | None:
+    """The datetime of a DTM value, None when it does not fit the format."""
+    pattern = DTM_PATTERNS.get(fmt)
+    if pattern is None:
+        return None
+    try:
+        return datetime.strptime(text, pattern)
+    except ValueError:
+        return None
+
+
+def dtm_value(at: datetime, fmt: str) -> str:
+    return at.strftime(DTM_PATTERNS[fmt])
+
+
+def _escape(text: str) -> str:
+    return "".join("?" + c if c in _SPECIAL else c for c in text)
+
+
+def pack(segment: Segment) -> str:
+    """``TAG+el+c1:c2`` with MedCom's default separators and ``?`` escapes."""
+    out = [segment.tag]
+    for el in segment.elements:
+        out.append(":".join(_escape(c) for c in el) if isinstance(el, list) else _escape(el))
+    return "+".join(out)
+
+
+def unpack(text: str) -> Segment:
+    """The inverse of ``pack``."""
+    elements: list[list[str]] = [[""]]
+    escaped = False
+    for char in text:
+        if escaped:
+            elements[-1][-1] += char
+            escaped = False
+        elif char == "?":
+            escaped = True
+        elif char == "+":
+            elements.append([""])
+        elif char == ":":
+            elements[-1].append("")
+        else:
+            elements[-1][-1] += char
+    tag = elements[0][0]
+    return make_segment(tag, [c[0] if len(c) == 1 else c for c in elements[1:]])
