@@ -154,9 +154,11 @@ def _iso(value: datetime) -> str:
 
 def to_json(interchange: Interchange) -> dict[str, Any]:
     """The ``medbro parse`` document; ``letter`` through ``gateway.model_json.dump``."""
-    from gateway.model_json import dump  # H2's canonical-model JSON; imported when needed
-
     ic = interchange
+    if any(m.letter is not None for m in ic.messages):
+        from gateway.model_json import dump  # the canonical model's JSON form
+    else:
+        dump = None  # type: ignore[assignment]
     return {
         "interchange": {
             "syntax": ic.syntax,
@@ -178,7 +180,7 @@ def to_json(interchange: Interchange) -> dict[str, Any]:
                 "version": m.version,
                 "type": m.type,
                 "segments": [[s.tag, *s.elements] for s in m.segments],
-                "letter": None if m.letter is None else dump(m.letter),
+                "letter": None if m.letter is None else dump(m.letter),  # type: ignore[misc]
                 "identifier": m.identifier,
                 "unh_extra": m.unh_extra,
                 "binaries": [
