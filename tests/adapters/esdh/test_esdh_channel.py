@@ -163,3 +163,35 @@ class TestReferenceEsdh(EsdhContract):
             client = RestEsdhClient(url)
             yield client, add_case, documents
             admin.close()
+
+
+class TestReceipts:
+    """A CONTRL receipt for a letter the municipality sent goes on that letter's case."""
+
+    def _delivery(self):
+        from tests.conftest import sample_bytes
+
+        payload = sample_bytes("edifact_CTL03_1.edi")
+        return delivery(payload, control_ref="KuvertNr1234")
+
+    async def test_receipt_is_journalised_on_the_case_of_the_receipted_letter(self, samples_dir):
+        from adapters.esdh import JournalEntry
+
+        memory = MemoryEsdh()
+        memory.add_case(CPR, "sundhed")
+        case = memory.add_case(CPR, "rehabilitering", reference="SAG-1")
+        sent = JournalEntry(external_key="outgoing-1", title="Henvisning", document_type="REF01",
+                            document_date=None, sender_organisation="Odense", letter_id="x",
+                            medcom_ref="5790000181872:MEDREF01095:1111FRE01095")
+        await memory.create_document(case.id, sent)
+        channel = EsdhChannel(memory, sleep=_no_sleep)
+        result = await channel.deliver(None, self._delivery())
+        docs = memory.documents_on(case.id)
+        assert [d.document_type for d in docs] == ["REF01", "CTL03 Positiv kvittering"]
+        assert docs[1].external_key == "medcom-receipt:5790000120400:KuvertNr1234:BrevNr5678"
+        assert result.external_ref == memory.documents[result.external_ref][0].id
+
+    async def test_receipt_for_an_unknown_letter_is_an_operator_task(self, samples_dir):
+        channel = EsdhChannel(MemoryEsdh(), sleep=_no_sleep)
+        with pytest.raises(CaseNotFoundError, match="5790000181872:MEDREF01095:1111FRE01095"):
+            await channel.deliver(None, self._delivery())

@@ -10,11 +10,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from esdh_helpers import CPR, MUNICIPALITY_GLN, delivery, dis91, reference_server
+from esdh_helpers import CPR, MUNICIPALITY_GLN, delivery, reference_server
 
 import adapters.esdh
 from gateway.errors import ConfigError
 from gateway.registry import Registry
+from tests.conftest import sample_bytes
 
 
 @pytest.fixture
@@ -85,20 +86,31 @@ def _registry(url: str, **options) -> Registry:
     }]})
 
 
-async def test_channel_plugin_from_the_registry_journalises_with_the_pdf(server, monkeypatch):
+async def test_channel_plugin_journalises_a_real_dis91_with_its_pdf(server, samples_dir):
+    """The MedCom DIS91 sample (5790000120400 -> 5790000128700), decoded by the real codec."""
+    payload = sample_bytes("edifact_DIS91_1.edi")
     url = str(server.base_url)
+    server.post("/v1/cases", json={"cpr": CPR, "kind": "sygedagpenge"})
     case = server.post("/v1/cases", json={"cpr": CPR, "kind": "sundhed"}).json()
     endpoint = _registry(url).endpoint(MUNICIPALITY_GLN)
     channel = adapters.esdh.channel(endpoint, None)
-    channel._decode = lambda d: [dis91()]  # the codec's job; tested end to end elsewhere
-    result = await channel.deliver(endpoint, delivery(b"UNA:+.? 'UNB+raw bytes'"))
+    result = await channel.deliver(endpoint, delivery(payload))
+    again = await channel.deliver(endpoint, delivery(payload, message_id="m-again"))
     await channel.client.aclose()
+    assert again.external_ref == result.external_ref
     docs = server.get(f"/v1/cases/{case['id']}").json()["documents"]
     assert [d["id"] for d in docs] == [result.external_ref]
+    doc = docs[0]
+    assert doc["external_key"] == "medcom:5790000120400:BrevNr00129"
+    assert doc["document_date"] == "1998-12-13T12:02:00"
+    assert doc["sender_organisation"] == "HILLERØD SYGEHUS, KIRURGISK AFD. A (2001060 SKS)"
     pdf = server.get(f"/v1/documents/{result.external_ref}/files/BrevNr00129.pdf")
-    assert pdf.content.startswith(b"%PDF-1.4") and b"Korrespondancebrev" in pdf.content
+    assert pdf.content.startswith(b"%PDF-1.4")
+    assert "(Røntgen af hofte i to planer.) Tj".encode("cp1252") in pdf.content
     edi = server.get(f"/v1/documents/{result.external_ref}/files/BrevNr00129.edi")
-    assert edi.content == b"UNA:+.? 'UNB+raw bytes'"
+    assert edi.content == payload
+    page = server.get(f"/v1/documents/{result.external_ref}/files/BrevNr00129.html").text
+    assert "Korrespondancebrev fra HILLERØD SYGEHUS" in page
 
 
 @pytest.mark.parametrize(
