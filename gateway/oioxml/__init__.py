@@ -5,6 +5,7 @@
 speak the other format; ``validate`` checks XML against medbro's schemas in schemas/oioxml/.
 """
 
+from gateway.oioxml.convert import Format, convert, detect_format, from_edifact, to_edifact
 from gateway.oioxml.errors import OioxmlError
 from gateway.oioxml.losses import unrepresented
 from gateway.oioxml.reader import read
@@ -14,8 +15,13 @@ from gateway.oioxml.writer import NS_2005, NS_2006, write
 __all__ = [
     "NS_2005",
     "NS_2006",
+    "Format",
     "OioxmlError",
+    "convert",
+    "detect_format",
+    "from_edifact",
     "read",
+    "to_edifact",
     "unrepresented",
     "validate",
     "write",

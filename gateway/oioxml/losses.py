@@ -73,7 +73,7 @@ def _letter(letter: Letter) -> list[str]:
         lost.append("letter.sent_at")
     if letter.family != codes.family_of_version(letter.version):
         lost.append("letter.family")
-    kept = extras.represented(letter.type, letter.extra)
+    kept = extras.represented(letter)
     lost += [f"letter.extra[{i}]" for i in range(len(letter.extra)) if i not in kept]
     if not any(letter.extra[i][0] == "S11#1" for i in kept):
         lost.append("letter.extra (no S11 RFF: OIOXML implies RFF+AHI:1)")
@@ -119,6 +119,8 @@ def _letter(letter: Letter) -> list[str]:
             text.text.endswith("\n") or (text.format == "P00" and not text.text)
         ):
             lost.append(f"letter.texts[{i}].continued")
+    if letter.type == "DIS01" and not extras.s11_fits(letter):
+        lost.append("letter.diagnoses (which stand in S11)")
     lost += _diagnosis_losses(letter.diagnoses, "letter.diagnoses")
     if letter.referral is not None:
         if letter.referral.status != LetterStatus.NEW:

@@ -233,7 +233,7 @@ def _letter(body: _Node, letter_type: str) -> Letter:
     admitted_at = _opt_date_time(body, "Admission")
     discharged_at = _opt_date_time(body, "Discharge")
     diagnose = body.opt("Diagnose")
-    diagnoses = _diagnoses(diagnose) if diagnose is not None else ()
+    diagnoses, in_s11 = _diagnoses(diagnose) if diagnose is not None else ((), 0)
 
     texts: list[FreeText] = []
     priority = ""
@@ -250,6 +250,9 @@ def _letter(body: _Node, letter_type: str) -> Letter:
             texts.append(FreeText("OE", subject.value()))
         additional.done()
     kept.append(extras.episode_extra(episode.value() if episode is not None else None))
+    layout = extras.layout_extra(diagnoses, in_s11)
+    if layout is not None:
+        kept.append(layout)
     for info in body.many("ClinicalInformation"):
         text01 = info.one("Text01")
         info.done()
@@ -364,17 +367,19 @@ def _referral(node: _Node) -> Referral:
     return referral
 
 
-def _diagnoses(node: _Node) -> tuple[Diagnosis, ...]:
+def _diagnoses(node: _Node) -> tuple[tuple[Diagnosis, ...], int]:
+    """The diagnoses and how many of them stand in S11 (Main, MainAdditional)."""
     result = []
     for kind, name in (("A", "Main"), ("DM", "MainAdditional")):
         for sub in node.many(name):
             result.append(Diagnosis(kind, sub.text("DiagnoseCode"), sub.opt_text("DiagnoseText")))
             sub.done()
+    in_s11 = len(result)
     for sub in node.many("Other"):
         kind = _code(sub, "DiagnoseDescriptionCode", codes.DIAGNOSIS_KINDS)
         result.append(_typed_diagnosis(sub, kind))
     node.done()
-    return tuple(result)
+    return tuple(result), in_s11
 
 
 # -- receipts --------------------------------------------------------------------------------

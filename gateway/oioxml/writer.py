@@ -181,23 +181,22 @@ def _diagnosis_body(element: etree._Element, q: QName, diag: Diagnosis, where: s
     _add(element, q, "DiagnoseText", diag.text)
 
 
-def _is_plain_main(diag: Diagnosis) -> bool:
-    """XDIS01 <Main> carries code and text only: an SKS action diagnosis without a time."""
-    return diag.kind == "A" and diag.scheme == "SKS" and diag.agency == "SST" and diag.at is None
-
-
 def _diagnoses(parent: etree._Element, letter: Letter, q: QName) -> None:
+    """S11 diagnoses as Main (the A) and MainAdditional (DMs), S14 ones as Other; when the
+    S11 part has no XDIS01 form, all become Other (losses.py records it)."""
     diags = list(letter.diagnoses)
     if not diags:
         return
     block = _add(parent, q, "Diagnose")
-    if _is_plain_main(diags[0]):
-        main = _add(block, q, "Main")
-        _add(main, q, "DiagnoseCode", diags[0].code)
-        _add(main, q, "DiagnoseText", diags[0].text)
-        diags = diags[1:]
-    for i, diag in enumerate(diags):
-        where = f"letter.diagnoses[{i}]"
+    if extras.s11_fits(letter):
+        n = extras.s11_count(letter)
+        for i, diag in enumerate(diags[:n]):
+            plain = _add(block, q, "Main" if i == 0 and diag.kind == "A" else "MainAdditional")
+            _add(plain, q, "DiagnoseCode", diag.code)
+            _add(plain, q, "DiagnoseText", diag.text)
+        diags = diags[n:]
+    for diag in diags:
+        where = f"letter.diagnoses[{letter.diagnoses.index(diag)}]"
         other = _add(block, q, "Other")
         _add(other, q, "DiagnoseDescriptionCode", _code(codes.DIAGNOSIS_KINDS, diag.kind, where))
         _diagnosis_body(other, q, diag, where + ".scheme")

@@ -98,6 +98,24 @@ def diagnoses(draw, kind) -> Diagnosis:
 
 
 @st.composite
+def diagnosis_lists(draw):
+    """(diagnoses, layout extras): an S11 head XDIS01 can say (an A, then DMs; SKS, no time)
+    and any S14 tail, with the layout entry the EDIFACT codec records when it is needed."""
+    plain = diagnoses(st.just("DM")).map(_no_time).map(_sks)
+    head = draw(st.lists(plain, max_size=2))
+    if draw(st.booleans()):
+        head = [_sks(_no_time(draw(diagnoses(st.just("A"))))), *head]
+    tail = draw(st.lists(diagnoses(st.sampled_from(codes.DIAGNOSIS_KINDS.codes())), max_size=3))
+    diags = tuple(head + tail)
+    layout = extras.layout_extra(diags, len(head))
+    return diags, (() if layout is None else (layout,))
+
+
+def _sks(d: Diagnosis) -> Diagnosis:
+    return Diagnosis(d.kind, d.code, d.text, "SKS", "SST", d.at)
+
+
+@st.composite
 def referrals(draw) -> Referral:
     main = draw(st.lists(diagnoses(st.just("DI")).map(_no_time), max_size=1))
     more = draw(st.lists(diagnoses(st.just("DM")).map(_no_time), max_size=2))
@@ -155,9 +173,10 @@ def letters(draw) -> Letter:
         kept = (extras.ROUTINE, episode) if level == "NO" else (episode,)
         priority = extras.HIGH_PRIORITY if level == "HI" else ""
         return Letter(**common, texts=tuple(subject + texts), priority=priority, extra=kept)
+    diags, layout = draw(diagnosis_lists())
     return Letter(
         **common,
-        extra=(episode,),
+        extra=(episode, *layout),
         copies=tuple(draw(st.lists(parties("CCR"), max_size=2))),
         contacts=tuple(draw(st.lists(parties("RSP", address=False), max_size=1))),
         relatives=tuple(
@@ -176,9 +195,7 @@ def letters(draw) -> Letter:
         referral=draw(st.none() | referrals()),
         admitted_at=draw(st.none() | minutes),
         discharged_at=draw(st.none() | minutes),
-        diagnoses=tuple(
-            draw(st.lists(diagnoses(st.sampled_from(codes.DIAGNOSIS_KINDS.codes())), max_size=4))
-        ),
+        diagnoses=diags,
         texts=tuple(texts),
     )
 
