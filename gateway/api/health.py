@@ -31,12 +31,20 @@ async def _check(name: str, probe: Any) -> tuple[str, str]:
     return name, "ok"
 
 
+async def _database(hub: Any) -> None:
+    await asyncio.to_thread(hub.store.ping)
+
+
+async def _broker(hub: Any) -> None:
+    await hub.transport.queue_depth(hub.topology.parking_queue)
+
+
 @router.get("/readyz", summary="Readiness: broker and database reachable")
 async def readyz(request: Request) -> JSONResponse:
     hub = request.app.state.hub
     results = dict(
         await asyncio.gather(
-            _check("database", hub.check_database), _check("broker", hub.check_broker)
+            _check("database", lambda: _database(hub)), _check("broker", lambda: _broker(hub))
         )
     )
     ready = all(v == "ok" for v in results.values())

@@ -47,12 +47,28 @@ class RecordingHub:
     def message_view(self, message_id: str) -> dict | None:
         return self.views.get(message_id)
 
-    async def check_database(self) -> None:
+    # what /readyz probes: hub.store.ping() and hub.transport.queue_depth(parking queue)
+    @property
+    def store(self):
+        return self
+
+    @property
+    def transport(self):
+        return self
+
+    @property
+    def topology(self):
+        return self
+
+    parking_queue = "medbro.parking"
+
+    def ping(self) -> None:
         if not self.database_ok:
             raise ConnectionError("database unavailable")
 
-    async def check_broker(self) -> None:
-        return None
+    async def queue_depth(self, queue: str) -> int:
+        assert queue == "medbro.parking"
+        return 0
 
 
 @pytest.fixture

@@ -1,0 +1,299 @@
+"""``medbro demo``: the whole pipeline embedded (SQLite + in-process transport), step by step.
+
+A hospital writes DIS01 discharge letters (Latin-1 names, fictitious test CPR numbers) into its
+EDI mailbox inbox; the hub ingests, stores, routes and delivers them into the GPs' outboxes; one
+letter goes to a GLN nobody registered and comes back to the hospital as a CTL01 (LOK); each GP
+answers with a CTL03 through its own inbox, which medbro correlates with the letter and
+forwards to the hospital. A summary table closes the run. Everything happens under ``--dir``
+(default ``var/demo``), so the mailboxes and the database can be inspected afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gateway.model import (
+    Address,
+    Diagnosis,
+    Envelope,
+    FreeText,
+    Letter,
+    LetterStatus,
+    Party,
+    Patient,
+)
+
+HOSPITAL = ("5790000120420", "Hillerød Hospital, Kirurgisk afd. A")
+GPS = (("5790000128686", "Lægehuset Vandværksvej"), ("5790000181872", "Lægerne i Ølstykke"))
+UNKNOWN_GP = "5790000999990"  # registered nowhere: the network hop answers CTL01 LOK
+
+# Fictitious test persons (not real CPR numbers): birth date + a 9xxx test serial.
+PATIENTS = (
+    ("0101509991", "Ærøboe", "Søren"),
+    ("1203629992", "Østergård", "Åse Marie"),
+    ("2307759993", "Bæk-Møller", "Jørgen"),
+    ("0511889994", "Læssøe", "Birthe Ørsted"),
+)
+
+
+@dataclass(frozen=True)
+class DemoLetter:
+    control_ref: str
+    receiver: str
+    patient_name: str
+    data: bytes
+
+
+def discharge_letter(
+    seq: int,
+    *,
+    sender: str,
+    receiver: str,
+    patient: tuple[str, str, str],
+    prepared_at: datetime,
+    ack_requested: bool = True,
+) -> bytes:
+    """A DIS01 epikrise interchange from the canonical model, rendered by the codec."""
+    from gateway.edifact.letters import render_letter
+
+    cpr, surname, given = patient
+    ref = f"DEMO{seq:06d}"
+    envelope = Envelope(sender=sender, recipient=receiver, control_ref=f"K{ref}",
+                        prepared_at=prepared_at, ack_requested=ack_requested)
+    letter = Letter(
+        type="DIS01", version="D0133L", ref=f"B{ref}", letter_id=f"B{ref}",
+        status=LetterStatus.NEW, authorised_at=prepared_at, sent_at=prepared_at,
+        sender=Party(role="SSP", id="2001060", scheme="SKS", agency="SST",
+                     names=("HILLERØD HOSPITAL", "KIRURGISK AFD. A"), speciality="30"),
+        receiver=Party(role="PO", id="291714", scheme="YNR", agency="SFU",
+                       names=("Lægehuset",),
+                       address=Address("Vandværksvej 99", "Hillerød", "3400")),
+        patient=Patient(cpr=cpr, surname=surname, given_names=given,
+                        address=Address("Grusgraven 3", "Hillerød", "3400"),
+                        episode_status="HS"),
+        admitted_at=prepared_at - timedelta(days=4, hours=3),
+        discharged_at=prepared_at - timedelta(hours=20),
+        diagnoses=(Diagnosis(kind="A", code="DK802", text="Galdesten med akut kolecystitis"),),
+        texts=(FreeText(qualifier="NC", text=(
+            f"Indlagt med smerter i højre side. Laparoskopisk kolecystektomi.\n"
+            f"Forløb uden komplikationer. Kontrol hos egen læge om 14 dage ({surname}).")),),
+    )
+    return render_letter(envelope, letter)
+
+
+def gp_receipt(data: bytes, now: datetime) -> bytes | None:
+    """The CTL03 a GP system owes for a letter that asked for one (the codec's builder)."""
+    from gateway.edifact import receipts
+
+    return receipts.receipt_owed(data, now=now)
+
+
+def _partners_toml(root: Path) -> str:
+    def mailbox(gln: str, name: str, kind: str, accepts: str) -> str:
+        return (
+            f'[[endpoints]]\ngln = "{gln}"\nname = "{name}"\nkind = "{kind}"\n{accepts}'
+            f'channel = {{ kind = "edi_mailbox", directory = "{root / "mailboxes" / gln}", '
+            f"poll_interval = 0.1 }}\n\n"
+        )
+
+    text = mailbox(HOSPITAL[0], HOSPITAL[1], "hospital", "")
+    for gln, name in GPS:
+        text += mailbox(gln, name, "gp", 'accepts = [{ type = "DIS01", versions = ["D0133L"] }]\n')
+    return text
+
+
+class Step:
+    """Prints numbered steps with the time since the demo started."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.n = 0
+
+    def __call__(self, text: str) -> None:
+        self.n += 1
+        click.echo(f"[{time.monotonic() - self.started:5.2f}s] {self.n}. {text}")
+
+    def detail(self, text: str) -> None:
+        click.echo(f"           {text}")
+
+
+async def _until(what: str, check: Callable[[], Awaitable[bool] | bool],
+                 timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        await asyncio.sleep(0.05)
+    raise click.ClickException(f"demo stalled: {what} did not happen within {timeout:.0f} s")
+
+
+async def run_demo(root: Path, *, letters_per_gp: int = 2, echo_logs: bool = False) -> int:
+    """Run the scenario under ``root``; returns the exit code (0 when everything arrived)."""
+    from gateway.channels import load_channel
+    from gateway.pipeline.hub import Hub
+    from gateway.settings import Settings
+
+    step = Step()
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    config = root / "partners.toml"
+    config.write_text(_partners_toml(root), encoding="utf-8")
+    settings = Settings.load(database_url=f"sqlite:///{root / 'medbro.db'}",
+                             broker_url="memory://", config=config, broker_prefix="demo",
+                             scan_interval_seconds=0.2)
+    hub = Hub.from_settings(settings)
+    await hub.start()
+    step(f"hub started: SQLite {root / 'medbro.db'}, in-process transport, "
+         f"{len(hub.registry.endpoints)} endpoints from {config}")
+
+    ingested: list[Any] = []
+
+    async def ingest(data: bytes, **kwargs: Any) -> Any:
+        result = await hub.ingest(data, **kwargs)
+        ingested.append(result)
+        return result
+
+    channels = {ep.gln: load_channel(ep, settings) for ep in hub.registry.endpoints}
+    for ch in channels.values():
+        ch.client.ensure_dirs()
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(hub.run_worker(stop))]
+    tasks += [asyncio.create_task(ch.watch(ingest, stop)) for ch in channels.values()]
+    try:
+        return await _scenario(step, hub, channels, ingested, letters_per_gp)
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await hub.stop()
+
+
+async def _scenario(step: Step, hub: Any, channels: dict[str, Any], ingested: list[Any],
+                    letters_per_gp: int) -> int:
+    hospital = channels[HOSPITAL[0]].client
+    now = datetime.now().replace(microsecond=0)
+    letters: list[DemoLetter] = []
+    receivers = [gln for gln, _ in GPS for _ in range(letters_per_gp)] + [UNKNOWN_GP]
+    for seq, receiver in enumerate(receivers, start=1):
+        patient = PATIENTS[(seq - 1) % len(PATIENTS)]
+        data = discharge_letter(seq, sender=HOSPITAL[0], receiver=receiver, patient=patient,
+                                prepared_at=now)
+        letters.append(DemoLetter(f"KDEMO{seq:06d}", receiver, f"{patient[2]} {patient[1]}",
+                                  data))
+    step(f"{HOSPITAL[1]} writes {len(letters)} DIS01 discharge letters into its inbox "
+         f"{hospital.config.inbox}")
+    for letter in letters:
+        hospital.drop(f"{letter.control_ref}.edi", letter.data)
+        step.detail(f"{letter.control_ref}.edi -> {letter.receiver}  patient {letter.patient_name}"
+                    f"  ({len(letter.data)} bytes, ISO-8859-1)")
+
+    await _until("ingest of the hospital's letters", lambda: len(ingested) >= len(letters))
+    step(f"medbro stored and routed them ({len(ingested)} ingests)")
+    for result in ingested:
+        view = hub.message_view(result.message_ids[0])
+        step.detail(f"{view['control_ref']}: {view['state']}  -> {view['receiver_gln']}")
+
+    routable = [x for x in letters if x.receiver != UNKNOWN_GP]
+
+    def delivered() -> bool:
+        names = {n for gln, _ in GPS for n in channels[gln].client.outbox_names()}
+        return all(f"{HOSPITAL[0]}_{x.control_ref}.edi" in names for x in routable)
+
+    await _until("delivery into the GPs' outboxes", delivered)
+    step("the worker delivered each letter into its GP's outbox, byte for byte")
+    for gln, name in GPS:
+        client = channels[gln].client
+        for file in client.outbox_names():
+            same = any(client.read_outbox(file) == x.data for x in letters)
+            step.detail(f"{name} ({gln}): {client.config.outbox / file}  identical={same}")
+
+    await _until("the CTL01 for the unknown receiver",
+                 lambda: any("KDEMO" not in n for n in hospital.outbox_names()))
+    step(f"letter to {UNKNOWN_GP} (no such endpoint) is parked; the hospital gets a CTL01 "
+         "(refusal LOK) in its outbox")
+    for file in hospital.outbox_names():
+        step.detail(f"{hospital.config.outbox / file}: {_describe(hospital.read_outbox(file))}")
+
+    answered = 0
+    for gln, _name in GPS:
+        client = channels[gln].client
+        for file in client.outbox_names():
+            receipt = gp_receipt(client.read_outbox(file), datetime.now().replace(microsecond=0))
+            if receipt is not None:
+                client.drop(f"CTL03_{file}", receipt)
+                answered += 1
+    step(f"the GPs' systems answer {answered} positive receipts (CTL03) through their inboxes")
+
+    ids = [r.message_ids[0] for r in ingested[: len(letters)]]
+
+    def acknowledged() -> bool:
+        states = [hub.message_view(i)["state"] for i in ids]
+        return states.count("acknowledged") == len(routable)
+
+    await _until("correlation of the CTL03s", acknowledged)
+    await _until("forwarding of the CTL03s to the hospital",
+                 lambda: len(hospital.outbox_names()) >= 1 + len(routable))
+    step("medbro correlated each CTL03 with its letter and forwarded it to the hospital's outbox")
+    for file in hospital.outbox_names():
+        step.detail(f"{file}: {_describe(hospital.read_outbox(file))}")
+
+    rows = [hub.message_view(i) for i in ids]
+    _summary(rows)
+    ok = sum(r["state"] == "acknowledged" for r in rows) == len(routable)
+    return 0 if ok else 1
+
+
+def _describe(data: bytes) -> str:
+    """One line about a CONTRL interchange: type, what it answers, refusal and text."""
+    from gateway.edifact import parse
+
+    receipt = parse(data).messages[0].letter
+    text = f"{receipt.type} for {receipt.original_control_ref} from {receipt.original_recipient}"
+    if receipt.refusal:
+        text += f", refusal {receipt.refusal}: {receipt.text[:60]!r}"
+    return text
+
+
+def _summary(rows: list[dict[str, Any]]) -> None:
+    head = ("message id", "control ref", "sender", "receiver", "state", "attempts", "receipt")
+    table = [head]
+    for r in rows:
+        kinds = ", ".join(f"{x['kind']} {'in' if x['direction'] == 'in' else 'out'}"
+                          for x in r["receipts"]) or "-"
+        table.append((r["id"][:8], r["control_ref"] or "", r["sender_gln"] or "",
+                      r["receiver_gln"] or "", r["state"], str(len(r["attempts"])), kinds))
+    widths = [max(len(row[i]) for row in table) for i in range(len(head))]
+    click.echo("\nSummary")
+    for n, row in enumerate(table):
+        click.echo("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+        if n == 0:
+            click.echo("  " + "  ".join("-" * w for w in widths))
+
+
+@click.command("demo")
+@click.option("--dir", "directory", type=click.Path(path_type=Path), default=Path("var/demo"),
+              show_default=True, help="working directory (wiped first): mailboxes + SQLite")
+@click.option("--letters", default=2, show_default=True, help="letters per GP")
+@click.option("--logs", is_flag=True, help="show the pipeline's log lines too")
+def demo_command(directory: Path, letters: int, logs: bool) -> None:
+    """Embedded end-to-end demo: hospital -> medbro -> GPs, CTL03 back (SQLite + memory://)."""
+    import logging
+
+    from gateway.logging import configure
+
+    configure(json=False, level=logging.INFO if logs else logging.ERROR)
+    code = asyncio.run(run_demo(directory.resolve(), letters_per_gp=letters))
+    sys.exit(code)
