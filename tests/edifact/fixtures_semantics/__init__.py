@@ -1,0 +1,1 @@
+"""Helpers and hypothesis strategies of the codec-semantics tests (grammar, letters, receipts)."""
