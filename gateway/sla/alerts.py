@@ -77,7 +77,7 @@ def due_escalations(
     return due
 
 
-def _raise(
+def raise_escalation(
     session: Session, row: Discharge, kind: str, n: int, due: datetime, now: datetime
 ) -> Escalation:
     at = as_utc_naive(now)
@@ -126,7 +126,7 @@ def sweep(
         if state.next_deadline(now) is not None:
             open_letters[row.hospital] += 1
         for kind, n, due in due_escalations(state, now, raised.get(row.id, ())):
-            new.append(_raise(session, row, kind, n, due, now))
+            new.append(raise_escalation(session, row, kind, n, due, now))
     session.flush()
     metrics.LETTERS_AT_RISK.clear()
     for (hospital, n), count in at_risk.items():
@@ -148,7 +148,9 @@ def letter_delivered_for(session: Session, discharge: Discharge, sent_utc: datet
             task.resolved_at = sent_utc
     for n, due in ((1, discharge.deadline_1), (3, discharge.deadline_3)):
         if sent_utc > due and f"breached_{n}" not in kinds:
-            _raise(session, discharge, "breached", n, from_utc_naive(due), from_utc_naive(sent_utc))
+            raise_escalation(
+                session, discharge, "breached", n, from_utc_naive(due), from_utc_naive(sent_utc)
+            )
 
 
 def open_tasks(session: Session, *, department: str | None = None) -> list[SlaTask]:

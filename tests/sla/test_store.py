@@ -258,3 +258,29 @@ def test_migration_creates_exactly_the_declared_sla_tables(sessions) -> None:
         context = MigrationContext.configure(s.connection(), opts={"compare_type": True})
         diff = compare_metadata(context, Base.metadata)
     assert [d for d in diff if "sla_" in repr(d)] == []
+
+
+def test_backlog_bridge_gives_the_worker_deadlines_and_escalates_once(sessions) -> None:
+    from gateway.sla import backlog
+    from gateway.sla.scheduling import Escalate, decide
+
+    with sessions() as s, s.begin():
+        report_discharge(s)
+        hooks.letter_received(s, message_id="m1", letter=epikrise(), at=local(2025, 4, 22, 9))
+        summary = backlog.summary_for(
+            s, "m1", received_at=local(2025, 4, 22, 9), attempts=3,
+            last_attempt_at=local(2025, 4, 22, 11, 59),
+        )  # fmt: skip
+        assert summary.deadlines[0] == (1, local(2025, 4, 22, 23, 59, 59, 999999))
+        assert summary.at_risk_at == local(2025, 4, 22, 12, 0)
+        decision = decide(summary, local(2025, 4, 22, 12, 0))
+        assert isinstance(decision, Escalate) and decision.kind == "at_risk_1"
+        assert backlog.record_escalation(s, "m1", decision.kind, local(2025, 4, 22, 12)) is not None
+        assert backlog.record_escalation(s, "m1", decision.kind, local(2025, 4, 22, 12)) is None
+        # the sweep knows it was raised already
+        assert alerts.sweep(s, local(2025, 4, 22, 12, 1), CONFIG, sink=lambda e: None) == []
+        again = backlog.summary_for(s, "m1", received_at=local(2025, 4, 22, 9))
+        assert again.escalated == {"at_risk_1"}
+        hooks.letter_delivered(s, message_id="m1", at=local(2025, 4, 22, 12, 5))
+        assert backlog.summary_for(s, "m1", received_at=local(2025, 4, 22, 9)).deadlines == ()
+        assert backlog.summary_for(s, "other", received_at=local(2025, 4, 22, 9)).deadlines == ()

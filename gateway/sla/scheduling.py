@@ -1,0 +1,270 @@
+"""Deadline-aware delivery retries: when to try a letter again, and which letter to try first.
+
+Theory of operation (docs/sla.md "Retries and escalation"):
+
+* Backoff is a tenacity-style policy: small wait and stop objects composed with ``+`` and
+  ``|`` (tenacity ``wait.py``/``stop.py``). The default waits 30 s, doubling, capped at 30 min,
+  plus up to 10 % jitter (the random source is injected).
+* The backoff never waits past a *checkpoint*: the at-risk instant and, for every SLA
+  deadline, ``margin`` (5 min) before it and the deadline itself. A letter whose receiver is
+  down is therefore tried again right when it becomes at risk and just before each deadline.
+* ``decide`` escalates (``Escalate``) when the letter is at risk or a deadline has passed and
+  that kind was not raised yet; the escalation carries the retry decision to follow it.
+  Epikriser never give up (the default stop policy is ``stop_never``); letters without an SLA
+  deadline give up after the stop policy (``GiveUp``), and the caller parks them.
+* ``priority``/``order_backlog``: earliest deadline first over the whole backlog. A message
+  without an SLA deadline gets a virtual deadline ``received_at + non_sla_horizon`` (1 day),
+  so deadline letters go first but nothing starves.
+
+Everything is pure: the caller passes ``now``, sleeps, attempts and records the outcome.
+"""
+
+from __future__ import annotations
+
+import abc
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from gateway.sla.deadlines import as_local
+
+
+@dataclass(frozen=True)
+class DeliverySummary:
+    """What the scheduler knows about one message waiting for delivery (aware times).
+
+    ``deadlines`` are (target workdays, deadline) pairs, ascending (empty for a message that is
+    not an epikrise); ``at_risk_at`` the at-risk instant of the 1-workday deadline;
+    ``escalated`` the escalation kinds already raised (``at_risk_1``, ``breached_1``,
+    ``breached_3``: the ``sla_tasks`` kinds); ``attempts`` the failed attempts so far.
+    """
+
+    message_id: str
+    received_at: datetime
+    deadlines: tuple[tuple[int, datetime], ...] = ()
+    at_risk_at: datetime | None = None
+    attempts: int = 0
+    last_attempt_at: datetime | None = None
+    escalated: frozenset[str] = frozenset()
+
+
+# ---- wait policies: attempt number (1 = first retry) -> time to wait ------------------------
+
+
+class wait_base(abc.ABC):  # noqa: N801 - lower-case policy DSL, as tenacity (style.md)
+    @abc.abstractmethod
+    def __call__(self, attempt: int) -> timedelta: ...
+
+    def __add__(self, other: wait_base) -> wait_base:
+        return wait_combine(self, other)
+
+
+@dataclass(frozen=True)
+class wait_combine(wait_base):  # noqa: N801
+    """The sum of several waits."""
+
+    first: wait_base
+    second: wait_base
+
+    def __call__(self, attempt: int) -> timedelta:
+        return self.first(attempt) + self.second(attempt)
+
+
+@dataclass(frozen=True)
+class wait_exponential(wait_base):  # noqa: N801
+    """``initial * multiplier ** (attempt - 1)``, capped at ``maximum``."""
+
+    initial: timedelta = timedelta(seconds=30)
+    multiplier: float = 2.0
+    maximum: timedelta = timedelta(minutes=30)
+
+    def __call__(self, attempt: int) -> timedelta:
+        exponent = max(attempt - 1, 0)
+        seconds = self.initial.total_seconds() * self.multiplier ** min(exponent, 60)
+        return timedelta(seconds=min(seconds, self.maximum.total_seconds()))
+
+
+@dataclass(frozen=True)
+class wait_jitter(wait_base):  # noqa: N801
+    """A random extra wait in [0, ``fraction`` * ``of(attempt)``): spreads a backlog's retries."""
+
+    of: wait_base
+    fraction: float = 0.1
+    random: Callable[[], float] = field(default=random.random, compare=False)
+
+    def __call__(self, attempt: int) -> timedelta:
+        return self.of(attempt) * (self.fraction * self.random())
+
+
+# ---- stop policies: give up on a message without an SLA deadline? ---------------------------
+
+
+class stop_base(abc.ABC):  # noqa: N801
+    @abc.abstractmethod
+    def __call__(self, summary: DeliverySummary, now: datetime) -> bool: ...
+
+    def __or__(self, other: stop_base) -> stop_base:
+        return stop_any(self, other)
+
+
+@dataclass(frozen=True)
+class stop_any(stop_base):  # noqa: N801
+    first: stop_base
+    second: stop_base
+
+    def __call__(self, summary: DeliverySummary, now: datetime) -> bool:
+        return self.first(summary, now) or self.second(summary, now)
+
+
+class stop_never(stop_base):  # noqa: N801
+    def __call__(self, summary: DeliverySummary, now: datetime) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class stop_after_attempt(stop_base):  # noqa: N801
+    attempts: int
+
+    def __call__(self, summary: DeliverySummary, now: datetime) -> bool:
+        return summary.attempts >= self.attempts
+
+
+@dataclass(frozen=True)
+class stop_after_delay(stop_base):  # noqa: N801
+    delay: timedelta
+
+    def __call__(self, summary: DeliverySummary, now: datetime) -> bool:
+        return as_local(now) - as_local(summary.received_at) >= self.delay
+
+
+# ---- decisions ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttemptNow:
+    """Deliver now."""
+
+
+@dataclass(frozen=True)
+class WaitUntil:
+    """Do not try before ``at``."""
+
+    at: datetime
+
+
+@dataclass(frozen=True)
+class GiveUp:
+    """Stop retrying (only for messages without an SLA deadline); park and tell an operator."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Escalate:
+    """Raise an alert and an operator task (``kind``: at_risk_1, breached_1, ...), then ``then``."""
+
+    kind: str
+    deadline: datetime
+    then: AttemptNow | WaitUntil
+
+
+Decision = AttemptNow | WaitUntil | GiveUp | Escalate
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """The composed policy; the defaults are documented in docs/sla.md."""
+
+    wait: wait_base = field(
+        default_factory=lambda: wait_exponential() + wait_jitter(wait_exponential())
+    )
+    stop_sla: stop_base = field(default_factory=stop_never)
+    stop_other: stop_base = field(
+        default_factory=lambda: stop_after_attempt(12) | stop_after_delay(timedelta(days=2))
+    )
+    margin: timedelta = timedelta(minutes=5)
+    non_sla_horizon: timedelta = timedelta(days=1)
+
+
+DEFAULT_POLICY = RetryPolicy()
+
+
+def _due_escalation(summary: DeliverySummary, now: datetime) -> tuple[str, datetime] | None:
+    for target, due in summary.deadlines:
+        kind = f"breached_{target}"
+        if now > due and kind not in summary.escalated:
+            return kind, due
+    at_risk = summary.at_risk_at
+    if at_risk is not None and now >= at_risk and "at_risk_1" not in summary.escalated:
+        first = dict(summary.deadlines).get(1)
+        if first is not None and now <= first:
+            return "at_risk_1", first
+    return None
+
+
+def _checkpoints(summary: DeliverySummary, margin: timedelta) -> list[datetime]:
+    points = [d - margin for _, d in summary.deadlines] + [d for _, d in summary.deadlines]
+    if summary.at_risk_at is not None:
+        points.append(summary.at_risk_at)
+    return sorted(points)
+
+
+def _retry(summary: DeliverySummary, now: datetime, policy: RetryPolicy) -> AttemptNow | WaitUntil:
+    if summary.attempts == 0 or summary.last_attempt_at is None:
+        return AttemptNow()
+    last = as_local(summary.last_attempt_at)
+    at = last + policy.wait(summary.attempts)
+    later = [p for p in _checkpoints(summary, policy.margin) if p > last]
+    if later:
+        at = min(at, later[0])
+    return AttemptNow() if at <= now else WaitUntil(at)
+
+
+def decide(
+    summary: DeliverySummary, now: datetime, policy: RetryPolicy = DEFAULT_POLICY
+) -> Decision:
+    """What to do with ``summary``'s message at ``now``."""
+    now = as_local(now)
+    retry = _retry(summary, now, policy)
+    escalation = _due_escalation(summary, now)
+    if escalation is not None:
+        return Escalate(escalation[0], escalation[1], retry)
+    stop = policy.stop_sla if summary.deadlines else policy.stop_other
+    if summary.attempts and stop(summary, now):
+        return GiveUp(f"gave up after {summary.attempts} failed attempts")
+    return retry
+
+
+def next_retry_at(
+    summary: DeliverySummary, attempt: int, now: datetime, policy: RetryPolicy = DEFAULT_POLICY
+) -> datetime:
+    """For a worker that just failed attempt number ``attempt`` at ``now``: when to try again.
+
+    Escalations and giving up are ``decide``'s business; this only answers "when".
+    """
+    failed = replace(summary, attempts=attempt, last_attempt_at=now)
+    decision = _retry(failed, as_local(now), policy)
+    return decision.at if isinstance(decision, WaitUntil) else as_local(now)
+
+
+def priority(
+    summary: DeliverySummary, now: datetime, policy: RetryPolicy = DEFAULT_POLICY
+) -> tuple[datetime, datetime, str]:
+    """Sort key for earliest-deadline-first: (effective deadline, received at, message id)."""
+    now = as_local(now)
+    upcoming = [d for _, d in summary.deadlines if d >= now]
+    if upcoming:
+        effective = upcoming[0]
+    elif summary.deadlines:
+        effective = summary.deadlines[-1][1]  # all passed: the most overdue go first
+    else:
+        effective = as_local(summary.received_at) + policy.non_sla_horizon
+    return (as_local(effective), as_local(summary.received_at), summary.message_id)
+
+
+def order_backlog(
+    items: Iterable[DeliverySummary], now: datetime, policy: RetryPolicy = DEFAULT_POLICY
+) -> list[DeliverySummary]:
+    """The backlog in delivery order: earliest (effective) deadline first."""
+    return sorted(items, key=lambda s: priority(s, now, policy))
