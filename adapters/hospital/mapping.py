@@ -1,0 +1,68 @@
+"""Pure decisions of the hospital push: what was posted, and what the hub should get.
+
+Hospitals post epikriser as raw EDIFACT, as OIOXML (``Emessage``) or wrapped in a VANSEnvelope,
+and discharge events as DIS17 EDIFACT or JSON. ``detect`` names the kind from the bytes (never
+from the Content-Type, which hospital systems get wrong); ``hub_bytes`` turns a letter into what
+the hub ingests (EDIFACT: the hub's codec reads EDIFACT; OIOXML goes through the canonical
+model with gateway.oioxml.to_edifact until the hub ingests OIOXML natively).
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from adapters.vans.envelope import is_vans_envelope
+from adapters.vans.reliable import Outcome
+
+
+class Posted(enum.Enum):
+    VANS = "vansenvelope"
+    EDIFACT = "edifact"
+    OIOXML = "oioxml"
+    JSON = "json"
+    UNKNOWN = "unknown"
+
+
+def detect(data: bytes) -> Posted:
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:5]
+    if head[:3] in (b"UNA", b"UNB"):
+        return Posted.EDIFACT
+    if head[:1] in (b"{", b"["):
+        return Posted.JSON
+    if head[:1] == b"<":
+        return Posted.VANS if is_vans_envelope(data) else Posted.OIOXML
+    return Posted.UNKNOWN
+
+
+def hub_bytes(payload: bytes, posted: Posted) -> bytes:
+    """The interchange the hub ingests for a posted letter (raises the codec's errors)."""
+    if posted is Posted.EDIFACT:
+        return payload
+    if posted is Posted.OIOXML:
+        from gateway.oioxml import to_edifact
+
+        return to_edifact(payload)
+    raise ValueError(f"{posted.value} is not a letter format the hub ingests")
+
+
+def outcome_of(result: Any) -> Outcome:
+    """The hub's ``IngestResult`` as a VANS outcome: stored and routed (or a duplicate) is
+    accepted; stored but refused is a NegativeMessage with the hub's reason."""
+    if getattr(result, "error", None):
+        return Outcome(accepted=False, description=str(result.error), detail=result)
+    return Outcome(accepted=True, detail=result)
+
+
+def result_json(result: Any) -> dict[str, Any]:
+    """The JSON shape of /v1/messages answers, so clients parse both the same way."""
+    receipt = getattr(result, "receipt", None)
+    body: dict[str, Any] = {
+        "message_ids": list(result.message_ids),
+        "state": str(result.state) if result.state is not None else None,
+        "duplicate": bool(getattr(result, "duplicate", False)),
+        "receipt": receipt.decode("latin-1") if receipt is not None else None,
+    }
+    if getattr(result, "error", None):
+        body["error"] = result.error
+    return body
