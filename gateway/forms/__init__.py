@@ -6,7 +6,7 @@ from gateway.forms.deadlines import (
     CertificateDeadlines,
     certificate_due,
 )
-from gateway.forms.edifact_profile import from_letter, to_letter
+from gateway.forms.edifact_profile import from_edifact, from_letter, to_edifact, to_letter
 from gateway.forms.errors import FieldError, FormValidationError
 from gateway.forms.model import (
     ANSWERED_BY,
@@ -56,8 +56,10 @@ __all__ = [
     "Parties",
     "certificate_due",
     "check",
+    "from_edifact",
     "from_letter",
     "from_xml",
+    "to_edifact",
     "to_letter",
     "to_xml",
     "validate",

@@ -28,7 +28,7 @@ from gateway.forms import tree
 from gateway.forms.errors import FieldError, FormValidationError
 from gateway.forms.model import FORM_CLASSES, Form, FormType
 from gateway.forms.validation import check, form_root, validate
-from gateway.model import FreeText, Letter, Party, Patient
+from gateway.model import Envelope, FreeText, Letter, Party, Patient
 
 PROFILE_LINE = "#MEDBRO-LAE-1"
 DIS91_TYPE = "DIS91"
@@ -63,13 +63,20 @@ def letter_ref(form_id: str) -> str:
     return "LAE" + hashlib.sha256(form_id.encode()).hexdigest()[:11].upper()
 
 
+def display_name(name: str) -> str:
+    """A name as NAD/PNA can show it: one line, at most 35 characters (an..35). The exact
+    name travels in the structured lines."""
+    return " ".join(name.split())[:35].rstrip()
+
+
 def parties_of(form: Form) -> tuple[Party, Party, tuple[Party, ...]]:
     """(sender, receiver, copies) of the DIS91 letter that carries ``form``."""
     p = form.parties
-    municipality = Party("SSP", p.municipality.number, "KOM", "IM", (p.municipality.name,))
-    gp = Party("PO", p.gp.ydernummer, "YNR", "SFU", (p.gp.name,))
+    municipality = Party("SSP", p.municipality.number, "KOM", "IM",
+                         (display_name(p.municipality.name),))
+    gp = Party("PO", p.gp.ydernummer, "YNR", "SFU", (display_name(p.gp.name),))
     cf = p.clinical_function
-    clinical = Party("PO", cf.sor, "SOR", "SST", (cf.name,)) if cf else None
+    clinical = Party("PO", cf.sor, "SOR", "SST", (display_name(cf.name),)) if cf else None
     t = form.form_type
     if t is FormType.LAE261:
         return municipality, gp, ()
@@ -102,7 +109,7 @@ def to_letter(form: Form, *, ref: str | None = None) -> Letter:
         sender=sender,
         receiver=receiver,
         copies=copies,
-        patient=Patient(cpr=form.citizen.cpr, surname=form.citizen.name),
+        patient=Patient(cpr=form.citizen.cpr, surname=display_name(form.citizen.name)),
         texts=(FreeText(SUBJECT_QUALIFIER, subject), FreeText(BODY_QUALIFIER, encode_body(form))),
     )
 
@@ -241,3 +248,24 @@ def _item_name(cls: type, list_field: str) -> str:
         if f.name == list_field:
             return f.metadata.get("item", "item")
     return "item"
+
+
+def to_edifact(form: Form, envelope: Envelope, *, ref: str | None = None) -> bytes:
+    """A whole UNOC interchange carrying ``form`` (the codec's renderer, gateway.edifact)."""
+    from gateway.edifact.letters import render_letter
+
+    return render_letter(envelope, to_letter(form, ref=ref))
+
+
+def from_edifact(data: bytes) -> Form:
+    """The form in a one-message DIS91 interchange; the codec's EdifactError for bad EDIFACT."""
+    from gateway.edifact import parse
+
+    interchange = parse(data)
+    if len(interchange.messages) != 1:
+        raise FormValidationError([FieldError(
+            "lae", f"expected one DIS91 message, found {len(interchange.messages)}")])
+    letter = getattr(interchange.messages[0], "letter", None)
+    if not isinstance(letter, Letter):
+        raise FormValidationError([FieldError("letter.type", "the message is not a letter")])
+    return from_letter(letter)
