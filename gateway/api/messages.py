@@ -12,10 +12,12 @@ Answers of ``POST /v1/messages`` (decided here, documented in the OpenAPI schema
 * **401** no or unknown key; **403** the UNB sender is not one of the organisation's GLNs
   (nothing is stored: the caller is not entitled to speak for that GLN, so no receipt is owed).
 * **415** unsupported content type; **400** empty body; **413** body over ``MAX_BODY`` bytes.
-* **422** ``{"error", "state", "message_ids", "receipt"}``: the interchange was stored but
-  refused (malformed: CTL01/CTL02 SYN; unknown receiver: CTL01 LOK; type not accepted: CTL01
-  VER). ``receipt`` is the CONTRL interchange owed to the sender, as ISO-8859-1 text; the same
-  receipt is also delivered to the sender's endpoint channel by the pipeline.
+* **422** ``{"error", "state", "message_ids", "duplicate", "receipt"}``: the interchange was
+  stored but will not be delivered: ``rejected`` (malformed: CTL01/CTL02 SYN; sender not the
+  organisation's) or ``parked`` (unknown receiver: CTL01 LOK; type not accepted: CTL01 VER).
+  ``receipt`` is the CONTRL interchange owed to the sender, as ISO-8859-1 text (the pipeline
+  also delivers it to the sender's endpoint channel). A duplicate of a refused interchange
+  answers 422 again with the same receipt.
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ router = APIRouter(prefix="/v1/messages", tags=["messages"])
 EDIFACT_TYPES = {"application/edifact", "application/edi-edifact", "application/octet-stream"}
 MAX_BODY = 20 * 1024 * 1024  # MEDBIN attachments can be large; anything bigger is refused
 
+# A message in one of these states right after ingest will not be delivered: answer 422. A
+# duplicate of such a message answers the same way, with the same receipt (MedCom §3.2).
+REFUSED_STATES = {"rejected", "parked"}
+
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="organisation API key")
 
 
@@ -52,6 +58,7 @@ class Refused(BaseModel):
     error: str
     state: str | None = None
     message_ids: list[str] = []
+    duplicate: bool = False
     receipt: str | None = None
 
 
@@ -133,15 +140,17 @@ async def post_message(request: Request, org: Organisation) -> Any:
     hub = request.app.state.hub
     result = await hub.ingest(data, received_via="http", source=f"api:{org.name}",
                               authenticated_glns=frozenset(org.glns))
+    state = str(result.state) if result.state is not None else None
     body: dict[str, Any] = {
         "message_ids": list(result.message_ids),
-        "state": str(result.state) if result.state is not None else None,
+        "state": state,
+        "duplicate": bool(result.duplicate),
         "receipt": _text(result.receipt),
     }
-    if result.error:
-        log.info("api_message_refused", organisation=org.name, error=result.error)
-        return JSONResponse({"error": result.error, **body}, status_code=422)
-    body["duplicate"] = bool(result.duplicate)
+    if result.error or state in REFUSED_STATES:
+        error = result.error or f"not routable: the message is {state}; the receipt says why"
+        log.info("api_message_refused", organisation=org.name, error=error)
+        return JSONResponse({"error": error, **body}, status_code=422)
     return body
 
 

@@ -143,6 +143,16 @@ async def test_refused_is_422_with_receipt(client, hub) -> None:
     assert body["receipt"] == "UNB+CTL01 Æ'" and body["message_ids"] == ["m2"]
 
 
+async def test_parked_by_routing_is_422_and_its_duplicate_too(client, hub) -> None:
+    hub.result = Result(("m3",), "parked", receipt=b"UNB+CTL01 LOK'")
+    first = await _post(client)
+    hub.result = Result(("m3",), "parked", duplicate=True, receipt=b"UNB+CTL01 LOK'")
+    again = await _post(client)
+    assert first.status_code == again.status_code == 422
+    assert first.json()["receipt"] == again.json()["receipt"] == "UNB+CTL01 LOK'"
+    assert again.json()["duplicate"] is True and "parked" in first.json()["error"]
+
+
 async def test_duplicate_is_202_with_same_receipt(client, hub) -> None:
     hub.result = Result(("m1",), "acknowledged", duplicate=True, receipt=b"UNB+CTL03'")
     body = (await _post(client)).json()
