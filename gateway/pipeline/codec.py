@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from gateway.model import Envelope, Letter, Receipt, RefusalCode
 
 RECEIPT_TYPES = ("CTL01", "CTL02", "CTL03")
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
 
 @dataclass(frozen=True)
@@ -59,30 +62,45 @@ def read(data: bytes) -> ParsedInterchange:
     return ParsedInterchange(envelope=interchange.envelope, messages=heads)
 
 
-def envelope_hint(data: bytes) -> Envelope | None:
-    """The UNB of an interchange the codec refused, when the UNB itself is readable."""
-    from gateway.edifact import receipts
+def envelope_hint(data: bytes) -> Any | None:
+    """The UNB of an interchange the codec refused (``.sender``, ``.recipient``,
+    ``.control_ref``, ``.ack_requested``), or None when no sender can be read."""
+    from gateway.edifact import read_envelope_leniently
 
-    try:
-        return receipts.read_envelope(data)
-    except Exception:  # noqa: BLE001 - best effort: without a readable UNB nobody can be answered
-        return None
+    info = read_envelope_leniently(data)
+    return info if info is not None and info.sender else None
 
 
 def refusal(
     data: bytes, *, code: RefusalCode, text: str, sender_id: str, now: datetime
 ) -> bytes | None:
     """The CTL01 (negative VANS receipt) medbro owes as a network hop, or None (a CONTRL)."""
-    from gateway.edifact import receipts
+    from gateway.edifact.receipts import negative_vans_receipt
 
-    return receipts.network_refusal(data, refusal=code, text=text, sender=sender_id, now=now)
+    return negative_vans_receipt(
+        data, code, now=_local(now), vans_id=sender_id, text=text,
+        control_ref=new_ref("K"), message_ref=new_ref("M"),
+    )
 
 
 def final_receipt(data: bytes, *, now: datetime) -> bytes | None:
     """The CTL03/CTL02 medbro owes as the final receiver (None when none is owed)."""
-    from gateway.edifact import receipts
+    from gateway.edifact.receipts import receipt_owed
 
-    return receipts.receipt_owed(data, now=now)
+    return receipt_owed(data, now=_local(now), control_ref=new_ref("K"),
+                        message_ref=new_ref("M"))
+
+
+def new_ref(prefix: str) -> str:
+    """A unique 14-character reference for an interchange or message medbro writes."""
+    return f"{prefix}{uuid.uuid4().hex[:13].upper()}"
+
+
+def _local(now: datetime) -> datetime:
+    """MedCom envelopes carry naive Danish local time."""
+    if now.tzinfo is None:
+        return now
+    return now.astimezone(COPENHAGEN).replace(tzinfo=None)
 
 
 def summary(head: MessageHead) -> dict[str, Any]:

@@ -1,0 +1,247 @@
+"""The pipeline end to end through the Hub: SQLite and PostgreSQL, in-process and RabbitMQ.
+
+Each test drives real bytes (MedCom's DIS01 sample, re-addressed) through ``Hub.ingest`` and a
+running worker to a recording channel, and checks the store, the receipts and the deliveries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+
+import pytest
+
+from gateway.edifact import parse
+from gateway.pipeline.context import delivery_command
+from gateway.store import MessageRow
+from tests.pipeline.conftest import (
+    GP,
+    HOSPITAL,
+    MEDBRO_LOCAL,
+    UNKNOWN,
+    eventually,
+    letter,
+    receipt_for,
+    running,
+)
+
+
+def ref() -> str:
+    return "K" + uuid.uuid4().hex[:10].upper()
+
+
+def state(hub, message_id: str) -> str:
+    view = hub.message_view(message_id)
+    assert view is not None
+    return view["state"]
+
+
+async def test_letter_is_stored_routed_and_delivered_byte_for_byte(make_hub, channel):
+    hub = await make_hub()
+    data = letter(ref())
+    async with running(hub):
+        result = await hub.ingest(data, received_via="test", source="unit")
+        assert result.state == "routed" and not result.duplicate and result.error is None
+        (message_id,) = result.message_ids
+        await eventually(lambda: state(hub, message_id) == "delivered")
+    assert channel.payloads(GP) == [data]
+    view = hub.message_view(message_id)
+    assert (view["type"], view["version"], view["family"]) == ("DIS01", "D0133L", "MEDDIS")
+    assert (view["sender_gln"], view["receiver_gln"]) == (HOSPITAL, GP)
+    assert view["letter_id"] == "BrevNr00129"
+    assert view["summary"]["letter"]["patient"] == "010858-****"  # never the full CPR
+    assert [a["outcome"] for a in view["attempts"]] == ["delivered"]
+    assert view["attempts"][0]["external_ref"].startswith("rec:" + GP)
+    events = [e["event"] for e in view["events"]]
+    assert events[:5] == ["interchange_received", "message_received", "message_validate",
+                          "message_route", "message_deliver"]
+
+
+async def test_unknown_receiver_is_parked_and_answered_with_ctl01_lok(make_hub, channel):
+    hub = await make_hub()
+    data = letter(ref(), receiver=UNKNOWN)
+    async with running(hub):
+        result = await hub.ingest(data, received_via="test")
+        assert result.state == "parked" and result.receipt is not None
+        receipt = parse(result.receipt).messages[0].letter
+        assert (receipt.type, str(receipt.refusal)) == ("CTL01", "LOK")
+        assert UNKNOWN in receipt.text
+        await eventually(lambda: len(channel.payloads(HOSPITAL)) == 1)
+    assert channel.payloads(HOSPITAL) == [result.receipt]  # the CTL01 went back to the sender
+    view = hub.message_view(result.message_ids[0])
+    assert view["tasks"][0]["kind"] == "refused"
+    assert [r["kind"] for r in view["receipts"]] == ["CTL01"]
+    assert GP not in channel.delivered
+
+
+async def test_version_the_receiver_does_not_take_gets_ctl01_ver(make_hub, channel):
+    hub = await make_hub()
+    result = await hub.ingest(letter(ref(), version="D0134L"), received_via="test")
+    assert result.state == "parked"
+    receipt = parse(result.receipt).messages[0].letter
+    assert (receipt.type, str(receipt.refusal)) == ("CTL01", "VER")
+
+
+async def test_duplicate_is_logged_never_delivered_again_and_gets_the_same_receipt(
+        make_hub, channel):
+    hub = await make_hub()
+    data = letter(ref(), ack=True)
+    async with running(hub):
+        first = await hub.ingest(data, received_via="test")
+        await eventually(lambda: state(hub, first.message_ids[0]) == "delivered")
+        ctl03 = receipt_for(data)
+        answered = await hub.ingest(ctl03, received_via="test")
+        assert answered.state == "routed"
+        await eventually(lambda: state(hub, first.message_ids[0]) == "acknowledged")
+        again = await hub.ingest(data, received_via="test")
+        refused = letter(ref(), receiver=UNKNOWN)
+        refused_first = await hub.ingest(refused, received_via="test")
+        refused_again = await hub.ingest(refused, received_via="test")
+        await eventually(lambda: len(channel.payloads(HOSPITAL)) == 2)
+    assert again.duplicate and again.message_ids == first.message_ids
+    assert again.state == "acknowledged" and again.receipt == ctl03
+    assert channel.payloads(GP) == [data]  # delivered once
+    assert refused_again.duplicate and refused_again.receipt == refused_first.receipt
+    events = [e["event"] for e in hub.message_view(first.message_ids[0])["events"]]
+    assert events.count("duplicate_received") == 1
+
+
+async def test_ctl03_from_the_receiver_is_correlated_and_forwarded(make_hub, channel):
+    hub = await make_hub()
+    data = letter(ref(), ack=True)
+    async with running(hub):
+        result = await hub.ingest(data, received_via="test")
+        await eventually(lambda: state(hub, result.message_ids[0]) == "delivered")
+        view = hub.message_view(result.message_ids[0])
+        assert view["ack_requested"] and view["receipt_due_at"] is not None
+        ctl03 = receipt_for(data)
+        answer = await hub.ingest(ctl03, received_via="test")
+        await eventually(lambda: state(hub, result.message_ids[0]) == "acknowledged")
+        await eventually(lambda: channel.payloads(HOSPITAL) == [ctl03])
+        await eventually(lambda: state(hub, answer.message_ids[0]) == "delivered")
+    view = hub.message_view(result.message_ids[0])
+    assert [(r["direction"], r["kind"]) for r in view["receipts"]] == [("in", "CTL03")]
+    assert view["receipt_due_at"] is None
+
+
+async def test_missing_receipt_is_resent_twice_then_becomes_an_operator_task(make_hub, channel):
+    hub = await make_hub(receipt_timeout_seconds=0.4, max_resends=2)
+    data = letter(ref(), ack=True)
+    async with running(hub):
+        result = await hub.ingest(data, received_via="test")
+        await eventually(lambda: state(hub, result.message_ids[0]) == "parked", timeout=30)
+    assert channel.payloads(GP) == [data, data, data]  # the original and two resends
+    view = hub.message_view(result.message_ids[0])
+    assert view["resend_count"] == 2
+    assert [t["kind"] for t in view["tasks"]] == ["receipt_missing"]
+    events = [e["event"] for e in view["events"]]
+    assert events.count("message_resend") == 2 and "message_receipt_timed_out" in events
+
+
+async def test_transient_failures_are_retried_through_the_delay_queues(make_hub, channel):
+    hub = await make_hub()
+    channel.transient_failures[GP] = 2
+    async with running(hub):
+        result = await hub.ingest(letter(ref()), received_via="test")
+        await eventually(lambda: state(hub, result.message_ids[0]) == "delivered")
+    attempts = hub.message_view(result.message_ids[0])["attempts"]
+    assert [a["outcome"] for a in attempts] == ["transient_error", "transient_error", "delivered"]
+    assert [a["attempt_no"] for a in attempts] == [1, 2, 3]
+
+
+async def test_permanent_failure_or_exhausted_retries_park_with_a_task(make_hub, channel):
+    hub = await make_hub(max_delivery_attempts=2)
+    channel.permanent.add(GP)
+    async with running(hub):
+        refused = await hub.ingest(letter(ref()), received_via="test")
+        await eventually(lambda: state(hub, refused.message_ids[0]) == "parked")
+        channel.permanent.clear()
+        channel.transient_failures[GP] = 5
+        exhausted = await hub.ingest(letter(ref()), received_via="test")
+        await eventually(lambda: state(hub, exhausted.message_ids[0]) == "parked")
+    for result, outcomes in ((refused, ["permanent_error"]),
+                             (exhausted, ["transient_error", "transient_error"])):
+        view = hub.message_view(result.message_ids[0])
+        assert [a["outcome"] for a in view["attempts"]] == outcomes
+        assert [t["kind"] for t in view["tasks"]] == ["undeliverable"]
+
+
+async def test_redelivered_queue_message_is_acked_without_a_second_delivery(make_hub, channel):
+    hub = await make_hub()
+    data = letter(ref())
+    async with running(hub):
+        result = await hub.ingest(data, received_via="test")
+        await eventually(lambda: state(hub, result.message_ids[0]) == "delivered")
+        with hub.store.transaction() as session:
+            row = session.get(MessageRow, result.message_ids[0])
+            command = delivery_command(row)
+        for _ in range(3):  # the broker redelivers (worker crash, requeue, republish)
+            await hub.transport.publish(command)
+        queue = hub.topology.endpoint_queue(GP)
+
+        async def drained() -> bool:
+            return await hub.transport.queue_depth(queue) == 0
+
+        for _ in range(100):
+            if await drained():
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # let the last handler finish
+        events = [e["event"] for e in hub.message_view(result.message_ids[0])["events"]]
+    assert channel.payloads(GP) == [data] and channel.calls == 1
+    assert events.count("message_deliver") == 1
+
+
+async def test_malformed_interchange_is_stored_rejected_and_answered(make_hub, channel):
+    hub = await make_hub()
+    good = letter(ref())
+    broken = good.replace(b"UNT+51+", b"UNT+50+")
+    result = await hub.ingest(broken, received_via="test")
+    assert result.state == "rejected" and "UNT" in (result.error or "")
+    receipt = parse(result.receipt).messages[0].letter
+    assert (receipt.type, str(receipt.refusal)) == ("CTL01", "SYN")
+    view = hub.message_view(result.message_ids[0])
+    assert view["summary"]["error"]["tag"] == "UNT"
+    garbage = await hub.ingest(b"\x00\xffnot edifact at all", received_via="test")
+    assert garbage.state == "rejected" and garbage.receipt is None
+    assert hub.message_view(garbage.message_ids[0])["state"] == "rejected"
+
+
+async def test_medbro_as_final_receiver_answers_ctl03_and_ctl02(make_hub, channel):
+    hub = await make_hub()
+    data = letter(ref(), receiver=MEDBRO_LOCAL, ack=True)
+    async with running(hub):
+        result = await hub.ingest(data, received_via="test")
+        await eventually(lambda: state(hub, result.message_ids[0]) == "acknowledged")
+        await eventually(lambda: len(channel.payloads(HOSPITAL)) == 1)
+    receipt = parse(channel.payloads(HOSPITAL)[0]).messages[0].letter
+    assert receipt.type == "CTL03" and receipt.original_sender == HOSPITAL
+    broken = letter(ref(), receiver=MEDBRO_LOCAL).replace(b"UNT+51+", b"UNT+50+")
+    rejected = await hub.ingest(broken, received_via="test")
+    assert parse(rejected.receipt).messages[0].letter.type == "CTL02"
+
+
+async def test_sender_must_be_one_of_the_authenticated_glns(make_hub, channel):
+    hub = await make_hub()
+    result = await hub.ingest(letter(ref()), received_via="http",
+                              authenticated_glns=frozenset({GP}))
+    assert result.state == "rejected" and HOSPITAL in (result.error or "")
+    ok = await hub.ingest(letter(ref()), received_via="http",
+                          authenticated_glns=frozenset({HOSPITAL}))
+    assert ok.state == "routed"
+
+
+@pytest.mark.parametrize("workers", [2])
+async def test_competing_workers_deliver_each_interchange_once(make_hub, channel, workers):
+    hubs = [await make_hub() for _ in range(workers)]
+    refs = [ref() for _ in range(30)]
+    async with contextlib.AsyncExitStack() as stack:
+        for hub in hubs:
+            await stack.enter_async_context(running(hub))
+        results = [await hubs[i % workers].ingest(letter(r), received_via="test")
+                   for i, r in enumerate(refs)]
+        await eventually(lambda: all(state(hubs[0], r.message_ids[0]) == "delivered"
+                                     for r in results), timeout=30)
+    delivered = [d.control_ref for d in channel.delivered[GP]]
+    assert sorted(delivered) == sorted(refs)
