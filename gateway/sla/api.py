@@ -1,0 +1,197 @@
+"""SLA endpoints: discharge events in, the region's report, the worklist, tasks, ``/metrics``.
+
+Mounted by gateway.api.app through the ``medbro.routers`` entry point ``sla``.
+
+* ``POST /v1/discharges``: a discharge event (hospital, department SKS code, patient CPR,
+  discharge id, discharged_at; naive times are Copenhagen local). Idempotent per
+  hospital + discharge id: 201 when new, 200 when it updated a known discharge.
+* ``GET /v1/sla/report?from=&to=&group_by=hospital,department,month&basis=sent``: the table as
+  JSON, or CSV with ``format=csv`` or ``Accept: text/csv``.
+* ``GET /v1/sla/worklist?department=&hospital=&limit=``: open discharges by deadline.
+* ``GET /v1/sla/tasks?department=``: unresolved escalation tasks.
+* ``GET /metrics``: every medbro metric (gateway.metrics), for Prometheus; no key.
+
+The ``/v1`` endpoints need the ``X-API-Key`` of an organisation in the partner registry (the
+hub's ``registry.organisation_for_key``), as ``/v1/messages`` does. The database session comes
+from ``app.state.sla_sessions`` (a sessionmaker) when set, else from the hub's store; the clock
+from ``app.state.clock`` when set (tests), else the system clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, Security, status
+from fastapi.security import APIKeyHeader
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway import metrics
+from gateway.errors import MedbroError
+from gateway.sla import alerts, hooks
+from gateway.sla.config import SlaConfig
+from gateway.sla.deadlines import as_local, from_utc_naive
+from gateway.sla.report import parse_group_by
+from gateway.sla.state import SlaState
+from gateway.sla.store_report import store_report
+from gateway.sla.tables import Discharge
+from gateway.sla.worklist import worklist
+
+router = APIRouter(tags=["sla"])
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="organisation API key")
+
+
+def organisation(request: Request, api_key: Annotated[str | None, Security(_api_key)]) -> Any:
+    """The organisation behind ``X-API-Key``; 401 when absent or unknown."""
+    registry = getattr(getattr(request.app.state, "hub", None), "registry", None)
+    org = registry.organisation_for_key(api_key) if registry is not None and api_key else None
+    if org is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "a known X-API-Key header is required",
+            headers={"WWW-Authenticate": "ApiKey"},
+        )
+    return org
+
+
+def session(request: Request) -> Iterator[Session]:
+    """One transaction per request."""
+    factory = getattr(request.app.state, "sla_sessions", None)
+    if factory is not None:
+        with factory.begin() as s:
+            yield s
+        return
+    with request.app.state.hub.store.transaction() as s:
+        yield s
+
+
+def clock(request: Request) -> datetime:
+    now: Callable[[], datetime] | None = getattr(request.app.state, "clock", None)
+    return as_local(now() if now is not None else datetime.now(UTC))
+
+
+def config(request: Request) -> SlaConfig:
+    return getattr(request.app.state, "sla_config", None) or hooks.current_config()
+
+
+Auth = Annotated[Any, Depends(organisation)]
+Db = Annotated[Session, Depends(session)]
+Now = Annotated[datetime, Depends(clock)]
+Config = Annotated[SlaConfig, Depends(config)]
+
+
+class DischargeIn(BaseModel):
+    hospital: str = Field(min_length=1, max_length=64)
+    department: str = Field(min_length=1, max_length=32, description="SKS department code")
+    patient_cpr: str = Field(pattern=r"^\d{6}-?\d{4}$")
+    discharge_id: str = Field(min_length=1, max_length=128)
+    discharged_at: datetime = Field(description="naive = Europe/Copenhagen local time")
+
+
+class DischargeOut(BaseModel):
+    discharge_key: str
+    discharged_at: datetime
+    deadline_1: datetime
+    deadline_3: datetime
+    at_risk_at: datetime
+    status: str
+    letter_sent_at: datetime | None
+
+
+def _out(row: Discharge, now: datetime, cfg: SlaConfig) -> DischargeOut:
+    state = SlaState.from_row(row, cfg)
+    return DischargeOut(
+        discharge_key=row.discharge_key,
+        discharged_at=state.discharged_at,
+        deadline_1=state.deadlines[1],
+        deadline_3=state.deadlines[3],
+        at_risk_at=from_utc_naive(row.at_risk_at),
+        status=state.overall(now).value,
+        letter_sent_at=state.letter_sent_at,
+    )
+
+
+@router.post("/v1/discharges", response_model=DischargeOut, status_code=201)
+def post_discharge(body: DischargeIn, response: Response, _: Auth, db: Db, now: Now, cfg: Config):
+    """Record a discharge event; repeating it (same hospital + discharge id) updates it."""
+    key = f"{body.hospital}/{body.discharge_id}"
+    known = db.scalar(select(Discharge.id).where(Discharge.discharge_key == key)) is not None
+    row = hooks.discharge_reported(
+        db,
+        hospital=body.hospital,
+        department=body.department,
+        patient_cpr=body.patient_cpr.replace("-", ""),
+        discharge_id=body.discharge_id,
+        discharged_at=body.discharged_at,
+        source="api",
+        config=cfg,
+    )
+    if known:
+        response.status_code = status.HTTP_200_OK
+    return _out(row, now, cfg)
+
+
+@router.get("/v1/sla/report")
+def get_report(
+    request: Request,
+    _: Auth,
+    db: Db,
+    start: Annotated[date | None, Query(alias="from")] = None,
+    end: Annotated[date | None, Query(alias="to")] = None,
+    group_by: str = "hospital,department,month",
+    basis: str = "sent",
+    format: str | None = None,  # noqa: A002 - the query parameter's public name
+) -> Any:
+    """The region's table (a, b, c, d, b/a, c/a, d/a) per group and in total."""
+    try:
+        report = store_report(db, parse_group_by(group_by), start=start, end=end, basis=basis)
+    except MedbroError as exc:
+        raise HTTPException(422, str(exc)) from None
+    wants_csv = format == "csv" or (
+        format is None and "text/csv" in request.headers.get("accept", "")
+    )
+    if wants_csv:
+        return Response(report.to_csv(), media_type="text/csv; charset=utf-8")
+    if format not in (None, "json", "csv"):
+        raise HTTPException(422, "format must be json or csv")
+    return report.as_dict()
+
+
+@router.get("/v1/sla/worklist")
+def get_worklist(
+    _: Auth,
+    db: Db,
+    now: Now,
+    cfg: Config,
+    department: str | None = None,
+    hospital: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=10000)] = 500,
+) -> list[dict[str, Any]]:
+    """Discharged patients without a delivered letter, most urgent deadline first."""
+    items = worklist(db, now, cfg, department=department, hospital=hospital, limit=limit)
+    return [item.as_dict() for item in items]
+
+
+@router.get("/v1/sla/tasks")
+def get_tasks(_: Auth, db: Db, department: str | None = None) -> list[dict[str, Any]]:
+    """Unresolved escalation tasks (at risk, breached), most urgent deadline first."""
+    return [
+        {
+            "id": task.id,
+            "kind": task.kind,
+            "hospital": task.hospital,
+            "department": task.department,
+            "deadline": from_utc_naive(task.deadline).isoformat(),
+            "created_at": from_utc_naive(task.created_at).isoformat(),
+        }
+        for task in alerts.open_tasks(db, department=department)
+    ]
+
+
+@router.get("/metrics", include_in_schema=False)
+def get_metrics() -> Response:
+    body, content_type = metrics.render()
+    return Response(body, media_type=content_type)
