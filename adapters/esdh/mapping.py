@@ -12,6 +12,10 @@ Rules (docs/esdh.md has the same text for vendors):
   when no case of the citizen has it, the citizen's one OPEN case of the letter type's kind.
   No case, or several open cases of the kind, is ``CaseNotFound``: an operator files it; medbro
   never guesses.
+* **LÆ certificates** arrive as DIS91 letters in medbro's LÆ profile (docs/lae-edifact-profile.md):
+  the form's ``case_ref`` is the case reference, the case kind is the form's (``LAE265``), and
+  the document type names the form (``LÆ 265 Lægeattest til rehabiliteringsteam``). A DIS91
+  whose profile body does not read is journalised as the plain letter it also is.
 * **Receipts** (CTL01-03 for a letter the municipality sent) go on the case of the document
   that letter became, found by its MedCom reference ``<sender>:<control ref>:<UNH ref>``.
 """
@@ -19,7 +23,7 @@ Rules (docs/esdh.md has the same text for vendors):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from adapters.esdh.render import (
@@ -31,6 +35,8 @@ from adapters.esdh.render import (
     type_title,
 )
 from gateway.errors import MedbroError
+from gateway.forms import Form, FormValidationError, from_letter
+from gateway.forms.edifact_profile import PROFILE_LINE
 from gateway.model import Letter, LetterStatus, Receipt
 
 DEFAULT_CASE_KINDS: Mapping[str, str] = {
@@ -106,6 +112,16 @@ def case_reference(letter: Letter) -> str:
     return letter.referral.id if letter.referral else ""
 
 
+def lae_form(letter: Letter) -> Form | None:
+    """The LÆ form a DIS91 carries in medbro's profile, or None (a plain letter)."""
+    if letter.type != "DIS91" or not any(t.text.startswith(PROFILE_LINE) for t in letter.texts):
+        return None
+    try:
+        return from_letter(letter)
+    except FormValidationError:
+        return None
+
+
 def _files(stem: str, original: bytes, original_type: str, summary) -> tuple[Attachment, ...]:
     return (
         Attachment(f"{stem}.edi" if original_type == "application/edifact" else f"{stem}.xml",
@@ -132,17 +148,25 @@ def letter_entry(
     if letter.patient is None or not letter.patient.cpr:
         raise CaseNotFound(f"{letter.type} {letter.letter_id or letter.ref} names no patient CPR")
     summary = summarise_letter(letter)
+    document_type = f"{letter.type} {type_title(letter.type)}"
+    reference, kind = case_reference(letter), case_kind(letter.type, kinds)
+    form = lae_form(letter)
+    if form is not None:
+        form_key = f"LAE{form.form_type.value}"
+        document_type = type_title(form_key)
+        summary = replace(summary, title=f"{document_type} fra {party_name(letter.sender)}")
+        reference, kind = form.case_ref, case_kind(form_key, kinds)
     return JournalEntry(
         external_key=letter_key(letter, sender_gln=sender_gln, control_ref=control_ref),
         title=summary.title[:250],
-        document_type=f"{letter.type} {type_title(letter.type)}",
+        document_type=document_type,
         document_date=letter.authorised_at or letter.sent_at,
         sender_organisation=party_name(letter.sender) or sender_gln,
         letter_id=letter.letter_id or letter.ref,
         medcom_ref=medcom_ref(sender_gln, control_ref, letter.ref),
         cpr=letter.patient.cpr,
-        case_reference=case_reference(letter),
-        case_kind=case_kind(letter.type, kinds),
+        case_reference=reference,
+        case_kind=kind,
         attachments=_files(_safe_stem(letter.letter_id or letter.ref), original, original_type,
                            summary),
     )

@@ -67,6 +67,28 @@ class EsdhContract:
         assert first.external_ref == again.external_ref
         assert len(documents(case)) == 1
 
+    async def test_an_lae265_goes_on_the_case_it_names_as_a_certificate(self, esdh):
+        from gateway.forms import to_letter
+        from tests.forms.examples import LAE265
+
+        client, add_case, documents = esdh
+        add_case(CPR, "rehabilitering", reference="K-2026-0001")
+        named = add_case(CPR, "rehabilitering", reference="K-2026-0042")
+        await self.channel(client, [to_letter(LAE265)]).deliver(None, delivery())
+        (doc,) = documents(named)
+        assert doc["document_type"] == "Lægeattest til rehabiliteringsteam (LÆ 265)"
+        assert doc["title"].startswith("Lægeattest til rehabiliteringsteam (LÆ 265) fra ")
+
+    async def test_an_lae265_without_its_case_falls_back_to_the_open_rehab_case(self, esdh):
+        from gateway.forms import to_letter
+        from tests.forms.examples import LAE265
+
+        client, add_case, documents = esdh
+        add_case(CPR, "sundhed")
+        rehab = add_case(CPR, "rehabilitering")
+        await self.channel(client, [to_letter(LAE265)]).deliver(None, delivery())
+        assert len(documents(rehab)) == 1
+
     async def test_a_corrected_letter_is_a_new_document(self, esdh):
         client, add_case, documents = esdh
         case = add_case(CPR, "sundhed")
