@@ -134,21 +134,32 @@ class EnvelopeBuilder:
     # -- events ----------------------------------------------------------------------------
 
     def feed(self, tokens: list[Token]) -> None:
-        """Handle tokens in order (the hot loop: plain segments inside a message are appended)."""
-        for token in tokens:
-            if type(token) is Segment and self.state is State.MESSAGE and token.tag[0] != "U":
-                if self._awaiting_unp is not None:
-                    self._segment(token)
-                    continue
-                assert self._current is not None
-                self._current.segments.append(token)
-                self.counter.interchange_no += 1
-                self.counter.message_no += 1  # type: ignore[operator]
-            elif type(token) is Segment:
+        """Handle tokens in order. The hot path: inside a message, runs of ordinary segments
+        (tags not starting with U) are appended without going through the transition table."""
+        i, n = 0, len(tokens)
+        counter = self.counter
+        while i < n:
+            if self.state is State.MESSAGE and self._awaiting_unp is None:
+                assert self._current is not None and counter.message_no is not None
+                append = self._current.segments.append
+                start = i
+                while i < n:
+                    token = tokens[i]
+                    if type(token) is not Segment or token.tag[0] == "U":
+                        break
+                    append(token)
+                    i += 1
+                counter.interchange_no += i - start
+                counter.message_no += i - start
+                if i == n:
+                    break
+            token = tokens[i]
+            if type(token) is Segment:
                 self._segment(token)
             else:
                 assert isinstance(token, BinaryObject)
                 self._binary(token)
+            i += 1
 
     def _segment(self, seg: Segment) -> None:
         tag = seg.tag
@@ -203,7 +214,7 @@ class EnvelopeBuilder:
                     "UNB_ELEMENT", f"{name} missing", tag="UNB", segment_no=no, element=i + 1
                 )
         syntax, version = _component(els[0], 0), _component(els[0], 1)
-        if not version.isdigit():
+        if not (version.isascii() and version.isdigit()):
             raise self._error(
                 "UNB_ELEMENT",
                 f"syntax version {version!r} is not a number",
@@ -292,7 +303,7 @@ class EnvelopeBuilder:
                 "UNT_EMPTY", "segment count and message reference missing", tag="UNT", segment_no=no
             )
         count = self._simple(els, 0, "UNT", no)
-        if not count.isdigit():
+        if not (count.isascii() and count.isdigit()):
             raise self._error(
                 "UNT_ELEMENT",
                 f"segment count {count!r} is not a number",
@@ -335,7 +346,7 @@ class EnvelopeBuilder:
                 element=2,
             )
         n = len(self._messages)
-        if not count.isdigit() or int(count) != n:
+        if not (count.isascii() and count.isdigit()) or int(count) != n:
             raise self._error(
                 "UNZ_COUNT",
                 f"count {count} does not match {n} message{'s' if n != 1 else ''}",

@@ -137,12 +137,14 @@ def _overlay(element: Any, values: list[str]) -> Any:
 
 def unb_datetime(date: str, time: str) -> datetime:
     """UNB element 4: ``YYMMDD`` (or ``CCYYMMDD``) and ``HHMM``; raises ValueError when invalid."""
-    if not (date.isdigit() and time.isdigit() and len(time) == 4 and len(date) in (6, 8)):
+    digits = (date + time).isascii() and date.isdigit() and time.isdigit()
+    if not (digits and len(time) == 4 and len(date) in (6, 8)):
         raise ValueError(f"{date}:{time} is not YYMMDD:HHMM")
     if len(date) == 6:
         yy = int(date[:2])
         date = f"{20 if yy < CENTURY_PIVOT else 19}{date}"
-    return datetime.strptime(date + time, "%Y%m%d%H%M")
+    # datetime() validates ranges (month 13, Feb 30, hour 24 raise ValueError); strptime is slow
+    return datetime(int(date[:4]), int(date[4:6]), int(date[6:]), int(time[:2]), int(time[2:]))
 
 
 # -- JSON form (medbro parse / medbro render) ----------------------------------------------

@@ -386,7 +386,7 @@ class Tokenizer:
     def _binary_length(self, seg: Segment) -> int:
         el = seg.elements[3] if len(seg.elements) > 3 else ""
         length = el[0] if isinstance(el, list) else el
-        if not length.isdigit():
+        if not (length.isascii() and length.isdigit()):
             raise EdifactError(
                 "BIN_LENGTH",
                 f"binary object length {length!r} is not a number",
@@ -514,27 +514,34 @@ def _fast_tokens(buf: bytes | bytearray, pos: int, tok: Tokenizer) -> list[Token
     out: list[Token] = []
     append = out.append
     new = Segment.__new__
+    known_tags = _KNOWN_TAGS
     for raw in pieces:
         if has_rel and rel in raw:
             try:
                 parts = _split_escaped(raw, seps)  # elements come out final
             except _EscapeError:
                 return None
-            elements = parts[1:]
+            tag = parts[0]
+            if type(tag) is not str:
+                return None
+            del parts[0]
         else:
             parts = raw.split(elem)
-            elements = [
-                el if comp not in el else (c if (c := el.split(comp))[-1] else _trim(c))
-                for el in parts[1:]
-            ]
-        tag = parts[0]
-        if type(tag) is not str or tag not in _KNOWN_TAGS:
-            if type(tag) is not str or _TAG.match(tag) is None:
+            tag = parts[0]
+            if comp in raw:
+                parts = [
+                    el if comp not in el else (c if (c := el.split(comp))[-1] else _trim(c))
+                    for el in parts[1:]
+                ]
+            else:
+                del parts[0]
+        if tag not in known_tags:
+            if _TAG.match(tag) is None:
                 return None
-            _KNOWN_TAGS.add(tag)
+            known_tags.add(tag)
         seg = new(Segment)
         seg.tag = tag
-        seg.elements = elements
+        seg.elements = parts
         append(seg)
     tok._charset = charset
     tok._unb_seen = True

@@ -102,11 +102,13 @@ ERROR_CASES = [
     (wrap(msg("R1", "GIS+N'").replace("UNT+3+R1", "UNT+3+R2")), "UNH_UNT_REF", "UNT", 3, 2),
     (wrap(msg().replace("UNT+2", "UNT+x")), "UNT_ELEMENT", "UNT", 2, 1),
     (wrap(msg().replace("UNT+2+R1", "UNT")), "UNT_EMPTY", "UNT", 2, None),
+    (wrap(msg().replace("UNT+2", "UNT+²")), "UNT_ELEMENT", "UNT", 2, 1),  # a digit, not 0-9
     (wrap("UNH+R1+MEDDIS:D:93A:UN:D0133L+DIS01'GIS+N'"), "UNT_MISSING", "UNZ", 4, None),
     (wrap(msg("R1")[:-9], msg("R2")), "UNT_MISSING", "UNH", 1, None),
     (wrap(msg(), unz="UNZ+2+IC1'"), "UNZ_COUNT", "UNZ", 4, None),
     (wrap(msg(), unz="UNZ+1+IC2'"), "UNZ_REF", "UNZ", 4, 2),
     (wrap(msg(), unz="UNZ+1:IC1'"), "UNZ_ELEMENT", "UNZ", 4, 1),
+    (wrap(msg(), unz="UNZ+¹+IC1'"), "UNZ_COUNT", "UNZ", 4, None),
     (wrap(msg(), unz="UNZ'"), "UNZ_EMPTY", "UNZ", 4, None),
     (wrap(msg(), unz=""), "UNZ_MISSING", "UNZ", None, None),
     (wrap(msg("R1", "UNO+1+A+B+3'abcGIS+N'")), "BIN_UNP", "GIS", 3, None),

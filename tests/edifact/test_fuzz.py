@@ -49,6 +49,8 @@ PIECES = [
     b"\x85",
     b"\xff",
     b"\xc3\xa6",
+    b"\xb2",
+    b"UNT+\xb2+1'",
     b"\r\n",
     b" ",
     b"FTX+AAB+++a?:b'",
