@@ -19,8 +19,9 @@ message stays ROUTED in the store and the scanner publishes it again (``resend.p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -111,8 +112,17 @@ def _process(
     now: datetime,
 ) -> _Outcome:
     with ctx.store.transaction() as session:
+        # Claim the interchange: exactly one of ingest and the recovery scan processes it (the
+        # conditional UPDATE row-locks it on PostgreSQL; SQLite serialises writers).
+        claimed = session.execute(
+            sa.update(InterchangeRow)
+            .where(InterchangeRow.id == interchange_id, InterchangeRow.status == "received")
+            .values(status="processing")
+        ).rowcount
         inter = session.get(InterchangeRow, interchange_id)
         assert inter is not None
+        if claimed != 1:
+            return _already_processed(session, inter)
         if parsed is None:
             assert error is not None
             return _reject(ctx, session, inter, data, error, now)
@@ -127,6 +137,44 @@ def _process(
         if existing:
             return _duplicate(session, inter, parsed, existing, now)
         return _accept(ctx, session, inter, data, parsed, now)
+
+
+def _already_processed(session: Session, inter: InterchangeRow) -> _Outcome:
+    rows = repo.messages_of(session, inter.id)
+    state = rows[0].state if rows else inter.status
+    return _Outcome(IngestResult([r.id for r in rows], state, duplicate=inter.status == "duplicate",
+                                 interchange_id=inter.id))
+
+
+async def recover_received(ctx: Pipeline) -> int:
+    """Finish interchanges stored but never processed (the process died in between)."""
+    now = ctx.clock()
+    cutoff = now - timedelta(seconds=ctx.settings.republish_after_seconds)
+
+    def stuck() -> list[tuple[str, bytes]]:
+        with ctx.store.transaction() as session:
+            rows = session.execute(
+                sa.select(InterchangeRow.id, InterchangeRow.raw).where(
+                    InterchangeRow.status == "received", InterchangeRow.created_at < cutoff,
+                ).limit(100)
+            ).all()
+            return [(r.id, r.raw) for r in rows]
+
+    recovered = 0
+    for interchange_id, data in await ctx.db(stuck):
+        parsed: ParsedInterchange | None = None
+        error: RemoteMessageError | None = None
+        try:
+            parsed = codec.read(data)
+        except RemoteMessageError as exc:
+            error = exc
+        outcome = await ctx.db(_process, ctx, interchange_id, data, parsed, error, None, now)
+        for command in outcome.publish:
+            await ctx.transport.publish(command)
+        log.warning("interchange_recovered", interchange_id=interchange_id,
+                    state=outcome.result.state)
+        recovered += 1
+    return recovered
 
 
 def _accept(ctx: Pipeline, session: Session, inter: InterchangeRow, data: bytes,

@@ -50,6 +50,13 @@ log = get_logger(__name__)
 T = TypeVar("T")
 
 
+def store_unavailable(exc: BaseException) -> bool:
+    """The database is away (connection refused or lost, locked), not our SQL being wrong."""
+    if isinstance(exc, OperationalError):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
 def retry_delay(attempt_no: int, *, base: float, cap: float) -> float:
     """Backoff before retry ``attempt_no`` (1 = after the first failure): exponential, capped."""
     wait = tenacity.wait_exponential(multiplier=base, min=base, max=cap)
@@ -83,7 +90,7 @@ class DeliveryWorker:
     async def _db(self, fn: Callable[..., T], *args: Any) -> T:
         """A store call, retried while the database is unreachable (the message stays unacked)."""
         async for attempt in tenacity.AsyncRetrying(
-            retry=tenacity.retry_if_exception_type((OperationalError, DBAPIError)),
+            retry=tenacity.retry_if_exception(store_unavailable),
             wait=tenacity.wait_exponential(multiplier=0.2, max=5.0),
             before_sleep=lambda rs: log.warning(
                 "store_unavailable", attempt=rs.attempt_number,
@@ -241,12 +248,13 @@ class DeliveryWorker:
 
 async def run_scanner(ctx: Pipeline, stop: asyncio.Event) -> None:
     """Every ``scan_interval_seconds``: receipt timeouts, resends, stuck messages."""
-    from gateway.pipeline import resend
+    from gateway.pipeline import ingest, resend
 
     while not stop.is_set():
         try:
             await resend.scan_once(ctx)
-        except (OperationalError, DBAPIError) as exc:
-            log.warning("scan_failed", error=str(exc))
+            await ingest.recover_received(ctx)
+        except Exception as exc:  # noqa: BLE001 - the scanner must outlive one bad round
+            log.warning("scan_failed", error=repr(exc))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=ctx.settings.scan_interval_seconds)

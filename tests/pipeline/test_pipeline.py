@@ -245,3 +245,20 @@ async def test_competing_workers_deliver_each_interchange_once(make_hub, channel
                                      for r in results), timeout=30)
     delivered = [d.control_ref for d in channel.delivered[GP]]
     assert sorted(delivered) == sorted(refs)
+
+
+async def test_interchange_stored_but_never_processed_is_recovered_by_the_scanner(
+        make_hub, channel):
+    from gateway.pipeline import ingest as ingest_step
+
+    hub = await make_hub(republish_after_seconds=0.2)
+    data = letter(ref())
+    # The process died right after the first commit: bytes stored, nothing else.
+    interchange_id = ingest_step._store_received(hub.ctx, data, "test", "crashed", hub.ctx.clock())
+    async with running(hub):
+        await eventually(lambda: channel.payloads(GP) == [data])
+    with hub.store.transaction() as session:
+        from gateway.store import repository as repo
+
+        rows = repo.messages_of(session, interchange_id)
+        assert [r.state for r in rows] == ["delivered"]
