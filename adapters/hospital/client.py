@@ -65,11 +65,19 @@ class HospitalIngest:
                                      received_via=self.settings.received_via,
                                      source=source, authenticated_glns=glns)
 
+    def _known_receiver(self, receiver_id: str) -> bool:
+        """The envelope is for an endpoint medbro routes to, or for medbro itself."""
+        own = getattr(self.hub.settings, "medbro_gln", None)
+        return receiver_id == own or self.hub.registry.endpoint(receiver_id) is not None
+
     async def envelope(self, data: bytes, *, source: str, glns: frozenset[str]) -> Received:
         """A VANSEnvelope through reliable mode; its payload goes to the hub once."""
 
         async def process(envelope: VansEnvelope) -> Outcome:
             info = payload_info(envelope)
+            if not self._known_receiver(envelope.receiver.id):
+                return Outcome(False, f"ReceiverID {envelope.receiver.id} is not a medbro "
+                               "endpoint", ErrorCode.UNKNOWN_RECEIVER)
             fmt = sniff(envelope.message.data)
             posted = {"edifact": Posted.EDIFACT, "oioxml": Posted.OIOXML}.get(fmt)
             if posted is None:

@@ -27,7 +27,8 @@ from gateway.registry import Registry, hash_api_key
 from tests.conftest import sample_bytes
 
 HOSPITAL, GP = "5790000120420", "5790000128686"
-ODENSE = "5790001659592"  # the XDIS22 sample's sender
+ODENSE = "5790001659592"  # the XDIS22 sample's sender ...
+ODENSE_GP = "5790000121526"  # ... and its receiver
 KEY = "k-hospital"
 
 
@@ -39,6 +40,7 @@ def hub(tmp_path):
             {"gln": GP, "name": "GP", "kind": "gp", "channel": {"kind": "local"}},
             {"gln": ODENSE, "name": "Odense akut", "kind": "municipality",
              "channel": {"kind": "local"}},
+            {"gln": ODENSE_GP, "name": "Odense GP", "kind": "gp", "channel": {"kind": "local"}},
         ],
         "organisations": [{"name": "region", "glns": [HOSPITAL, ODENSE],
                            "api_key_sha256": [hash_api_key(KEY)]}],
@@ -195,3 +197,14 @@ async def test_dis17_goes_to_the_hub_and_json_is_sent_to_the_sla_intake(client, 
     assert json_event.status_code == 307
     assert json_event.headers["location"] == "/v1/discharges"
     assert len(hub.ingested) == 1
+
+
+async def test_envelope_for_an_unknown_receiver_gets_code_4(client, hub, samples_dir):
+    data = serialize(wrap(
+        sample_bytes("edifact_DIS01_1.edi"), sender=EndPoint(HOSPITAL),
+        receiver=EndPoint("5790009999994"), message_type="DIS01", version="D0133L",
+        envelope_id=str(uuid.uuid4()), message_id=str(uuid.uuid4()),
+        now=datetime(2026, 11, 22, 10, 0)))
+    receipt = parse((await _post(client, data)).content).receipt
+    assert receipt.kind is ReceiptKind.NEGATIVE_MESSAGE and receipt.error.code == 4
+    assert not hub.ingested
