@@ -54,6 +54,7 @@ TITLES: dict[str, tuple[str, str | None, str | None]] = {
         "reference {got} svarer ikke til UNH-reference {want}",
     ),
     "UNZ_MISSING": ("UNZ mangler", None, None),
+    "UNZ_ELEMENT": ("UNZ er ugyldig", None, None),
     "UNZ_EMPTY": ("UNZ er tom", None, None),
     "UNZ_COUNT": (
         "forkert antal meddelelser i UNZ",

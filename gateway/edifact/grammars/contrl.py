@@ -16,7 +16,8 @@ FAMILY = {
     "header": {
         "ordered": False,
         "segments": {
-            "UCI": {"min": 1, "max": 1, "codes": {"4.1": ["4"]}},
+            # the original control ref (1.1) stays empty when the rejected UNB had none
+            "UCI": {"min": 1, "max": 1, "required": ["2.1", "3.1", "4.1"], "codes": {"4.1": ["4"]}},
             "UCM": {"max": 999, "codes": {"3.1": ["4"]}},
             "FTX": {"min": 1, "max": 99, "codes": {"1.1": REFUSAL_CODES}},
         },
@@ -35,7 +36,6 @@ TYPES = [
         "extends": "CONTRL",
         "title": "Negativ kvittering",
         "version": version("C", "02", "Q"),
-        "header": {"segments": {"UCM": {"min": 1}}},
     },
     {
         "type": "CTL03",

@@ -29,7 +29,7 @@ SEGMENT_DEFAULTS = {
     "SPR": {"required": ["1.1"], "names": {"1.1": "organisation qualifier"}},
     "REL": {"required": ["1.1"], "names": {"1.1": "relation qualifier", "2.1": "relation"}},
     "UCI": {
-        "required": ["1.1", "2.1", "3.1", "4.1"],
+        "required": ["2.1", "3.1", "4.1"],
         "names": {"1.1": "original control ref", "4.1": "action"},
     },
     "UCM": {
