@@ -28,8 +28,7 @@ __all__ = ["EnvelopeInfo", "MessageInfo", "parse", "read_envelope_leniently", "p
 def parse_envelope(data: bytes) -> Interchange:
     """Tokenise and check the envelope only (no letter-type validation, ``letter`` stays None)."""
     tok = Tokenizer()
-    tok._buf = data  # the one-shot path: the tokeniser's whole-buffer scan, no copy
-    tok.close()
+    tok.feed_all(data)  # the one-shot path: the tokeniser's whole-buffer scan, no copy
     tokens, error = tok.drain()
     return build_interchange(tokens, tok.separators or DEFAULT_SEPARATORS, tok.una, error)
 
@@ -78,8 +77,7 @@ def read_envelope_leniently(data: bytes) -> EnvelopeInfo | None:
     """The envelope values that can be read from ``data``, skipping unreadable segments;
     None when there is no readable UNB (then nobody can be answered)."""
     tok = Tokenizer(lenient=True)
-    tok.feed(data)
-    tok.close()
+    tok.feed_all(data)
     tokens, _error = tok.drain()
     segments = [t for t in tokens if isinstance(t, Segment)]
     unb = next((s for s in segments if s.tag == "UNB"), None)

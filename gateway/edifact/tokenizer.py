@@ -33,13 +33,21 @@ UNT counts them), outside a message the position in the interchange with UNB = 1
 from __future__ import annotations
 
 import enum
-import functools
-import re
 from collections import deque
 from dataclasses import dataclass
 
 from pydifact.segments import Segment
 
+from gateway.edifact._segment_text import (
+    TAG,
+    UNB_SYNTAX,
+    EscapeError,
+    fast_tokens,
+    guess_tag,
+    position,
+    split_escaped,
+    terminator_escaped,
+)
 from gateway.edifact.errors import EdifactError
 from gateway.edifact.syntax import (
     CHARSETS,
@@ -49,6 +57,7 @@ from gateway.edifact.syntax import (
     Separators,
     separators_from_una,
 )
+from gateway.errors import LocalUsageError
 
 __all__ = [
     "BinaryObject",
@@ -60,8 +69,6 @@ __all__ = [
 ]
 
 _COMPACT_AT = 1 << 16  # drop consumed bytes from the buffer once this many have piled up
-_TAG = re.compile(r"[A-Z][A-Z0-9]{2}\Z")
-_UNB_SYNTAX = re.compile(rb"UNB.([A-Z]{4})", re.S)
 _WS = frozenset(WHITESPACE)
 
 
@@ -146,11 +153,23 @@ class Tokenizer:
         """Append received bytes; nothing is parsed until ``next_event``."""
         if self._closed:
             raise EdifactError("CLOSED", "data fed after close()")
+        if not isinstance(data, bytes | bytearray):
+            data = _as_bytes(data)
         if not data:
             return
         if not isinstance(self._buf, bytearray):
             self._buf = bytearray(self._buf)
         self._buf += data
+
+    def feed_all(self, data: bytes) -> None:
+        """Feed a complete input and close: the one-shot path (no copy of ``data``)."""
+        if not isinstance(data, bytes | bytearray):
+            data = _as_bytes(data)
+        if self._buf:
+            self.feed(data)
+        else:
+            self._buf = data
+        self.close()
 
     def close(self) -> None:
         """No more data will come: a trailing unterminated segment becomes an error."""
@@ -212,10 +231,15 @@ class Tokenizer:
         if self.separators is None and not self._read_una():
             return
         if self._closed and self._counter.interchange_no == 0 and not self._ready:
-            fast = _fast_tokens(self._buf, self._pos, self)
+            buf, pos = self._buf, self._pos
+            data = buf if isinstance(buf, bytes) and not pos else bytes(buf[pos:])
+            fast = fast_tokens(data, self.separators)
             if fast is not None:
-                self._ready.extend(fast)
-                self._pos = self._scan_from = len(self._buf)
+                segments, self._charset = fast
+                self._unb_seen = True
+                self._counter.interchange_no = len(segments)
+                self._ready.extend(segments)
+                self._pos = self._scan_from = len(buf)
                 return
         seps = self.separators
         assert seps is not None
@@ -247,7 +271,7 @@ class Tokenizer:
             if pos >= n:
                 break
             q = buf.find(term, max(pos, self._scan_from))
-            while q > pos and buf[q - 1] == rel_byte and _escaped(buf, q, pos, rel_byte):
+            while q > pos and buf[q - 1] == rel_byte and terminator_escaped(buf, q, pos, rel_byte):
                 q = buf.find(term, q + 1)
             if q == -1:
                 self._scan_from = n
@@ -257,7 +281,7 @@ class Tokenizer:
                     raise EdifactError(
                         "UNTERMINATED",
                         "data after the last segment terminator",
-                        tag=_guess_tag(raw, seps),
+                        tag=guess_tag(raw, seps),
                         segment_no=self._counter.interchange_no + 1,
                     )
                 break
@@ -282,8 +306,8 @@ class Tokenizer:
                 continue
             if rel in text:
                 try:
-                    parts = _split_escaped(text, seps)
-                except _EscapeError as exc:
+                    parts = split_escaped(text, seps)
+                except EscapeError as exc:
                     self._fail(self._located(text, exc.offset, "ESCAPE", exc.problem))
                     continue
                 tag = parts[0]
@@ -300,7 +324,7 @@ class Tokenizer:
                         elements.append(comps if len(comps) > 1 else comps[0])
                     else:
                         elements.append(el)
-            if type(tag) is not str or _TAG.match(tag) is None:
+            if type(tag) is not str or TAG.match(tag) is None:
                 self._fail(
                     EdifactError(
                         "TAG",
@@ -330,7 +354,7 @@ class Tokenizer:
         self.errors.append(err)
 
     def _select_charset(self, raw: bytes | bytearray) -> Charset:
-        match = _UNB_SYNTAX.match(raw)
+        match = UNB_SYNTAX.match(raw)
         ident = match.group(1).decode("ascii") if match else ""
         charset = CHARSETS.get(ident)
         if charset is None:
@@ -372,8 +396,8 @@ class Tokenizer:
     ) -> EdifactError:
         """An error at ``offset`` of a segment's text, naming tag, number, element, component."""
         assert self.separators is not None
-        tag = _guess_tag(text.encode("latin-1", "replace"), self.separators)
-        element, component = _position(text[:offset], self.separators)
+        tag = guess_tag(text.encode("latin-1", "replace"), self.separators)
+        element, component = position(text[:offset], self.separators)
         return EdifactError(
             code,
             problem,
@@ -398,196 +422,17 @@ class Tokenizer:
         return int(length)
 
 
-class _EscapeError(Exception):
-    def __init__(self, offset: int, problem: str) -> None:
-        self.offset = offset
-        self.problem = problem
-
-
-def _escaped(buf: bytes | bytearray, q: int, start: int, rel: int) -> bool:
-    """Is the terminator at ``q`` escaped (preceded by an odd run of release characters)?"""
-    run = 0
-    i = q - 1
-    while i >= start and buf[i] == rel:
-        run += 1
-        i -= 1
-    return run % 2 == 1
-
-
-def _split_escaped(text: str, seps: Separators) -> list:
-    """Split a segment that contains the release character; returns [tag, element, ...]."""
-    rel, elem, comp = seps.release, seps.element, seps.component
-    escapable = seps.escapable
-    out: list = []
-    comps: list[str] = []
-    chars: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch == rel:
-            if i + 1 >= n:
-                raise _EscapeError(i, "release character at the end of the segment")
-            nxt = text[i + 1]
-            if nxt not in escapable:
-                raise _EscapeError(
-                    i, f"wrong use of escape: {rel}{nxt!s} (only service characters)"
-                )
-            chars.append(nxt)
-            i += 2
-            continue
-        if ch == elem:
-            comps.append("".join(chars))
-            out.append(comps)
-            comps, chars = [], []
-        elif ch == comp:
-            comps.append("".join(chars))
-            chars = []
-        else:
-            chars.append(ch)
-        i += 1
-    comps.append("".join(chars))
-    out.append(comps)
-    result: list = []
-    for cs in out:
-        while len(cs) > 1 and not cs[-1]:
-            cs.pop()
-        result.append(cs if len(cs) > 1 else cs[0])
-    return result
-
-
-def _position(prefix: str, seps: Separators) -> tuple[int | None, int | None]:
-    """Element and component (1-based) of the character after ``prefix``; None in the tag."""
-    element, component = 0, 1
-    i = 0
-    while i < len(prefix):
-        ch = prefix[i]
-        if ch == seps.release:
-            i += 2
-            continue
-        if ch == seps.element:
-            element, component = element + 1, 1
-        elif ch == seps.component:
-            component += 1
-        i += 1
-    if element == 0:
-        return None, None
-    return element, component
-
-
-def _guess_tag(raw: bytes | bytearray, seps: Separators) -> str | None:
-    """The tag of a segment that could not be read, when it looks like one."""
-    head = bytes(raw[:3]).decode("latin-1")
-    return head if _TAG.match(head) else None
-
-
-def _fast_tokens(buf: bytes | bytearray, pos: int, tok: Tokenizer) -> list[Token] | None:
-    """The whole-buffer hot path, or None when the general scan must run.
-
-    It applies only when nothing can go wrong that needs locating: no release character, no
-    binary object, a supported syntax identifier, no forbidden byte and only valid tags. Any doubt
-    returns None and the general loop redoes the work and names the problem.
-    """
-    seps = tok.separators
-    assert seps is not None
-    data = bytes(buf[pos:]) if pos or not isinstance(buf, bytes) else buf
-    term = seps.terminator.encode("ascii")
-    match = _UNB_SYNTAX.match(data.lstrip(WHITESPACE))
-    charset = CHARSETS.get(match.group(1).decode("ascii")) if match else None
-    if charset is None:
-        return None
-    data = _inter_segment_ws(seps).sub(term, data).strip(WHITESPACE)
-    if not data.endswith(term) or (term + b"UNO") in data or data.startswith(b"UNO"):
-        return None
-    if charset.forbidden_bytes.search(data) is not None:
-        return None
-    try:
-        text = data.decode(charset.codec)
-    except UnicodeDecodeError:
-        return None
-    if charset.forbidden_chars is not None and charset.forbidden_chars.search(text):
-        return None
-    elem, comp, rel = seps.element, seps.component, seps.release
-    has_rel = rel in text
-    pieces = text[:-1].split(seps.terminator)
-    if has_rel:
-        pieces = _rejoin_escaped(pieces, seps)
-    out: list[Token] = []
-    append = out.append
-    new = Segment.__new__
-    known_tags = _KNOWN_TAGS
-    for raw in pieces:
-        if has_rel and rel in raw:
-            try:
-                parts = _split_escaped(raw, seps)  # elements come out final
-            except _EscapeError:
-                return None
-            tag = parts[0]
-            if type(tag) is not str:
-                return None
-            del parts[0]
-        else:
-            parts = raw.split(elem)
-            tag = parts[0]
-            if comp in raw:
-                parts = [
-                    el if comp not in el else (c if (c := el.split(comp))[-1] else _trim(c))
-                    for el in parts[1:]
-                ]
-            else:
-                del parts[0]
-        if tag not in known_tags:
-            if _TAG.match(tag) is None:
-                return None
-            known_tags.add(tag)
-        seg = new(Segment)
-        seg.tag = tag
-        seg.elements = parts
-        append(seg)
-    tok._charset = charset
-    tok._unb_seen = True
-    tok._counter.interchange_no = len(out)
-    return out
-
-
-def _trim(comps: list[str]) -> list[str] | str:
-    """Drop trailing empty components as pydifact does; a single component becomes a str."""
-    while len(comps) > 1 and not comps[-1]:
-        comps.pop()
-    return comps if len(comps) > 1 else comps[0]
-
-
-def _rejoin_escaped(pieces: list[str], seps: Separators) -> list[str]:
-    """Glue back pieces split at an escaped terminator (one ending in an odd release run)."""
-    out: list[str] = []
-    rel, term = seps.release, seps.terminator
-    carry = ""
-    for piece in pieces:
-        piece = carry + piece
-        if piece.endswith(rel) and (len(piece) - len(piece.rstrip(rel))) % 2 == 1:
-            carry = piece + term
-        else:
-            out.append(piece)
-            carry = ""
-    if carry:
-        out.append(carry[:-1])  # an escape at the very end: the general scan reports it
-    return out
-
-
-@functools.lru_cache(maxsize=16)
-def _inter_segment_ws(seps: Separators) -> re.Pattern[bytes]:
-    """Whitespace after an (apparently) unescaped terminator; a miss only costs the fast path."""
-    rel, term = re.escape(seps.release.encode()), re.escape(seps.terminator.encode())
-    return re.compile(rb"(?<!" + rel + rb")" + term + rb"[ \t\r\n]+")
-
-
-_KNOWN_TAGS: set[str] = set()
+def _as_bytes(data: object) -> bytes:
+    """Bytes-like input as bytes; text is refused: the codec decodes from the UNB charset."""
+    if isinstance(data, str):
+        raise LocalUsageError("EDIFACT input must be bytes (the charset comes from UNB), not str")
+    return bytes(data)  # type: ignore[call-overload]
 
 
 def tokenize(data: bytes) -> list[Token]:
     """Tokenise a complete interchange; raises the first ``EdifactError``."""
     tok = Tokenizer()
-    tok._buf = data
-    tok.close()
+    tok.feed_all(data)
     events, error = tok.drain()
     if error is not None:
         raise error

@@ -1,0 +1,198 @@
+"""Segment text helpers of the tokeniser: escapes, element splitting, error positions, and the
+whole-buffer hot path.
+
+``fast_tokens`` handles a complete interchange in a few C-level passes (whitespace between
+segments removed by one regex, one charset check, one decode, one split on the terminator) and
+then splits each segment with ``str.split``. It gives up (returns None) at the first doubt, and
+the tokeniser's general scan then redoes the work and names the problem, so the fast path never
+has to locate an error.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from pydifact.segments import Segment
+
+from gateway.edifact.syntax import CHARSETS, WHITESPACE, Charset, Separators
+
+TAG = re.compile(r"[A-Z][A-Z0-9]{2}\Z")
+UNB_SYNTAX = re.compile(rb"UNB.([A-Z]{4})", re.S)
+
+
+class EscapeError(Exception):
+    def __init__(self, offset: int, problem: str) -> None:
+        self.offset = offset
+        self.problem = problem
+
+
+def terminator_escaped(buf: bytes | bytearray, q: int, start: int, rel: int) -> bool:
+    """Is the terminator at ``q`` escaped (preceded by an odd run of release characters)?"""
+    run = 0
+    i = q - 1
+    while i >= start and buf[i] == rel:
+        run += 1
+        i -= 1
+    return run % 2 == 1
+
+
+def split_escaped(text: str, seps: Separators) -> list:
+    """Split a segment that contains the release character; returns [tag, element, ...]."""
+    rel, elem, comp = seps.release, seps.element, seps.component
+    escapable = seps.escapable
+    out: list = []
+    comps: list[str] = []
+    chars: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == rel:
+            if i + 1 >= n:
+                raise EscapeError(i, "release character at the end of the segment")
+            nxt = text[i + 1]
+            if nxt not in escapable:
+                raise EscapeError(i, f"wrong use of escape: {rel}{nxt!s} (only service characters)")
+            chars.append(nxt)
+            i += 2
+            continue
+        if ch == elem:
+            comps.append("".join(chars))
+            out.append(comps)
+            comps, chars = [], []
+        elif ch == comp:
+            comps.append("".join(chars))
+            chars = []
+        else:
+            chars.append(ch)
+        i += 1
+    comps.append("".join(chars))
+    out.append(comps)
+    result: list = []
+    for cs in out:
+        while len(cs) > 1 and not cs[-1]:
+            cs.pop()
+        result.append(cs if len(cs) > 1 else cs[0])
+    return result
+
+
+def position(prefix: str, seps: Separators) -> tuple[int | None, int | None]:
+    """Element and component (1-based) of the character after ``prefix``; None in the tag."""
+    element, component = 0, 1
+    i = 0
+    while i < len(prefix):
+        ch = prefix[i]
+        if ch == seps.release:
+            i += 2
+            continue
+        if ch == seps.element:
+            element, component = element + 1, 1
+        elif ch == seps.component:
+            component += 1
+        i += 1
+    if element == 0:
+        return None, None
+    return element, component
+
+
+def guess_tag(raw: bytes | bytearray, seps: Separators) -> str | None:
+    """The tag of a segment that could not be read, when it looks like one."""
+    head = bytes(raw[:3]).decode("latin-1")
+    return head if TAG.match(head) else None
+
+
+def fast_tokens(data: bytes, seps: Separators) -> tuple[list[Segment], Charset] | None:
+    """The whole-buffer hot path, or None when the general scan must run.
+
+    It applies only when nothing can go wrong that needs locating: no release character, no
+    binary object, a supported syntax identifier, no forbidden byte and only valid tags. Any doubt
+    returns None and the general loop redoes the work and names the problem.
+    """
+    term = seps.terminator.encode("ascii")
+    match = UNB_SYNTAX.match(data.lstrip(WHITESPACE))
+    charset = CHARSETS.get(match.group(1).decode("ascii")) if match else None
+    if charset is None:
+        return None
+    data = _inter_segment_ws(seps).sub(term, data).strip(WHITESPACE)
+    if not data.endswith(term) or (term + b"UNO") in data or data.startswith(b"UNO"):
+        return None
+    if charset.forbidden_bytes.search(data) is not None:
+        return None
+    try:
+        text = data.decode(charset.codec)
+    except UnicodeDecodeError:
+        return None
+    if charset.forbidden_chars is not None and charset.forbidden_chars.search(text):
+        return None
+    elem, comp, rel = seps.element, seps.component, seps.release
+    has_rel = rel in text
+    pieces = text[:-1].split(seps.terminator)
+    if has_rel:
+        pieces = _rejoin_escaped(pieces, seps)
+    out: list[Segment] = []
+    append = out.append
+    new = Segment.__new__
+    known_tags = _KNOWN_TAGS
+    for raw in pieces:
+        if has_rel and rel in raw:
+            try:
+                parts = split_escaped(raw, seps)  # elements come out final
+            except EscapeError:
+                return None
+            tag = parts[0]
+            if type(tag) is not str:
+                return None
+            del parts[0]
+        else:
+            parts = raw.split(elem)
+            tag = parts[0]
+            if comp in raw:
+                parts = [
+                    el if comp not in el else (c if (c := el.split(comp))[-1] else _trim(c))
+                    for el in parts[1:]
+                ]
+            else:
+                del parts[0]
+        if tag not in known_tags:
+            if TAG.match(tag) is None:
+                return None
+            known_tags.add(tag)
+        seg = new(Segment)
+        seg.tag = tag
+        seg.elements = parts
+        append(seg)
+    return out, charset
+
+
+def _trim(comps: list[str]) -> list[str] | str:
+    """Drop trailing empty components as pydifact does; a single component becomes a str."""
+    while len(comps) > 1 and not comps[-1]:
+        comps.pop()
+    return comps if len(comps) > 1 else comps[0]
+
+
+def _rejoin_escaped(pieces: list[str], seps: Separators) -> list[str]:
+    """Glue back pieces split at an escaped terminator (one ending in an odd release run)."""
+    out: list[str] = []
+    rel, term = seps.release, seps.terminator
+    carry = ""
+    for piece in pieces:
+        piece = carry + piece
+        if piece.endswith(rel) and (len(piece) - len(piece.rstrip(rel))) % 2 == 1:
+            carry = piece + term
+        else:
+            out.append(piece)
+            carry = ""
+    if carry:
+        out.append(carry[:-1])  # an escape at the very end: the general scan reports it
+    return out
+
+
+@functools.lru_cache(maxsize=16)
+def _inter_segment_ws(seps: Separators) -> re.Pattern[bytes]:
+    """Whitespace after an (apparently) unescaped terminator; a miss only costs the fast path."""
+    rel, term = re.escape(seps.release.encode()), re.escape(seps.terminator.encode())
+    return re.compile(rb"(?<!" + rel + rb")" + term + rb"[ \t\r\n]+")
+
+
+_KNOWN_TAGS: set[str] = set()
