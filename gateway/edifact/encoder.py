@@ -130,6 +130,28 @@ def _locate(seg: Segment, no: int, charset: Charset, table: dict[int, str]) -> E
     )
 
 
+def _check_binaries(ref: str, segments: list[Segment], binaries: Mapping[int, bytes]) -> None:
+    """Each binary object must follow a UNO whose length (element 4) and the next UNP's
+    (element 1) give its size: a mismatch would write bytes no reader can split correctly."""
+    for index, raw in binaries.items():
+        uno = segments[index] if 0 <= index < len(segments) else None
+        if uno is None or uno.tag != "UNO":
+            raise LocalUsageError(f"message {ref}: binary object at {index} does not follow a UNO")
+        unp = segments[index + 1] if index + 1 < len(segments) else None
+        lengths = {_first(uno[3]), _first(unp[0]) if unp is not None and unp.tag == "UNP" else ""}
+        if lengths != {str(len(raw))}:
+            raise LocalUsageError(
+                f"message {ref}: binary object of {len(raw)} bytes after segment {index + 2} (UNO),"
+                f" but UNO element 4 / UNP element 1 say {sorted(lengths)}"
+            )
+
+
+def _first(element: object) -> str:
+    if isinstance(element, list):
+        return element[0] if element else ""
+    return element if isinstance(element, str) else ""
+
+
 def encode(interchange: Interchange) -> bytes:
     """The interchange as EDIFACT bytes, UNT and UNZ counts recomputed."""
     ic = interchange
@@ -143,6 +165,7 @@ def encode(interchange: Interchange) -> bytes:
         count = len(message.segments) + 2
         unt = make_segment("UNT", [str(count), message.ref])
         segments = [message.unh, *message.segments, unt]
+        _check_binaries(message.ref, message.segments, message.binaries)
         binaries = {i + 1: raw for i, raw in message.binaries.items()}
         out += encode_segments(segments, separators=seps, syntax=syntax, binaries=binaries)
         position += count

@@ -177,3 +177,15 @@ def test_generated_interchange_round_trip(segments: list[Segment], una: bool) ->
     again = parse_envelope(encode(ic))
     assert again.messages[0].segments == segments
     assert again.envelope == ic.envelope and again.una == una
+
+
+def test_binary_object_must_match_its_uno_and_unp() -> None:
+    from gateway.errors import LocalUsageError
+
+    ic = parse_envelope((FIXTURES / "binary.edi").read_bytes())
+    ic.messages[0].binaries[1] += b"x"
+    with pytest.raises(LocalUsageError, match="UNO element 4 / UNP element 1"):
+        encode(ic)
+    ic.messages[0].binaries = {0: b"abc"}
+    with pytest.raises(LocalUsageError, match="does not follow a UNO"):
+        encode(ic)
