@@ -242,3 +242,54 @@ def test_ctl02_without_refusal_text_is_incomplete(samples_dir) -> None:
     ctl02 = sample_message("edifact_CTL02_1.edi")
     problems = message_problems(with_segment(ctl02, 2, None))
     assert [(p.code, p.tag) for p in problems] == [("SEGMENT_MISSING", "FTX")]
+
+
+# -- robustness: any edit of a valid letter is either valid (and maps) or an EdifactError ----
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from gateway.edifact.letters import to_model  # noqa: E402
+from gateway.edifact.segment_values import pack, unpack  # noqa: E402
+
+PIECES = ["S01+01", "S14+14", "S11+11", "NAD+SSP+1:SKS:SST", "NAD+PO", "GIS+N", "GIS+X",
+          "DTM+90:202401011200:203", "DTM+91:2024:102", "DTM+CIS", "CIN+A+X:SKS:SST:t", "PAS+HS",
+          "FTX+NC+P00++a\\", "FTX+OE+F00++.:b", "RFF+SRI:1", "PNA+PAT+1234567890:::CPR:IM",
+          "REL+PER+FA", "SPR+ORG++DIS01:SKS:SST", "SEQ++1", "XYZ", "S99+99", "S05+05"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    edits=st.lists(
+        st.tuples(st.sampled_from(["drop", "insert", "replace", "mangle"]),
+                  st.integers(0, 60), st.sampled_from(PIECES), st.text(max_size=5)),
+        min_size=1, max_size=4),
+    sample=st.sampled_from(["edifact_DIS01_1.edi", "edifact_DIS20_1.edi", "edifact_DIS91_3.edi",
+                            "edifact_CTL02_1.edi"]),
+)
+def test_edited_letters_are_valid_or_named_never_a_crash(edits, sample) -> None:
+    message = sample_message(sample)
+    segments = list(message.segments)
+    for action, at, piece, junk in edits:
+        at %= len(segments) + 1
+        if action == "drop" and at < len(segments):
+            del segments[at]
+        elif action == "insert":
+            segments.insert(at, unpack(piece))
+        elif action == "replace" and at < len(segments):
+            segments[at] = unpack(piece)
+        elif action == "mangle" and at < len(segments):
+            segments[at] = unpack(pack(segments[at]) + junk.replace("?", "").replace("'", ""))
+    message.segments = segments
+    try:
+        validate_message(message)
+    except EdifactError as err:
+        assert err.segment_no is not None and 1 <= err.segment_no <= len(segments) + 2
+        return
+    letter = to_model(message)  # a valid message always maps ...
+    if letter is not None:  # ... and its model survives rendering (nothing is dropped)
+        from gateway.edifact.letters import from_model
+
+        again = type(message)(message.ref, message.family, message.version, message.type,
+                              list(message.identifier), from_model(letter))
+        assert to_model(again) == letter
