@@ -1,0 +1,135 @@
+"""Every outgoing document of a case goes through the real pipeline: Hub on RabbitMQ and
+PostgreSQL, delivered to each receiver's channel as a DIS91 interchange that reads back."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import pytest
+
+from gateway.caseflow.outbox import HubOutbox
+from gateway.caseflow.service import CaseService
+from gateway.channels import Delivery, DeliveryResult
+from gateway.db import create_engine, session_factory
+from gateway.edifact import parse
+from gateway.forms import from_edifact
+from gateway.pipeline import Hub
+from gateway.registry import Endpoint, Registry
+from gateway.settings import Settings
+
+from .conftest import COORDINATORS
+from .scenario import create, lae261, lae265, lae271, lae275, new_ref
+
+MUNICIPALITY, GP = "5790000000101", "5790000291714"
+COORDINATOR, CLINIC = "5790000987654", "5790000123456"
+ADDRESS_BOOK = {("KOM", "101"): MUNICIPALITY, ("YNR", "291714"): GP,
+                ("SOR", "987654321098"): COORDINATOR, ("SOR", "123456789012"): CLINIC}
+PARTNERS = {"endpoints": [
+    {"gln": MUNICIPALITY, "name": "Københavns Kommune", "kind": "municipality",
+     "accepts": [{"type": "DIS91"}], "channel": {"kind": "recording"}},
+    {"gln": GP, "name": "Lægehuset", "kind": "gp", "accepts": [{"type": "DIS91"}],
+     "channel": {"kind": "recording"}},
+    {"gln": COORDINATOR, "name": "Sundhedskoordinator", "kind": "region",
+     "accepts": [{"type": "DIS91"}], "channel": {"kind": "recording"}},
+    {"gln": CLINIC, "name": "Klinisk funktion", "kind": "region",
+     "accepts": [{"type": "DIS91"}], "channel": {"kind": "recording"}},
+]}
+
+
+@dataclass
+class Recorder:
+    delivered: dict[str, list[bytes]] = field(default_factory=dict)
+
+    async def deliver(self, endpoint: Endpoint, delivery: Delivery) -> DeliveryResult:
+        self.delivered.setdefault(endpoint.gln, []).append(delivery.payload)
+        return DeliveryResult(external_ref=f"rec:{delivery.control_ref}")
+
+
+@pytest.fixture
+def fresh_pg(postgres_url: str) -> Iterator[str]:
+    """A database of its own: the Hub's scanner looks at every message in its store."""
+    import sqlalchemy as sa
+
+    from tests.conftest import PG_ADMIN_URL
+
+    name = f"medbro_case_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.engine.make_url(postgres_url).set(database=name).render_as_string(
+            hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name})
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+def t(month: int, day: int, hour: int = 10) -> datetime:
+    return datetime(2026, month, day, hour)
+
+
+@pytest.mark.postgres
+@pytest.mark.rabbitmq
+async def test_case_documents_are_routed_through_the_hub(fresh_pg, amqp_url, broker_prefix):
+    settings = Settings.load(database_url=fresh_pg, broker_url=amqp_url,
+                             broker_prefix=broker_prefix, scan_interval_seconds=0.2)
+    recorder = Recorder()
+    hub = Hub(settings, Registry.from_dict(PARTNERS), channel_factory=lambda ep: recorder)
+    await hub.start()
+    engine = create_engine(fresh_pg)
+    service = CaseService(session_factory(engine), coordinators=COORDINATORS)
+    stop = asyncio.Event()
+    worker = asyncio.create_task(hub.run_worker(stop))
+    try:
+        ref = new_ref()
+        create(service, ref, t(3, 2, 9))
+        service.schedule_meeting(ref, date(2026, 4, 22), now=t(3, 2, 9))
+        service.send_form(ref, lae261(ref, t(3, 2)), now=t(3, 2))
+        service.record_form(ref, lae265(ref, t(3, 20), date(2026, 3, 16)), now=t(3, 20))
+        service.send_to_coordinator(ref, now=t(3, 26))
+        service.record_screening(ref, clarified=False, notes="", now=t(3, 31))
+        service.send_form(ref, lae271(ref, t(4, 1)), now=t(4, 1))
+        service.record_summons(ref, date(2026, 4, 14), now=t(4, 8))
+        service.record_form(ref, lae275(ref, t(4, 14), date(2026, 4, 14)), now=t(4, 14))
+        service.send_documents(ref, now=t(4, 15))
+        service.send_recommendation(ref, "Teamet indstiller til ressourceforløb.", now=t(4, 23))
+        outbox = HubOutbox(hub, ADDRESS_BOOK)
+        ids = await service.dispatch(outbox, now=t(4, 23))
+        assert len(ids) == 5 and len(set(ids)) == 5
+
+        async def delivered() -> None:
+            for _ in range(300):
+                if sum(len(v) for v in recorder.delivered.values()) >= 5:
+                    return
+                await asyncio.sleep(0.05)
+            raise AssertionError(f"delivered so far: {recorder.delivered}")
+
+        await delivered()
+        to_gp = recorder.delivered[GP]
+        assert from_edifact(to_gp[0]) == lae261(ref, t(3, 2))
+        assert from_edifact(to_gp[1]).form_id == f"{ref}-275-1"  # the copy of LÆ 275
+        recommendation = parse(to_gp[2]).messages[0]
+        assert recommendation.type == "DIS91"
+        assert "ressourceforløb" in recommendation.letter.texts[1].text
+        assert from_edifact(recorder.delivered[CLINIC][0]) == lae271(ref, t(4, 1))
+        assert b"Sag til screening" in recorder.delivered[COORDINATOR][0]
+        states = {hub.message_view(i)["state"] for i in ids}
+        assert states <= {"delivered", "acknowledged"}
+        view = service.view(ref, now=t(4, 23))
+        assert {d["message_id"] for d in view["documents"] if d["route"] == "pipeline"} == set(ids)
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, 30)
+        with contextlib.suppress(Exception):
+            await hub.transport.delete(hub.topology)
+        await hub.stop()
+        engine.dispose()
