@@ -147,7 +147,9 @@ def full_parse():
 
 @pytest.mark.parametrize("name", VALID)
 def test_valid_sample_full_parse(samples_dir: Path, full_parse, name: str) -> None:
-    ic = full_parse(sample_bytes(name))
+    data = sample_bytes(name)
+    ic = full_parse(data)
+    assert tokenize(encode(ic)) == tokenize(data)
     for msg in ic.messages:  # the canonical model covers letters (MEDDIS) and receipts (CONTRL)
         assert (msg.letter is not None) == (msg.family in ("MEDDIS", "CONTRL")), msg.type
 
