@@ -159,3 +159,17 @@ def test_no_receipt_owed_is_said_on_stderr(
     assert "no receipt is owed" in result.stderr
     result = run("receipt", str(sample_file(tmp_path, "edifact_CTL03_1.edi")))
     assert result.exit_code == 0 and "CONTRL" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["multi_message.edi", "no_una.edi", "escapes.edi", "latin1.edi", "unoy.edi", "binary.edi"],
+)
+def test_json_document_round_trip_of_own_fixtures(name: str) -> None:
+    """to_json -> JSON text -> from_json gives back the same interchange (binary as base64)."""
+    from gateway.edifact import parse_envelope
+    from gateway.edifact.interchange import from_json, to_json
+
+    ic = parse_envelope((Path(__file__).parent / "fixtures_core" / name).read_bytes())
+    again = from_json(json.loads(json.dumps(to_json(ic))))
+    assert again == ic
