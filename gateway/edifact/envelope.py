@@ -38,7 +38,15 @@ from gateway.edifact.syntax import Separators
 from gateway.edifact.tokenizer import BinaryObject, SegmentCounter, Token
 from gateway.model import Envelope
 
-__all__ = ["ILLEGAL", "TRANSITIONS", "EnvelopeBuilder", "Kind", "State", "build_interchange"]
+__all__ = [
+    "ILLEGAL",
+    "TRANSITIONS",
+    "EnvelopeBuilder",
+    "Kind",
+    "State",
+    "build_interchange",
+    "state_diagram",
+]
 
 
 class State(enum.Enum):
@@ -404,6 +412,17 @@ def _first(element: object) -> str:
 def _component(element: object, i: int) -> str:
     comps = element if isinstance(element, list) else [element]
     return comps[i] if len(comps) > i else ""  # type: ignore[return-value]
+
+
+def state_diagram() -> str:
+    """The envelope grammar as a Mermaid state diagram, drawn from ``TRANSITIONS`` (for the
+    docs, as h11 draws its diagrams from its tables)."""
+    lines = ["stateDiagram-v2", "    [*] --> START"]
+    for state, moves in TRANSITIONS.items():
+        for kind, target in moves.items():
+            lines.append(f"    {state.name} --> {target.name}: {kind.value}")
+    lines.append("    CLOSED --> [*]")
+    return "\n".join(lines)
 
 
 def build_interchange(

@@ -180,3 +180,12 @@ def test_lenient_reading_of_a_broken_interchange() -> None:
 def test_lenient_reading_without_unb_is_none() -> None:
     assert read_envelope_leniently(msg().encode()) is None
     assert read_envelope_leniently(b"\x00\xff garbage") is None
+
+
+def test_state_diagram_is_drawn_from_the_table() -> None:
+    from gateway.edifact.envelope import state_diagram
+
+    text = state_diagram()
+    for state, moves in TRANSITIONS.items():
+        for kind, target in moves.items():
+            assert f"{state.name} --> {target.name}: {kind.value}" in text
