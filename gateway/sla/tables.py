@@ -53,7 +53,17 @@ class Discharge(Base):
     corrections: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (
-        Index("ix_sla_discharges_month_group", "month", "hospital", "department"),
+        # Covering index of the report: the GROUP BY reads the index only, never the table.
+        Index(
+            "ix_sla_discharges_report",
+            "month",
+            "hospital",
+            "department",
+            "discharge_date",
+            "letter_sent_at",
+            "deadline_1",
+            "deadline_3",
+        ),
         Index("ix_sla_discharges_match", "patient_cpr", "department"),
         Index("ix_sla_discharges_open", "letter_sent_at", "deadline_1"),
     )

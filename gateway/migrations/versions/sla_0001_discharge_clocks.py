@@ -42,7 +42,17 @@ def upgrade() -> None:
         sa.UniqueConstraint("discharge_key", name=op.f("uq_sla_discharges_discharge_key")),
     )
     op.create_index(
-        "ix_sla_discharges_month_group", "sla_discharges", ["month", "hospital", "department"]
+        "ix_sla_discharges_report",
+        "sla_discharges",
+        [
+            "month",
+            "hospital",
+            "department",
+            "discharge_date",
+            "letter_sent_at",
+            "deadline_1",
+            "deadline_3",
+        ],
     )
     op.create_index("ix_sla_discharges_match", "sla_discharges", ["patient_cpr", "department"])
     op.create_index("ix_sla_discharges_open", "sla_discharges", ["letter_sent_at", "deadline_1"])
