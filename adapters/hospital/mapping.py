@@ -13,7 +13,7 @@ import enum
 from typing import Any
 
 from adapters.vans.envelope import is_vans_envelope
-from adapters.vans.reliable import Outcome
+from adapters.vans.ingest import hub_payload
 
 
 class Posted(enum.Enum):
@@ -37,21 +37,9 @@ def detect(data: bytes) -> Posted:
 
 def hub_bytes(payload: bytes, posted: Posted) -> bytes:
     """The interchange the hub ingests for a posted letter (raises the codec's errors)."""
-    if posted is Posted.EDIFACT:
-        return payload
-    if posted is Posted.OIOXML:
-        from gateway.oioxml import to_edifact
-
-        return to_edifact(payload)
-    raise ValueError(f"{posted.value} is not a letter format the hub ingests")
-
-
-def outcome_of(result: Any) -> Outcome:
-    """The hub's ``IngestResult`` as a VANS outcome: stored and routed (or a duplicate) is
-    accepted; stored but refused is a NegativeMessage with the hub's reason."""
-    if getattr(result, "error", None):
-        return Outcome(accepted=False, description=str(result.error), detail=result)
-    return Outcome(accepted=True, detail=result)
+    if posted not in (Posted.EDIFACT, Posted.OIOXML):
+        raise ValueError(f"{posted.value} is not a letter format the hub ingests")
+    return hub_payload(payload)
 
 
 def result_json(result: Any) -> dict[str, Any]:

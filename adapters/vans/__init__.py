@@ -29,6 +29,7 @@ from adapters.vans.envelope import (
     parse,
     serialize,
 )
+from adapters.vans.ingest import UnroutablePayload, VansIngest, hub_payload, outcome_of
 from adapters.vans.mapping import (
     ErrorCode,
     PayloadInfo,
@@ -74,13 +75,17 @@ __all__ = [
     "SqlSeenStore",
     "Transport",
     "TransportType",
+    "UnroutablePayload",
     "VansEnvelope",
     "VansEnvelopeError",
+    "VansIngest",
     "VansSettings",
     "VansWriteError",
     "classify",
+    "hub_payload",
     "is_vans_envelope",
     "negative_receipt",
+    "outcome_of",
     "parse",
     "payload_info",
     "positive_receipt",

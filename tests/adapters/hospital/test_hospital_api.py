@@ -58,7 +58,7 @@ async def client(hub):
         yield c
     ingest = getattr(app.state, "hospital_ingest", None)
     if ingest is not None:
-        ingest.seen.dispose()
+        ingest.close()
 
 
 def _post(client, body, path="/v1/hospital/letters", key=KEY, ctype="application/xml"):
