@@ -1,0 +1,227 @@
+"""The case flow's HTTP API (router plugin ``cases``, mounted under /v1/cases).
+
+Create a case, send or record a form (the LÆ XML as the body), record answers (screening,
+summons, late-appointment notice, insufficient LÆ 265), take the flow's other steps, schedule
+or postpone a meeting, view a case with its timeline and deadline status, and list the cases
+at risk per municipality. Every change hands the new documents to the pipeline before it
+answers. Authentication is the API's ``X-API-Key`` (gateway.api.messages.organisation); an
+organisation sees the cases of the municipalities whose GLNs it holds, and nothing else
+(another municipality's case is a 404, as if it did not exist).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from pydantic import BaseModel, Field
+
+from gateway.api.messages import organisation
+from gateway.caseflow.config import Caseflow, caseflow_for_hub
+from gateway.caseflow.service import CaseNotFound
+from gateway.caseflow.states import IllegalTransition
+from gateway.errors import ConfigError, LocalUsageError
+from gateway.forms import (
+    Citizen,
+    ClinicalFunction,
+    FormValidationError,
+    GeneralPractitioner,
+    Lae261,
+    Lae271,
+    Municipality,
+    Parties,
+    from_xml,
+)
+
+router = APIRouter(prefix="/v1/cases", tags=["cases"])
+
+
+def caseflow(request: Request) -> Caseflow:
+    """The app's case flow (``app.state.caseflow``), built beside the Hub on first use."""
+    state = request.app.state
+    if getattr(state, "caseflow", None) is None:
+        try:
+            state.caseflow = caseflow_for_hub(state.hub)
+        except ConfigError as exc:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
+    return state.caseflow
+
+
+Flow = Annotated[Caseflow, Depends(caseflow)]
+Org = Annotated[Any, Depends(organisation)]
+
+
+def _own(flow: Caseflow, org: Any) -> set[str]:
+    return flow.municipalities_of(frozenset(org.glns))
+
+
+async def _run(flow: Caseflow, org: Any, case_ref: str | None,
+               change: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Check access, apply ``change`` (in a thread), route its documents, map the errors."""
+    try:
+        if case_ref is not None:
+            await _visible(flow, org, case_ref)
+        view = await asyncio.to_thread(change)
+        await flow.service.dispatch(flow.outbox, now=flow.clock())
+        # read again: the view now shows the pipeline's message ids
+        return await asyncio.to_thread(flow.service.view, view["case_ref"], now=flow.clock())
+    except FormValidationError as exc:
+        raise HTTPException(422, exc.to_dict()) from None
+    except CaseNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    except IllegalTransition as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    except ConfigError as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
+    except LocalUsageError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+
+
+async def _visible(flow: Caseflow, org: Any, case_ref: str) -> dict[str, Any]:
+    view = await asyncio.to_thread(flow.service.view, case_ref, now=flow.clock())
+    if view["municipality"] not in _own(flow, org):
+        raise CaseNotFound(f"no case {case_ref!r}")
+    return view
+
+
+class NewCase(BaseModel):
+    case_ref: str
+    region: str
+    cpr: str = Field(pattern=r"^[0-9]{10}$")
+    citizen_name: str = ""
+    municipality_number: str
+    municipality_name: str = ""
+    caseworker: str = ""
+    gp_ydernummer: str
+    gp_name: str = ""
+    clinical_function_sor: str | None = None
+    clinical_function_name: str = ""
+    urgent: bool = False
+
+
+class Answer(BaseModel):
+    kind: Literal["screening", "summons", "late_notice", "lae265_insufficient"]
+    clarified: bool | None = None
+    notes: str = ""
+    appointment_date: date | None = None
+    reason: str = ""
+
+
+class Action(BaseModel):
+    action: Literal["send_to_coordinator", "send_documents", "send_recommendation", "remind_gp",
+                    "escalate_gp", "remind_clinic", "mark_urgent", "withdraw", "close"]
+    text: str = ""
+
+
+class MeetingRequest(BaseModel):
+    date: date
+    reason: str = ""
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_case(body: NewCase, flow: Flow, org: Org) -> dict[str, Any]:
+    if body.municipality_number not in _own(flow, org):
+        raise HTTPException(status.HTTP_403_FORBIDDEN,
+                            f"not your municipality: {body.municipality_number}")
+    cf = (ClinicalFunction(body.clinical_function_sor, body.clinical_function_name)
+          if body.clinical_function_sor else None)
+    parties = Parties(Municipality(body.municipality_number, body.municipality_name,
+                                   body.caseworker),
+                      GeneralPractitioner(body.gp_ydernummer, body.gp_name), cf)
+    return await _run(flow, org, None, lambda: flow.service.create_case(
+        body.case_ref, Citizen(body.cpr, body.citizen_name), parties, region=body.region,
+        urgent=body.urgent, now=flow.clock()))
+
+
+@router.get("")
+async def list_cases(flow: Flow, org: Org) -> list[dict[str, str]]:
+    own = _own(flow, org)
+    cases = await asyncio.to_thread(flow.service.list_cases)
+    return [c for c in cases if c["municipality"] in own]
+
+
+@router.get("/at-risk")
+async def cases_at_risk(municipality: str, flow: Flow, org: Org) -> list[dict[str, Any]]:
+    if municipality not in _own(flow, org):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"not your municipality: {municipality}")
+    return await asyncio.to_thread(flow.service.at_risk, municipality, now=flow.clock())
+
+
+@router.get("/{case_ref}")
+async def view_case(case_ref: str, flow: Flow, org: Org) -> dict[str, Any]:
+    try:
+        return await _visible(flow, org, case_ref)
+    except CaseNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+
+
+@router.post("/{case_ref}/forms")
+async def post_form(case_ref: str, request: Request, flow: Flow, org: Org) -> dict[str, Any]:
+    """An LÆ form as XML: LÆ 261/271 are sent, LÆ 265/275 recorded as received."""
+    data = await request.body()
+
+    def change() -> dict[str, Any]:
+        form = from_xml(data)
+        if isinstance(form, Lae261 | Lae271):
+            return flow.service.send_form(case_ref, form, now=flow.clock())
+        return flow.service.record_form(case_ref, form, now=flow.clock())
+
+    return await _run(flow, org, case_ref, change)
+
+
+@router.post("/{case_ref}/answers")
+async def post_answer(case_ref: str, body: Answer, flow: Flow, org: Org) -> dict[str, Any]:
+    s, now = flow.service, flow.clock()
+
+    def change() -> dict[str, Any]:
+        if body.kind == "screening":
+            if body.clarified is None:
+                raise FormValidationError([_field("answer.clarified", "required for screening")])
+            return s.record_screening(case_ref, clarified=body.clarified, notes=body.notes,
+                                      now=now)
+        if body.kind == "lae265_insufficient":
+            return s.mark_lae265_insufficient(case_ref, body.reason, now=now)
+        if body.appointment_date is None:
+            raise FormValidationError([_field("answer.appointment_date", "required")])
+        if body.kind == "summons":
+            return s.record_summons(case_ref, body.appointment_date, now=now)
+        return s.record_late_notice(case_ref, body.appointment_date, now=now)
+
+    return await _run(flow, org, case_ref, change)
+
+
+@router.post("/{case_ref}/actions")
+async def post_action(case_ref: str, body: Action, flow: Flow, org: Org) -> dict[str, Any]:
+    s, now = flow.service, flow.clock()
+    steps: dict[str, Callable[[], dict[str, Any]]] = {
+        "send_to_coordinator": lambda: s.send_to_coordinator(case_ref, now=now),
+        "send_documents": lambda: s.send_documents(case_ref, now=now),
+        "send_recommendation": lambda: s.send_recommendation(case_ref, body.text, now=now),
+        "remind_gp": lambda: s.remind_gp(case_ref, now=now),
+        "escalate_gp": lambda: s.escalate_gp(case_ref, body.text, now=now),
+        "remind_clinic": lambda: s.remind_clinic(case_ref, now=now),
+        "mark_urgent": lambda: s.mark_urgent(case_ref, body.text, now=now),
+        "withdraw": lambda: s.withdraw(case_ref, body.text, now=now),
+        "close": lambda: s.close_case(case_ref, now=now),
+    }
+    return await _run(flow, org, case_ref, steps[body.action])
+
+
+@router.put("/{case_ref}/meeting")
+async def put_meeting(case_ref: str, body: MeetingRequest, flow: Flow,
+                      org: Org) -> dict[str, Any]:
+    """Schedule the case for a meeting, or postpone it to a later one (with a reason)."""
+    return await _run(flow, org, case_ref, lambda: flow.service.schedule_meeting(
+        case_ref, body.date, now=flow.clock(), reason=body.reason))
+
+
+def _field(name: str, message: str) -> Any:
+    from gateway.forms import FieldError
+
+    return FieldError(name, message)
+
+
+__all__ = ["caseflow", "router"]
