@@ -25,13 +25,15 @@ S11_CIN = "S11.CIN="
 NO_EPISODE = ("S11#1", "RFF+AHI:1")
 ROUTINE = ("S02#1", "RFF+NO:NC")
 HIGH_PRIORITY = "NC"  # Letter.priority as the codec reads RFF+HI:NC
-_REI = re.compile(r"RFF\+REI:((?:\?.|[^?:+'])*)\Z")
+_REI = re.compile(r"RFF\+REI(?::((?:\?.|[^?:+'])*))?\Z")
 _ESCAPE = re.compile(r"([?:+'])")
 
 
 def episode_extra(identifier: str | None) -> tuple[str, str]:
     if identifier is None:
         return NO_EPISODE
+    if not identifier:  # EDIFACT drops a trailing empty component
+        return ("S11#1", "RFF+REI")
     return ("S11#1", "RFF+REI:" + _ESCAPE.sub(r"?\1", identifier))
 
 
@@ -39,7 +41,7 @@ def episode_identifier(extra: tuple[tuple[str, str], ...]) -> str | None:
     """The EpisodeOfCareIdentifier an extras list carries, or None."""
     for where, segment in extra:
         if where == "S11#1" and (m := _REI.match(segment)):
-            return re.sub(r"\?(.)", r"\1", m.group(1))
+            return re.sub(r"\?(.)", r"\1", m.group(1) or "")
     return None
 
 

@@ -1,7 +1,10 @@
 """Hypothesis strategies for letters and receipts that OIOXML can carry in full.
 
-Every generated message satisfies ``unrepresented(...) == []``; the round-trip tests rely on
-it, and test_roundtrip checks it so the strategies cannot drift from the writer's rules.
+``Strategies()`` draws what OIOXML can say (``unrepresented(...) == []``, checked by the
+round-trip test so the strategies cannot drift from the writer's rules);
+``Strategies(edifact=True)`` narrows that to what a valid MedCom EDIFACT interchange can also
+say (ISO 8859-1 text, an authorisation time, a refusal code on negative receipts, ...), for
+the XML -> EDIFACT -> model chain.
 """
 
 from __future__ import annotations
@@ -27,206 +30,221 @@ from gateway.model import (
 )
 from gateway.oioxml import codes, extras
 
-# XML 1.0 text without \r (parsers turn it into \n) and without control characters.
-_CHARS = st.characters(
-    min_codepoint=32, max_codepoint=0x17F, exclude_categories=("Cs", "Cc")
-) | st.sampled_from("€æøåÆØÅ")
-text = st.text(_CHARS, max_size=20)
-some_text = st.text(_CHARS, min_size=1, max_size=20)
-ident = st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max_size=14)
-minutes = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2099, 12, 31)).map(
+IDENT = st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max_size=14)
+MINUTES = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2069, 12, 31)).map(
     lambda d: d.replace(second=0, microsecond=0)
 )
-lines_text = st.lists(text, min_size=1, max_size=4).map("\n".join)
 
 
-def _names():
-    return st.lists(text, max_size=3).map(lambda ns: tuple(_trim(ns)))
-
-
-def _trim(names: list[str]) -> list[str]:
+def _trim(names: list[str]) -> tuple[str, ...]:
     while names and not names[-1]:
         names.pop()
-    return names
-
-
-addresses = st.one_of(
-    st.none(),
-    st.builds(Address, street=text, city=text, postcode=text).filter(
-        lambda a: a.street or a.city or a.postcode
-    ),
-)
-schemes = st.sampled_from(["", *codes.IDENTIFIER_CODES.codes()])
-
-
-@st.composite
-def parties(draw, role: str, *, sender: bool = False, address: bool = True) -> Party:
-    scheme = draw(schemes)
-    return Party(
-        role=role,
-        id=draw(text),
-        scheme=scheme,
-        agency=codes.AGENCY_BY_SCHEME.get(scheme, ""),
-        names=draw(_names()),
-        address=draw(addresses) if address else None,
-        speciality=draw(st.sampled_from(["", *codes.SPECIALITY_CODES.codes()])) if sender else "",
-        phone=draw(text) if sender else "",
-    )
-
-
-patients = st.builds(
-    Patient,
-    cpr=st.from_regex(r"[0-9]{10}", fullmatch=True),
-    surname=text,
-    given_names=text,
-    address=addresses,
-    episode_status=st.sampled_from(["", *codes.EPISODE_STATUS.codes()]),
-)
-
-
-@st.composite
-def diagnoses(draw, kind) -> Diagnosis:
-    scheme = draw(st.sampled_from(codes.DIAGNOSIS_SCHEMES.codes()))
-    return Diagnosis(
-        kind=draw(kind),
-        code=draw(text),
-        text=draw(text),
-        scheme=scheme,
-        agency=codes.DIAGNOSIS_AGENCY[scheme],
-        at=draw(st.none() | minutes),
-    )
-
-
-@st.composite
-def diagnosis_lists(draw):
-    """(diagnoses, layout extras): an S11 head XDIS01 can say (an A, then DMs; SKS, no time)
-    and any S14 tail, with the layout entry the EDIFACT codec records when it is needed."""
-    plain = diagnoses(st.just("DM")).map(_no_time).map(_sks)
-    head = draw(st.lists(plain, max_size=2))
-    if draw(st.booleans()):
-        head = [_sks(_no_time(draw(diagnoses(st.just("A"))))), *head]
-    tail = draw(st.lists(diagnoses(st.sampled_from(codes.DIAGNOSIS_KINDS.codes())), max_size=3))
-    diags = tuple(head + tail)
-    layout = extras.layout_extra(diags, len(head))
-    return diags, (() if layout is None else (layout,))
-
-
-def _sks(d: Diagnosis) -> Diagnosis:
-    return Diagnosis(d.kind, d.code, d.text, "SKS", "SST", d.at)
-
-
-@st.composite
-def referrals(draw) -> Referral:
-    main = draw(st.lists(diagnoses(st.just("DI")).map(_no_time), max_size=1))
-    more = draw(st.lists(diagnoses(st.just("DM")).map(_no_time), max_size=2))
-    return Referral(
-        id=draw(text), received_at=draw(st.none() | minutes), diagnoses=tuple(main + more)
-    )
+    return tuple(names)
 
 
 def _no_time(d: Diagnosis) -> Diagnosis:
     return Diagnosis(d.kind, d.code, d.text, d.scheme, d.agency)
 
 
-@st.composite
-def free_texts(draw, qualifier: str = "NC") -> FreeText:
-    body = draw(lines_text)
-    fmt = draw(st.sampled_from(list(codes.TEXT_FORMATS)))
-    continued = draw(st.booleans()) and not body.endswith("\n") and (fmt != "P00" or body != "")
-    return FreeText(qualifier, body, fmt, continued=continued)
+def _sks(d: Diagnosis) -> Diagnosis:
+    return Diagnosis(d.kind, d.code, d.text, "SKS", "SST", d.at)
 
 
-envelopes = st.builds(
-    Envelope,
-    sender=ident,
-    recipient=ident,
-    control_ref=ident,
-    prepared_at=minutes,
-    ack_requested=st.booleans(),
-)
-
-
-@st.composite
-def letters(draw) -> Letter:
-    letter_type = draw(st.sampled_from(["DIS01", "DIS91"]))
-    version = {"DIS01": "D0133L", "DIS91": "D9134L"}[letter_type]
-    ref = draw(ident)
-    authorised = draw(st.none() | minutes)
-    texts = draw(st.lists(free_texts(), max_size=4))
-    common = dict(
-        type=letter_type,
-        version=version,
-        ref=ref,
-        letter_id=ref,
-        status=draw(st.sampled_from(LetterStatus)),
-        family="MEDDIS",
-        authorised_at=authorised,
-        sent_at=authorised,
-        sender=draw(parties("SSP", sender=True)),
-        receiver=draw(parties("PO")),
-        patient=draw(patients),
-    )
-    episode = extras.episode_extra(draw(st.none() | text))
-    if letter_type == "DIS91":
-        subject = draw(st.lists(text.map(lambda t: FreeText("OE", t)), max_size=1))
-        level = draw(st.sampled_from(["", "HI", "NO"]))
-        kept = (extras.ROUTINE, episode) if level == "NO" else (episode,)
-        priority = extras.HIGH_PRIORITY if level == "HI" else ""
-        return Letter(**common, texts=tuple(subject + texts), priority=priority, extra=kept)
-    diags, layout = draw(diagnosis_lists())
-    return Letter(
-        **common,
-        extra=(episode, *layout),
-        copies=tuple(draw(st.lists(parties("CCR"), max_size=2))),
-        contacts=tuple(draw(st.lists(parties("RSP", address=False), max_size=1))),
-        relatives=tuple(
-            draw(
-                st.lists(
-                    st.builds(
-                        Relative,
-                        relation=st.sampled_from(codes.RELATION_CODES.codes()),
-                        surname=text,
-                        given_names=text,
-                    ),
-                    max_size=2,
-                )
+class Strategies:
+    def __init__(self, *, edifact: bool = False) -> None:
+        self.edifact = edifact
+        if edifact:  # UNOC: ISO 8859-1 graphic characters; "\\" ends a line only as continuation
+            chars = st.characters(
+                codec="latin-1", exclude_categories=("Cc", "Cs"), exclude_characters="\\"
             )
-        ),
-        referral=draw(st.none() | referrals()),
-        admitted_at=draw(st.none() | minutes),
-        discharged_at=draw(st.none() | minutes),
-        diagnoses=diags,
-        texts=tuple(texts),
-    )
+        else:  # XML 1.0 text without \r (parsers turn it into \n) and control characters
+            chars = st.characters(
+                min_codepoint=32, max_codepoint=0x17F, exclude_categories=("Cs", "Cc")
+            ) | st.sampled_from("€æøåÆØÅ")
+        self.text = st.text(chars, max_size=20)
+        self.some_text = st.text(chars, min_size=1, max_size=20)
+        line = self.text.filter(lambda t: t != ".") if edifact else self.text  # "." = empty
+        self.lines = st.lists(line, min_size=1, max_size=4).map("\n".join)
+        self.line = line
+        self.addresses = st.one_of(
+            st.none(),
+            st.builds(Address, street=self.text, city=self.text, postcode=self.text).filter(
+                lambda a: a.street or a.city or a.postcode
+            ),
+        )
+        self.patients = st.builds(
+            Patient,
+            cpr=st.from_regex(r"[0-9]{10}", fullmatch=True),
+            surname=self.text,
+            given_names=self.text,
+            address=self.addresses,
+            episode_status=st.sampled_from(["", *codes.EPISODE_STATUS.codes()]),
+        )
+        self.envelopes = st.builds(
+            Envelope,
+            sender=IDENT,
+            recipient=IDENT,
+            control_ref=IDENT,
+            prepared_at=MINUTES,
+            ack_requested=st.booleans(),
+        )
+        self.messages = self.letters() | self.receipts()
+
+    def party(self, role: str, *, sender: bool = False, address: bool = True):
+        @st.composite
+        def build(draw) -> Party:
+            scheme = draw(st.sampled_from(["", *codes.IDENTIFIER_CODES.codes()]))
+            specialities = ["", *codes.SPECIALITY_CODES.codes()]
+            return Party(
+                role=role,
+                id=draw(self.text),
+                scheme=scheme,
+                agency=codes.AGENCY_BY_SCHEME.get(scheme, ""),
+                names=_trim(draw(st.lists(self.text, max_size=3))),
+                address=draw(self.addresses) if address else None,
+                speciality=draw(st.sampled_from(specialities)) if sender else "",
+                phone=draw(self.text) if sender else "",
+            )
+
+        return build()
+
+    def diagnosis(self, kind):
+        @st.composite
+        def build(draw) -> Diagnosis:
+            scheme = draw(st.sampled_from(codes.DIAGNOSIS_SCHEMES.codes()))
+            return Diagnosis(
+                kind=draw(kind),
+                code=draw(self.text),
+                text=draw(self.text),
+                scheme=scheme,
+                agency=codes.DIAGNOSIS_AGENCY[scheme],
+                at=draw(st.none() | MINUTES),
+            )
+
+        return build()
+
+    def diagnosis_lists(self):
+        """(diagnoses, layout extras): an S11 head XDIS01 can say (an A, then DMs; SKS, no
+        time) and any S14 tail, with the layout entry the EDIFACT codec records if needed."""
+
+        @st.composite
+        def build(draw):
+            plain = self.diagnosis(st.just("DM")).map(_no_time).map(_sks)
+            head = draw(st.lists(plain, max_size=2))
+            if draw(st.booleans()):
+                head = [_sks(_no_time(draw(self.diagnosis(st.just("A"))))), *head]
+            kinds = st.sampled_from(codes.DIAGNOSIS_KINDS.codes())
+            tail = draw(st.lists(self.diagnosis(kinds), max_size=3))
+            diags = tuple(head + tail)
+            layout = extras.layout_extra(diags, len(head))
+            return diags, (() if layout is None else (layout,))
+
+        return build()
+
+    def referrals(self):
+        @st.composite
+        def build(draw) -> Referral:
+            main = draw(st.lists(self.diagnosis(st.just("DI")).map(_no_time), max_size=1))
+            more = draw(st.lists(self.diagnosis(st.just("DM")).map(_no_time), max_size=2))
+            return Referral(
+                id=draw(self.text),
+                received_at=draw(st.none() | MINUTES),
+                diagnoses=tuple(main + more),
+            )
+
+        return build()
+
+    def free_text(self):
+        @st.composite
+        def build(draw) -> FreeText:
+            body = draw(self.lines)
+            fmt = draw(st.sampled_from(list(codes.TEXT_FORMATS)))
+            open_end = not body.endswith("\n") and (fmt != "P00" or body != "")
+            return FreeText("NC", body, fmt, continued=draw(st.booleans()) and open_end)
+
+        return build()
+
+    def letters(self):
+        @st.composite
+        def build(draw) -> Letter:
+            letter_type = draw(st.sampled_from(["DIS01", "DIS91"]))
+            version = {"DIS01": "D0133L", "DIS91": "D9134L"}[letter_type]
+            ref = draw(IDENT)
+            authorised = draw(MINUTES if self.edifact else st.none() | MINUTES)
+            texts = draw(st.lists(self.free_text(), max_size=4))
+            common = dict(
+                type=letter_type,
+                version=version,
+                ref=ref,
+                letter_id=ref,
+                status=draw(st.sampled_from(LetterStatus)),
+                family="MEDDIS",
+                authorised_at=authorised,
+                sent_at=authorised,
+                sender=draw(self.party("SSP", sender=True)),
+                receiver=draw(self.party("PO")),
+                patient=draw(self.patients),
+            )
+            episode = extras.episode_extra(draw(st.none() | self.text))
+            if letter_type == "DIS91":
+                subject = draw(st.lists(self.line.map(lambda t: FreeText("OE", t)), max_size=1))
+                level = draw(st.sampled_from(["", "HI", "NO"]))
+                kept = (extras.ROUTINE, episode) if level == "NO" else (episode,)
+                priority = extras.HIGH_PRIORITY if level == "HI" else ""
+                return Letter(**common, texts=tuple(subject + texts), priority=priority, extra=kept)
+            diags, layout = draw(self.diagnosis_lists())
+            relative = st.builds(
+                Relative,
+                relation=st.sampled_from(codes.RELATION_CODES.codes()),
+                surname=self.text,
+                given_names=self.text,
+            )
+            return Letter(
+                **common,
+                extra=(episode, *layout),
+                copies=tuple(draw(st.lists(self.party("CCR"), max_size=2))),
+                contacts=tuple(draw(st.lists(self.party("RSP", address=False), max_size=1))),
+                relatives=tuple(draw(st.lists(relative, max_size=2))),
+                referral=draw(st.none() | self.referrals()),
+                admitted_at=draw(st.none() | MINUTES),
+                discharged_at=draw(st.none() | MINUTES),
+                diagnoses=diags,
+                texts=tuple(texts),
+            )
+
+        return build()
+
+    def receipts(self):
+        @st.composite
+        def build(draw) -> Receipt:
+            receipt_type = draw(st.sampled_from(["CTL01", "CTL02", "CTL03"]))
+            action = "7" if receipt_type == "CTL03" else "4"
+            refs = draw(st.lists(IDENT, min_size=1, max_size=3, unique=True))
+            versions = st.sampled_from(["H0130R", "D0133L", "D9134L", "R0130K", "Q0130K"])
+            originals = tuple(
+                OriginalLetter(r, codes.message_identifier(draw(versions)), action) for r in refs
+            )
+            refusal, body, on_letter = None, "", ""
+            if receipt_type != "CTL03":
+                codes_ = st.sampled_from(RefusalCode)
+                refusal = draw(codes_ if self.edifact else st.none() | codes_)
+                body = draw(st.just("") | self.lines)
+                if refusal is not None or body:
+                    on_letter = draw(st.sampled_from(["", *refs]))
+            return Receipt(
+                type=receipt_type,
+                version={"CTL01": "C0130Q", "CTL02": "C0230Q", "CTL03": "C0330Q"}[receipt_type],
+                ref=draw(IDENT),
+                original_control_ref=draw(IDENT),
+                original_sender=draw(IDENT),
+                original_recipient=draw(IDENT),
+                original_letters=originals,
+                refusal=refusal,
+                text=body,
+                refused_letter_ref=on_letter,
+            )
+
+        return build()
 
 
-@st.composite
-def receipts(draw) -> Receipt:
-    receipt_type = draw(st.sampled_from(["CTL01", "CTL02", "CTL03"]))
-    action = "7" if receipt_type == "CTL03" else "4"
-    refs = draw(st.lists(ident, min_size=1, max_size=3, unique=True))
-    versions = st.sampled_from(["H0130R", "D0133L", "D9134L", "R0130K", "Q0130K"])
-    originals = tuple(
-        OriginalLetter(r, codes.message_identifier(draw(versions)), action) for r in refs
-    )
-    refusal, body, on_letter = None, "", ""
-    if receipt_type != "CTL03":
-        refusal = draw(st.none() | st.sampled_from(RefusalCode))
-        body = draw(st.just("") | lines_text)
-        if refusal is not None or body:
-            on_letter = draw(st.sampled_from(["", *refs]))
-    return Receipt(
-        type=receipt_type,
-        version={"CTL01": "C0130Q", "CTL02": "C0230Q", "CTL03": "C0330Q"}[receipt_type],
-        ref=draw(ident),
-        original_control_ref=draw(ident),
-        original_sender=draw(ident),
-        original_recipient=draw(ident),
-        original_letters=originals,
-        refusal=refusal,
-        text=body,
-        refused_letter_ref=on_letter,
-    )
-
-
-messages = letters() | receipts()
+XML = Strategies()

@@ -6,11 +6,11 @@ from hypothesis import given, settings
 
 from gateway.oioxml import read, unrepresented, validate, write
 
-from .strategies import envelopes, messages
+from .strategies import XML
 
 
 @settings(max_examples=300, deadline=None)
-@given(envelope=envelopes, message=messages)
+@given(envelope=XML.envelopes, message=XML.messages)
 def test_model_xml_model_is_identity(envelope, message):
     assert unrepresented(envelope, message) == []
     data = write(envelope, message)
