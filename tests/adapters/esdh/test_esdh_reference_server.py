@@ -126,3 +126,36 @@ def test_bad_channel_options_are_config_errors(options, message):
     endpoint = _registry("http://esdh.example", **options).endpoint(MUNICIPALITY_GLN)
     with pytest.raises(ConfigError, match=message):
         adapters.esdh.channel(endpoint, None)
+
+
+@pytest.mark.slow
+def test_the_medbro_command_serves_the_reference_esdh(tmp_path):
+    """``medbro esdh-reference-server`` (the entry point) runs the server as a real process."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from esdh_helpers import free_port
+
+    port = free_port()
+    medbro = Path(sys.executable).with_name("medbro")
+    proc = subprocess.Popen(
+        [str(medbro), "esdh-reference-server", "--database", str(tmp_path / "e.db"),
+         "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                answer = httpx.post(f"http://127.0.0.1:{port}/v1/cases/search",
+                                    json={"cpr": CPR})
+                break
+            except httpx.ConnectError:
+                assert proc.poll() is None, proc.stderr.read().decode()
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.1)
+        assert answer.status_code == 200 and answer.json() == {"cases": []}
+        assert (tmp_path / "e.db").exists()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
