@@ -1,0 +1,59 @@
+"""``medbro sla import``, ``report`` (from the store) and ``worklist`` through the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from gateway.cli import main
+
+EVENTS = (
+    "hospital,department,discharge_id,discharged_at,letter_sent_at,patient_cpr\n"
+    "Herlev,1301011,a1,2025-04-16T14:00,2025-04-22T23:30,0108584947\n"
+    "Herlev,1301011,a2,2025-04-16T14:00,,0202020202\n"
+    "Herlev,1301012,a3,2025-04-19T10:00,,0303030303\n"
+)
+
+
+def test_import_then_report_and_worklist_from_the_store(tmp_path: Path) -> None:
+    runner = CliRunner(env={"MEDBRO_DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}"})
+    path = tmp_path / "herlev.csv"
+    path.write_text(EVENTS)
+    first = runner.invoke(main, ["sla", "import", str(path), "--quiet"])
+    assert first.exit_code == 0, first.output
+    assert first.output.strip().endswith("3 rows: 3 new, 0 updated, 0 unchanged")
+    again = runner.invoke(main, ["sla", "import", str(path)])
+    assert again.output.strip().endswith("3 rows: 0 new, 0 updated, 3 unchanged")
+
+    stored = runner.invoke(main, ["sla", "report", "--format", "json"])
+    from_file = runner.invoke(main, ["sla", "report", "--events", str(path), "--format", "json"])
+    assert stored.exit_code == 0, stored.output
+    assert json.loads(stored.output) == json.loads(from_file.output)
+    dated = runner.invoke(
+        main, ["sla", "report", "--format", "json", "--from", "2025-04-17", "--group-by", "none"]
+    )
+    assert json.loads(dated.output)["total"]["discharges"] == 1
+
+    listed = runner.invoke(
+        main, ["sla", "worklist", "--now", "2025-04-22T13:00", "--format", "json"]
+    )
+    items = json.loads(listed.output)
+    # Both are due at the end of Tuesday 22 April: a2 was discharged the Wednesday before
+    # Easter, a3 on Easter Saturday (Easter Monday is a holiday); ties go by department.
+    assert [(i["discharge_id"], i["status"], i["deadline"][:10]) for i in items] == [
+        ("a2", "at_risk", "2025-04-22"),
+        ("a3", "at_risk", "2025-04-22"),
+    ]
+    table = runner.invoke(main, ["sla", "worklist", "--now", "2025-04-22T13:00"])
+    assert "020202-****" in table.output and "0202020202" not in table.output
+
+
+def test_import_reports_a_bad_line(tmp_path: Path) -> None:
+    runner = CliRunner(env={"MEDBRO_DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}"})
+    path = tmp_path / "bad.csv"
+    path.write_text(EVENTS + "Herlev,1301011,a4,16/04/2025,\n")
+    result = runner.invoke(main, ["sla", "import", str(path), "--quiet"])
+    assert result.exit_code == 2
+    assert "line 5, column 'discharged_at'" in result.output
