@@ -15,6 +15,7 @@ from gateway.caseflow.deadlines import (
     evaluate,
     recommend_postponement,
 )
+from gateway.caseflow.demo import demo_case
 from gateway.caseflow.states import (
     TRANSITIONS,
     CaseEvent,
@@ -37,5 +38,6 @@ __all__ = [
     "RegionPolicy",
     "evaluate",
     "next_state",
+    "demo_case",
     "recommend_postponement",
 ]
