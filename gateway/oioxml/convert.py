@@ -31,7 +31,7 @@ def detect_format(data: bytes) -> Format:
     if head[:3] in (b"UNA", b"UNB"):
         return Format.EDIFACT
     if head[:1] == b"<":
-        from gateway.oioxml.reader import parse_xml
+        from gateway.oioxml.cursor import parse_xml
         from gateway.oioxml.xmlpath import local_name
 
         root = parse_xml(data)

@@ -9,9 +9,6 @@ authorisation time, the agency of each code list, FTX qualifier NC).
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
-
 from lxml import etree
 
 from gateway.model import (
@@ -30,6 +27,15 @@ from gateway.model import (
     Relative,
 )
 from gateway.oioxml import codes, extras
+from gateway.oioxml.cursor import (
+    Node,
+    date_time,
+    opt_date_time,
+    opt_word_code,
+    parse_xml,
+    word_code,
+    x_code,
+)
 from gateway.oioxml.errors import OioxmlError
 from gateway.oioxml.text import read_lines, read_runs
 from gateway.oioxml.writer import LETTER_ELEMENTS, NS_2005, NS_2006, RECEIPT_ELEMENTS
@@ -37,77 +43,6 @@ from gateway.oioxml.xmlpath import local_name, path_of
 
 _BODIES = {name: (t, ns) for t, (name, ns) in LETTER_ELEMENTS.items()}
 _BODIES.update({name: (t, NS_2005) for t, name in RECEIPT_ELEMENTS.items()})
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
-_TIME = re.compile(r"\d{2}:\d{2}\Z")
-
-
-class _Node:
-    """An element being read; remembers which children were read so the rest is an error."""
-
-    def __init__(self, element: etree._Element) -> None:
-        self.element = element
-        self.ns = etree.QName(element).namespace
-        self._read: set[str] = set()
-
-    @property
-    def path(self) -> str:
-        return path_of(self.element)
-
-    def fail(self, problem: str) -> OioxmlError:
-        return OioxmlError(self.path, problem)
-
-    def many(self, name: str) -> list[_Node]:
-        self._read.add(name)
-        return [_Node(c) for c in self.element if isinstance(c.tag, str) and local_name(c) == name]
-
-    def opt(self, name: str) -> _Node | None:
-        found = self.many(name)
-        if len(found) > 1:
-            raise found[1].fail(f"<{name}> may occur only once here")
-        return found[0] if found else None
-
-    def one(self, name: str) -> _Node:
-        found = self.opt(name)
-        if found is None:
-            raise self.fail(f"missing <{name}>")
-        return found
-
-    def value(self) -> str:
-        for child in self.element:
-            if isinstance(child.tag, str):
-                raise OioxmlError(path_of(child), "no element may stand inside a value")
-        return self.element.text or ""
-
-    def text(self, name: str) -> str:
-        return self.one(name).value()
-
-    def opt_text(self, name: str) -> str:
-        found = self.opt(name)
-        return found.value() if found is not None else ""
-
-    def done(self) -> None:
-        """Raise on the first child element nobody read (or one in a foreign namespace)."""
-        for child in self.element:
-            if not isinstance(child.tag, str):
-                continue
-            if etree.QName(child).namespace != self.ns:
-                raise OioxmlError(path_of(child), f"element in foreign namespace {child.tag}")
-            if local_name(child) not in self._read:
-                raise OioxmlError(path_of(child), f"unexpected element <{local_name(child)}>")
-
-
-def parse_xml(data: bytes) -> etree._Element:
-    """Parse bytes safely (no entities, no network); a syntax error names line and column."""
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True
-    )
-    try:
-        root = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as exc:
-        raise OioxmlError("/", f"not well-formed XML: {exc}") from exc
-    if root.getroottree().docinfo.internalDTD is not None:
-        raise OioxmlError("/", "a DOCTYPE is not allowed in OIOXML (no entities, no DTD)")
-    return root
 
 
 def read(data: bytes, *, validate: bool = True) -> tuple[Envelope, Letter | Receipt]:
@@ -126,7 +61,7 @@ def read_element(
         from gateway.oioxml.validate import validate_element
 
         validate_element(root)
-    emessage = _Node(root)
+    emessage = Node(root)
     bodies = [c for c in root if isinstance(c.tag, str) and local_name(c) != "Envelope"]
     if len(bodies) != 1:
         raise emessage.fail("an Emessage holds exactly one letter or receipt")
@@ -150,39 +85,8 @@ def read_element(
 # -- values ----------------------------------------------------------------------------------
 
 
-def _date_time(node: _Node) -> datetime:
-    date, time = node.text("Date"), node.text("Time")
-    if not _DATE.match(date):
-        raise node.one("Date").fail(f"date {date!r} is not YYYY-MM-DD")
-    if not _TIME.match(time):
-        raise node.one("Time").fail(f"time {time!r} is not HH:MM")
-    node.done()
-    try:
-        return datetime.strptime(f"{date} {time}", "%Y-%m-%d %H:%M")
-    except ValueError as exc:
-        raise node.fail(f"no such date and time {date} {time}") from exc
-
-
-def _opt_date_time(parent: _Node, name: str) -> datetime | None:
-    node = parent.opt(name)
-    return _date_time(node) if node is not None else None
-
-
-def _code(parent: _Node, name: str, table: codes.CodeTable) -> str:
-    node = parent.one(name)
-    word = node.value()
-    code = table.to_edi(word)
-    if code is None:
-        raise node.fail(f"unknown {table.name} {word!r} (known: {', '.join(table.words())})")
-    return code
-
-
-def _opt_code(parent: _Node, name: str, table: codes.CodeTable) -> str:
-    return _code(parent, name, table) if parent.opt(name) is not None else ""
-
-
-def _envelope(node: _Node, sender: str, recipient: str) -> Envelope:
-    prepared_at = _date_time(node.one("Sent"))
+def _envelope(node: Node, sender: str, recipient: str) -> Envelope:
+    prepared_at = date_time(node.one("Sent"))
     ack_node = node.one("AcknowledgementCode")
     ack = ack_node.value()
     if ack not in ("pluspositivkvitt", "minuspositivkvitt"):
@@ -198,26 +102,19 @@ def _envelope(node: _Node, sender: str, recipient: str) -> Envelope:
     )
 
 
-def _version(node: _Node, name: str) -> str:
-    value = node.text(name)
-    if not value.startswith("X") or len(value) < 2:
-        raise node.one(name).fail(f"{name} {value!r} must be X followed by the EDIFACT code")
-    return value[1:]
-
-
 # -- letters ---------------------------------------------------------------------------------
 
 
-def _letter(body: _Node, letter_type: str) -> Letter:
+def _letter(body: Node, letter_type: str) -> Letter:
     head = body.one("Letter")
     ref = head.text("Identifier")
-    version = _version(head, "VersionCode")
-    statistical = _version(head, "StatisticalCode")
-    type_code = _version(head, "TypeCode")
+    version = x_code(head, "VersionCode")
+    statistical = x_code(head, "StatisticalCode")
+    type_code = x_code(head, "TypeCode")
     if statistical != letter_type or type_code != letter_type:
         raise head.fail(f"StatisticalCode/TypeCode must be X{letter_type} in this letter")
-    authorised_at = _opt_date_time(head, "Authorisation")
-    status = LetterStatus(_code(head, "StatusCode", codes.STATUS_CODES))
+    authorised_at = opt_date_time(head, "Authorisation")
+    status = LetterStatus(word_code(head, "StatusCode", codes.STATUS_CODES))
     episode = head.opt("EpisodeOfCareIdentifier")
     head.done()
 
@@ -230,8 +127,8 @@ def _letter(body: _Node, letter_type: str) -> Letter:
     relatives = tuple(_relative(n) for n in body.many("Relative"))
     referral_node = body.opt("Referral")
     referral = _referral(referral_node) if referral_node is not None else None
-    admitted_at = _opt_date_time(body, "Admission")
-    discharged_at = _opt_date_time(body, "Discharge")
+    admitted_at = opt_date_time(body, "Admission")
+    discharged_at = opt_date_time(body, "Discharge")
     diagnose = body.opt("Diagnose")
     diagnoses, in_s11 = _diagnoses(diagnose) if diagnose is not None else ((), 0)
 
@@ -240,7 +137,7 @@ def _letter(body: _Node, letter_type: str) -> Letter:
     kept: list[tuple[str, str]] = []  # segments the EDIFACT codec keeps in Letter.extra
     additional = body.opt("AdditionalInformation")
     if additional is not None:
-        level = _opt_code(additional, "Priority", codes.PRIORITY_CODES)
+        level = opt_word_code(additional, "Priority", codes.PRIORITY_CODES)
         if level == "HI":
             priority = extras.HIGH_PRIORITY
         elif level == "NO":
@@ -284,7 +181,7 @@ def _letter(body: _Node, letter_type: str) -> Letter:
     )
 
 
-def _address(node: _Node) -> Address | None:
+def _address(node: Node) -> Address | None:
     street, city = node.opt_text("StreetName"), node.opt_text("DistrictName")
     postcode = node.opt_text("PostCodeIdentifier")
     if not (street or city or postcode):
@@ -292,9 +189,9 @@ def _address(node: _Node) -> Address | None:
     return Address(street=street, city=city, postcode=postcode)
 
 
-def _party(node: _Node, role: str) -> Party:
+def _party(node: Node, role: str) -> Party:
     node.opt("EANIdentifier")  # the envelope's GLN, read with the envelope
-    scheme = _opt_code(node, "IdentifierCode", codes.IDENTIFIER_CODES)
+    scheme = opt_word_code(node, "IdentifierCode", codes.IDENTIFIER_CODES)
     names = [node.opt_text(t) for t in ("OrganisationName", "DepartmentName", "UnitName")]
     while names and not names[-1]:
         names.pop()
@@ -306,24 +203,24 @@ def _party(node: _Node, role: str) -> Party:
         names=tuple(names),
         address=_address(node),
         phone=node.opt_text("TelephoneSubscriberIdentifier") if role == "SSP" else "",
-        speciality=_opt_code(node, "MedicalSpecialityCode", codes.SPECIALITY_CODES),
+        speciality=opt_word_code(node, "MedicalSpecialityCode", codes.SPECIALITY_CODES),
     )
     node.done()
     return party
 
 
-def _contacts(sender: _Node) -> tuple[Party, ...]:
+def _contacts(sender: Node) -> tuple[Party, ...]:
     """XDIS01 Sender/Contact: the responsible person (NAD+RSP)."""
     return tuple(_party(n, "RSP") for n in sender.many("Contact"))
 
 
-def _patient(node: _Node) -> Patient:
+def _patient(node: Node) -> Patient:
     patient = Patient(
         cpr=node.opt_text("CivilRegistrationNumber"),
         surname=node.text("PersonSurnameName"),
         given_names=node.opt_text("PersonGivenName"),
         address=_address(node),
-        episode_status=_opt_code(node, "EpisodeOfCareStatusCode", codes.EPISODE_STATUS),
+        episode_status=opt_word_code(node, "EpisodeOfCareStatusCode", codes.EPISODE_STATUS),
     )
     if not patient.cpr:
         raise node.fail("the patient needs a CivilRegistrationNumber")
@@ -331,9 +228,9 @@ def _patient(node: _Node) -> Patient:
     return patient
 
 
-def _relative(node: _Node) -> Relative:
+def _relative(node: Node) -> Relative:
     relative = Relative(
-        relation=_code(node, "RelationCode", codes.RELATION_CODES),
+        relation=word_code(node, "RelationCode", codes.RELATION_CODES),
         surname=node.opt_text("PersonSurnameName"),
         given_names=node.opt_text("PersonGivenName"),
     )
@@ -341,33 +238,33 @@ def _relative(node: _Node) -> Relative:
     return relative
 
 
-def _typed_diagnosis(node: _Node, kind: str) -> Diagnosis:
-    scheme = _code(node, "DiagnoseTypeCode", codes.DIAGNOSIS_SCHEMES)
+def _typed_diagnosis(node: Node, kind: str) -> Diagnosis:
+    scheme = word_code(node, "DiagnoseTypeCode", codes.DIAGNOSIS_SCHEMES)
     diagnosis = Diagnosis(
         kind=kind,
         code=node.text("DiagnoseCode"),
         text=node.opt_text("DiagnoseText"),
         scheme=scheme,
         agency=codes.DIAGNOSIS_AGENCY[scheme],
-        at=_opt_date_time(node, "DiagnoseDateTime"),
+        at=opt_date_time(node, "DiagnoseDateTime"),
     )
     node.done()
     return diagnosis
 
 
-def _referral(node: _Node) -> Referral:
+def _referral(node: Node) -> Referral:
     diagnoses = [_typed_diagnosis(n, "DI") for n in node.many("Refer")]
     diagnoses += [_typed_diagnosis(n, "DM") for n in node.many("ReferalAdditional")]
     referral = Referral(
         id=node.opt_text("Identifier"),
-        received_at=_opt_date_time(node, "Received"),
+        received_at=opt_date_time(node, "Received"),
         diagnoses=tuple(diagnoses),
     )
     node.done()
     return referral
 
 
-def _diagnoses(node: _Node) -> tuple[tuple[Diagnosis, ...], int]:
+def _diagnoses(node: Node) -> tuple[tuple[Diagnosis, ...], int]:
     """The diagnoses and how many of them stand in S11 (Main, MainAdditional)."""
     result = []
     for kind, name in (("A", "Main"), ("DM", "MainAdditional")):
@@ -376,7 +273,7 @@ def _diagnoses(node: _Node) -> tuple[tuple[Diagnosis, ...], int]:
             sub.done()
     in_s11 = len(result)
     for sub in node.many("Other"):
-        kind = _code(sub, "DiagnoseDescriptionCode", codes.DIAGNOSIS_KINDS)
+        kind = word_code(sub, "DiagnoseDescriptionCode", codes.DIAGNOSIS_KINDS)
         result.append(_typed_diagnosis(sub, kind))
     node.done()
     return tuple(result), in_s11
@@ -385,24 +282,24 @@ def _diagnoses(node: _Node) -> tuple[tuple[Diagnosis, ...], int]:
 # -- receipts --------------------------------------------------------------------------------
 
 
-def _refusal(node: _Node) -> tuple[RefusalCode | None, str, bool]:
-    code = _opt_code(node, "RefuseCode", codes.REFUSE_CODES)
+def _refusal(node: Node) -> tuple[RefusalCode | None, str, bool]:
+    code = opt_word_code(node, "RefuseCode", codes.REFUSE_CODES)
     text_node = node.opt("RefuseText")
     text = read_lines(text_node.element) if text_node is not None else ""
     return (RefusalCode(code) if code else None), text, bool(code or text_node is not None)
 
 
-def _ean_only(node: _Node) -> str:
+def _ean_only(node: Node) -> str:
     ean = node.text("EANIdentifier")
     node.done()
     return ean
 
 
-def _receipt(body: _Node, receipt_type: str) -> Receipt:
+def _receipt(body: Node, receipt_type: str) -> Receipt:
     head = body.one("Letter")
     ref = head.text("Identifier")
-    version = _version(head, "VersionCode")
-    if _version(head, "StatisticalCode") != receipt_type:
+    version = x_code(head, "VersionCode")
+    if x_code(head, "StatisticalCode") != receipt_type:
         raise head.one("StatisticalCode").fail(f"must be X{receipt_type} in this receipt")
     head.done()
     for name in ("Sender", "Receiver"):

@@ -42,7 +42,7 @@ def validate_element(root: etree._Element) -> None:
 
 def validate(data: bytes) -> None:
     """Parse and validate OIOXML bytes."""
-    from gateway.oioxml.reader import parse_xml
+    from gateway.oioxml.cursor import parse_xml
 
     validate_element(parse_xml(data))
 
