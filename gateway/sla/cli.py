@@ -67,12 +67,20 @@ def sla_group() -> None:
 )
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First discharge date.")
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last discharge date.")
+@click.option(
+    "--basis",
+    type=click.Choice(["sent", "acknowledged"]),
+    default="sent",
+    show_default=True,
+    help="Store only: count letters delivered to the receiver's channel, or acknowledged.",
+)
 def report_command(
     events_path: Path | None,
     fmt: str,
     group_by: str,
     start: datetime | None,
     end: datetime | None,
+    basis: str,
 ) -> None:
     """The region's table: discharges (a), with a letter (b), within 3 (c) and 1 (d) workdays."""
     from gateway.sla.report import aggregate, parse_group_by
@@ -95,7 +103,7 @@ def report_command(
 
             engine = _engine_with_schema(_database_url())
             with session_factory(engine)() as session:
-                report = store_report(session, keys, start=first, end=last)
+                report = store_report(session, keys, start=first, end=last, basis=basis)
             engine.dispose()
     except MedbroError as exc:
         raise click.UsageError(str(exc)) from None

@@ -4,7 +4,8 @@ Theory of operation (docs/sla.md "Retries and escalation"):
 
 * Backoff is a tenacity-style policy: small wait and stop objects composed with ``+`` and
   ``|`` (tenacity ``wait.py``/``stop.py``). The default waits 30 s, doubling, capped at 30 min,
-  plus up to 10 % jitter (the random source is injected).
+  plus up to 10 % jitter. The jitter is a stable function of (message id, attempt), so
+  asking ``decide`` twice gives the same answer; tests inject their own.
 * The backoff never waits past a *checkpoint*: the at-risk instant and, for every SLA
   deadline, ``margin`` (5 min) before it and the deadline itself. A letter whose receiver is
   down is therefore tried again right when it becomes at risk and just before each deadline.
@@ -22,7 +23,7 @@ Everything is pure: the caller passes ``now``, sleeps, attempts and records the 
 from __future__ import annotations
 
 import abc
-import random
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -52,9 +53,15 @@ class DeliverySummary:
 # ---- wait policies: attempt number (1 = first retry) -> time to wait ------------------------
 
 
+def stable_random(key: str, attempt: int) -> float:
+    """A number in [0, 1) that depends only on (key, attempt): jitter that ``decide`` repeats."""
+    digest = hashlib.blake2b(f"{key}:{attempt}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
 class wait_base(abc.ABC):  # noqa: N801 - lower-case policy DSL, as tenacity (style.md)
     @abc.abstractmethod
-    def __call__(self, attempt: int) -> timedelta: ...
+    def __call__(self, attempt: int, key: str = "") -> timedelta: ...
 
     def __add__(self, other: wait_base) -> wait_base:
         return wait_combine(self, other)
@@ -67,8 +74,8 @@ class wait_combine(wait_base):  # noqa: N801
     first: wait_base
     second: wait_base
 
-    def __call__(self, attempt: int) -> timedelta:
-        return self.first(attempt) + self.second(attempt)
+    def __call__(self, attempt: int, key: str = "") -> timedelta:
+        return self.first(attempt, key) + self.second(attempt, key)
 
 
 @dataclass(frozen=True)
@@ -79,7 +86,7 @@ class wait_exponential(wait_base):  # noqa: N801
     multiplier: float = 2.0
     maximum: timedelta = timedelta(minutes=30)
 
-    def __call__(self, attempt: int) -> timedelta:
+    def __call__(self, attempt: int, key: str = "") -> timedelta:
         exponent = max(attempt - 1, 0)
         seconds = self.initial.total_seconds() * self.multiplier ** min(exponent, 60)
         return timedelta(seconds=min(seconds, self.maximum.total_seconds()))
@@ -91,10 +98,10 @@ class wait_jitter(wait_base):  # noqa: N801
 
     of: wait_base
     fraction: float = 0.1
-    random: Callable[[], float] = field(default=random.random, compare=False)
+    random: Callable[[str, int], float] = field(default=stable_random, compare=False)
 
-    def __call__(self, attempt: int) -> timedelta:
-        return self.of(attempt) * (self.fraction * self.random())
+    def __call__(self, attempt: int, key: str = "") -> timedelta:
+        return self.of(attempt, key) * (self.fraction * self.random(key, attempt))
 
 
 # ---- stop policies: give up on a message without an SLA deadline? ---------------------------
@@ -214,7 +221,7 @@ def _retry(summary: DeliverySummary, now: datetime, policy: RetryPolicy) -> Atte
     if summary.attempts == 0 or summary.last_attempt_at is None:
         return AttemptNow()
     last = as_local(summary.last_attempt_at)
-    at = last + policy.wait(summary.attempts)
+    at = last + policy.wait(summary.attempts, summary.message_id)
     later = [p for p in _checkpoints(summary, policy.margin) if p > last]
     if later:
         at = min(at, later[0])

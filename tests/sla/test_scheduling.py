@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -55,9 +54,7 @@ def make_summary(
     )
 
 
-POLICY = RetryPolicy(
-    wait=wait_exponential() + wait_jitter(wait_exponential(), random=random.Random(7).random)
-)
+POLICY = RetryPolicy()  # the default: exponential + stable jitter
 
 
 @pytest.mark.parametrize(
@@ -70,8 +67,15 @@ def test_exponential_backoff_is_capped(attempt: int, seconds: int) -> None:
 
 def test_jitter_adds_at_most_ten_percent() -> None:
     for value in (0.0, 0.5, 0.999):
-        wait = wait_exponential() + wait_jitter(wait_exponential(), random=lambda v=value: v)
-        assert wait(3) == timedelta(seconds=120 + 12 * value)
+        jitter = wait_jitter(wait_exponential(), random=lambda key, attempt, v=value: v)
+        assert (wait_exponential() + jitter)(3) == timedelta(seconds=120 + 12 * value)
+
+
+def test_default_jitter_is_stable_per_message_and_attempt() -> None:
+    jitter = wait_jitter(wait_exponential())
+    assert jitter(5, "m1") == jitter(5, "m1")
+    spread = {jitter(5, f"m{i}") for i in range(50)}
+    assert len(spread) > 40 and all(timedelta(0) <= j < timedelta(seconds=48) for j in spread)
 
 
 def test_failing_receiver_escalates_at_risk_before_the_deadline() -> None:
@@ -84,6 +88,7 @@ def test_failing_receiver_escalates_at_risk_before_the_deadline() -> None:
     escalations: dict[str, datetime] = {}
     while now < local(2025, 4, 23, 6, 0):
         decision = decide(summary, now, POLICY)
+        assert decide(summary, now, POLICY) == decision  # deciding again changes nothing
         if isinstance(decision, Escalate):
             escalations[decision.kind] = now
             summary = replace(summary, escalated=summary.escalated | {decision.kind})
