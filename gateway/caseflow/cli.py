@@ -1,0 +1,67 @@
+"""``medbro case``: look at rehabilitation cases from the command line (the database named by
+MEDBRO_DATABASE_URL), and print the flow's diagram."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from gateway.errors import MedbroError
+
+
+def _service():  # type: ignore[no-untyped-def]
+    from gateway.caseflow.service import CaseService
+    from gateway.db import create_engine, session_factory
+    from gateway.settings import Settings
+
+    return CaseService(session_factory(create_engine(Settings.load().database_url)))
+
+
+@click.group("case")
+def case_group() -> None:
+    """Rehabilitation cases: list, show, at-risk, diagram."""
+
+
+@case_group.command("list")
+@click.option("--municipality", help="only this municipality's cases (3-digit number)")
+def list_command(municipality: str | None) -> None:
+    """One line per case: reference, state, municipality, region."""
+    try:
+        for case in _service().list_cases(municipality=municipality):
+            click.echo(f"{case['case_ref']}\t{case['state']}\t{case['municipality']}\t"
+                       f"{case['region']}")
+    except MedbroError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@case_group.command("show")
+@click.argument("case_ref")
+def show_command(case_ref: str) -> None:
+    """The case as JSON: state, deadlines with their status now, timeline, documents."""
+    from gateway.caseflow.config import local_now
+
+    try:
+        view = _service().view(case_ref, now=local_now())
+    except MedbroError as exc:
+        raise click.ClickException(str(exc)) from None
+    view["citizen"]["cpr"] = view["citizen"]["cpr"][:6] + "-****"  # a terminal is a log
+    click.echo(json.dumps(view, indent=2, ensure_ascii=False))
+
+
+@case_group.command("at-risk")
+@click.argument("municipality")
+def at_risk_command(municipality: str) -> None:
+    """Open cases of MUNICIPALITY with a deadline due soon or missed, or advice to postpone."""
+    from gateway.caseflow.config import local_now
+
+    click.echo(json.dumps(_service().at_risk(municipality, now=local_now()), indent=2,
+                          ensure_ascii=False))
+
+
+@case_group.command("diagram")
+def diagram_command() -> None:
+    """The state machine as a Mermaid diagram (drawn from the transition table)."""
+    from gateway.caseflow.states import mermaid
+
+    click.echo(mermaid())
