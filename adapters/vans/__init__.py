@@ -29,7 +29,15 @@ from adapters.vans.envelope import (
     parse,
     serialize,
 )
-from adapters.vans.ingest import UnroutablePayload, VansIngest, hub_payload, outcome_of
+from adapters.vans.ingest import (
+    EnvelopeIngestResult,
+    UnroutablePayload,
+    VansIngest,
+    envelope_aware,
+    hub_payload,
+    outcome_of,
+    receipt_file_name,
+)
 from adapters.vans.mapping import (
     ErrorCode,
     PayloadInfo,
@@ -57,6 +65,7 @@ __all__ = [
     "DuplicateCase",
     "EndPoint",
     "EndPointType",
+    "EnvelopeIngestResult",
     "ErrorCode",
     "MemorySeenStore",
     "Message",
@@ -82,6 +91,7 @@ __all__ = [
     "VansSettings",
     "VansWriteError",
     "classify",
+    "envelope_aware",
     "hub_payload",
     "is_vans_envelope",
     "negative_receipt",
@@ -89,6 +99,7 @@ __all__ = [
     "parse",
     "payload_info",
     "positive_receipt",
+    "receipt_file_name",
     "replay_receipt",
     "resend",
     "serialize",

@@ -15,13 +15,14 @@ call ``VansIngest.receive`` the same way):
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from adapters.vans.client import SqlSeenStore
 from adapters.vans.config import VansSettings
-from adapters.vans.envelope import VansEnvelope
+from adapters.vans.envelope import VansEnvelope, is_vans_envelope
 from adapters.vans.mapping import ErrorCode, payload_info, sniff_format
 from adapters.vans.reliable import Outcome, Received, ReliableReceiver, SeenStore
 from gateway.errors import RemoteMessageError
@@ -61,34 +62,48 @@ def _new_id() -> str:
     return str(uuid.uuid4())
 
 
+class Ingest(Protocol):
+    """``Hub.ingest``'s signature, the one thing VansIngest needs from the pipeline."""
+
+    async def __call__(self, data: bytes, *, received_via: str, source: str = "",
+                       authenticated_glns: frozenset[str] | None = None) -> Any: ...
+
+
 class VansIngest:
-    """Receive envelopes for ``hub``: de-duplicate, ingest the payload once, answer."""
+    """Receive envelopes: de-duplicate, ingest the payload once, answer with receipts.
+
+    ``ingest`` is ``Hub.ingest`` (or anything with its signature); ``known_receiver`` says
+    whether medbro routes to a ReceiverID (None: every receiver is left to the hub to judge).
+    """
 
     def __init__(
         self,
-        hub: Any,
+        ingest: Ingest,
         seen: SeenStore,
         *,
         received_via: str,
+        known_receiver: Callable[[str], bool] | None = None,
         now: Callable[[], datetime] = _local_now,
         new_id: Callable[[], str] = _new_id,
     ) -> None:
-        self.hub = hub
+        self._ingest = ingest
         self.seen = seen
         self.received_via = received_via
+        self._known_receiver = known_receiver
         self._now = now
         self._new_id = new_id
 
     @classmethod
     def for_hub(cls, hub: Any, *, received_via: str) -> VansIngest:
-        """On the durable store of ``VansSettings`` (default: the hub's own database)."""
+        """For ``hub``, on the durable store of ``VansSettings`` (default: the hub's database)."""
         url = VansSettings().resolved_database_url(hub.settings.database_url)
-        return cls(hub, SqlSeenStore.create(url), received_via=received_via)
+        own = getattr(hub.settings, "medbro_gln", None)
 
-    def known_receiver(self, receiver_id: str) -> bool:
-        """The envelope is for an endpoint medbro routes to, or for medbro itself."""
-        own = getattr(self.hub.settings, "medbro_gln", None)
-        return receiver_id == own or self.hub.registry.endpoint(receiver_id) is not None
+        def known(receiver_id: str) -> bool:
+            return receiver_id == own or hub.registry.endpoint(receiver_id) is not None
+
+        return cls(hub.ingest, SqlSeenStore.create(url), received_via=received_via,
+                   known_receiver=known)
 
     async def receive(
         self, data: bytes, *, source: str, glns: frozenset[str] | None = None
@@ -97,7 +112,9 @@ class VansIngest:
 
         async def process(envelope: VansEnvelope) -> Outcome:
             info = payload_info(envelope)
-            if not self.known_receiver(envelope.receiver.id):
+            if self._known_receiver is not None and not self._known_receiver(
+                envelope.receiver.id
+            ):
                 return Outcome(False, f"ReceiverID {envelope.receiver.id} is not a medbro "
                                "endpoint", ErrorCode.UNKNOWN_RECEIVER)
             try:
@@ -106,7 +123,7 @@ class VansIngest:
                 log.info("vans_payload_refused", envelope_id=envelope.envelope_id,
                          error=str(exc))
                 return Outcome(False, f"{info.message_type} {info.version}: {exc}")
-            result = await self.hub.ingest(
+            result = await self._ingest(
                 interchange, received_via=self.received_via,
                 source=f"{source} vans:{envelope.envelope_id}".strip(),
                 authenticated_glns=glns,
@@ -120,3 +137,58 @@ class VansIngest:
         dispose = getattr(self.seen, "dispose", None)
         if dispose is not None:
             dispose()
+
+
+@dataclass(frozen=True)
+class EnvelopeIngestResult:
+    """What an envelope-aware ingest returns for an envelope (the shape of ``IngestResult``)."""
+
+    message_ids: list[str] = field(default_factory=list)
+    state: str = ""
+    duplicate: bool = False
+    receipt: bytes | None = None  # the VANS receipt envelope (XML), when one is owed
+    error: str | None = None
+    received: Received | None = None
+
+
+def receipt_file_name(received: Received) -> str:
+    """``<receipt's sender>_<receipt's envelope id>.xml``: unique per receipt, like the
+    mailbox's ``<sender>_<controlref>.edi``."""
+    from adapters.vans.envelope import parse
+
+    receipt = parse(received.receipt)
+    return f"{receipt.sender.id}_{receipt.envelope_id}.xml"
+
+
+OnReceipt = Callable[[Received], Awaitable[None]]
+
+
+def envelope_aware(ingest: Ingest, vans: VansIngest, *, on_receipt: OnReceipt) -> Ingest:
+    """``ingest`` that also takes VANSEnvelopes: an envelope goes through ``vans`` (reliable
+    mode) and its receipt to ``on_receipt``; anything else goes to ``ingest`` unchanged.
+
+    This is the hook for intakes built around ``Hub.ingest`` (the EDI mailbox watcher takes
+    ``.xml`` envelopes beside ``.edi`` files by being given this instead of ``hub.ingest``).
+    A bad envelope is refused with ``VansEnvelopeError``; nothing about it was stored.
+    """
+
+    async def wrapped(data: bytes, *, received_via: str, source: str = "",
+                      authenticated_glns: frozenset[str] | None = None) -> Any:
+        if not is_vans_envelope(data):
+            return await ingest(data, received_via=received_via, source=source,
+                                authenticated_glns=authenticated_glns)
+        received = await vans.receive(data, source=source, glns=authenticated_glns)
+        if received.receipt:
+            await on_receipt(received)
+        detail = received.outcome.detail if received.outcome else None
+        return EnvelopeIngestResult(
+            message_ids=list(getattr(detail, "message_ids", []) or []),
+            state=str(getattr(detail, "state", "") or received.case.value),
+            duplicate=received.case.value != "new",
+            receipt=received.receipt or None,
+            error=(received.outcome.description or None)
+            if received.outcome and not received.outcome.accepted else None,
+            received=received,
+        )
+
+    return wrapped
