@@ -73,6 +73,7 @@ class SegmentSpec:
     formats: Mapping[str, frozenset[str]] = field(default_factory=dict)
     # NAD/SPR only: party id scheme -> allowed responsible agencies
     agencies: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    after: str = ""  # a tag that must stand earlier in the same group (DTM+CIS after its CIN)
 
 
 @dataclass(frozen=True)
@@ -176,16 +177,21 @@ def components(element: Any) -> list[str]:
 
 def value(segment: Any, at: Position) -> str:
     """The value at ``at`` in ``segment``, "" when absent."""
-    elements = segment.elements
-    if at.element > len(elements):
-        return ""
-    comps = components(elements[at.element - 1])
-    return comps[at.component - 1] if at.component <= len(comps) else ""
+    return get(segment, at.element, at.component)
 
 
 def get(segment: Any, element: int, component: int = 1) -> str:
-    """Shorthand for ``value(segment, Position(element, component))``."""
-    return value(segment, Position(element, component))
+    """Element ``element``, component ``component`` (1-based) of ``segment``; "" when absent."""
+    elements = segment.elements
+    if element > len(elements):
+        return ""
+    found = elements[element - 1]
+    if isinstance(found, str):
+        return found if component == 1 else ""
+    if component > len(found):
+        return ""
+    item = found[component - 1]
+    return item if isinstance(item, str) else ""
 
 
 # --- splitting a message into groups ----------------------------------------------------------
@@ -217,7 +223,17 @@ def split_groups(
 
 # --- compiling tables -------------------------------------------------------------------------
 
-_SEGMENT_KEYS = {"min", "max", "required", "codes", "patterns", "formats", "agencies", "names"}
+_SEGMENT_KEYS = {
+    "min",
+    "max",
+    "required",
+    "codes",
+    "patterns",
+    "formats",
+    "agencies",
+    "names",
+    "after",
+}
 _GROUP_KEYS = {"min", "max", "segments", "ordered"}
 _GRAMMAR_KEYS = {
     "family",
@@ -302,7 +318,10 @@ def compile_segment(where: str, tag: str, table: Mapping[str, Any]) -> SegmentSp
         scheme: _codes(f"{where} {tag} agencies {scheme}", allowed)
         for scheme, allowed in table.get("agencies", {}).items()
     }
-    return SegmentSpec(tag, lo, hi, values, formats, agencies)
+    after = table.get("after", "")
+    if not isinstance(after, str) or (after and not re.fullmatch(r"[A-Z0-9]{3}", after)):
+        raise GrammarError(f"{where} {tag}: 'after' must be a segment tag")
+    return SegmentSpec(tag, lo, hi, values, formats, agencies, after)
 
 
 def compile_group(where: str, name: str, table: Mapping[str, Any]) -> GroupSpec:

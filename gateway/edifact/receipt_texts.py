@@ -113,6 +113,11 @@ TITLES: dict[str, tuple[str, str | None, str | None]] = {
         "segment {s} må ikke komme efter {p}",
     ),
     "SEGMENT_REPEAT": ("segment gentaget for mange gange", None, None),
+    "SEGMENT_CONTEXT": (
+        "segment uden sammenhæng",
+        r"segment (?P<s>\w+) must follow a (?P<p>\w+)",
+        "segment {s} skal stå efter et {p}-segment",
+    ),
     "SEGMENT_MISSING": (
         "obligatorisk segment mangler",
         r"mandatory segment (?P<s>\w+)",

@@ -19,6 +19,7 @@ from gateway.edifact.tokenizer import make_segment
 __all__ = ["element", "build", "dtm_value", "parse_dtm", "pack", "unpack"]
 
 DTM_PATTERNS = {"102": "%Y%m%d", "203": "%Y%m%d%H%M", "204": "%Y%m%d%H%M%S"}
+DTM_LENGTHS = {"102": 8, "203": 12, "204": 14}
 _SPECIAL = "?:+'"
 
 
@@ -39,12 +40,20 @@ def build(tag: str, *elements: Any) -> Segment:
 
 
 def parse_dtm(text: str, fmt: str) -> datetime | None:
-    """The datetime of a DTM value, None when it does not fit the format."""
-    pattern = DTM_PATTERNS.get(fmt)
-    if pattern is None:
+    """The datetime of a DTM value, None when it does not fit the format (exact length,
+    digits only, a real date)."""
+    length = DTM_LENGTHS.get(fmt)
+    if length is None or len(text) != length or not text.isdigit():
         return None
     try:
-        return datetime.strptime(text, pattern)
+        return datetime(
+            int(text[0:4]),
+            int(text[4:6]),
+            int(text[6:8]),
+            int(text[8:10] or 0),
+            int(text[10:12] or 0),
+            int(text[12:14] or 0),
+        )
     except ValueError:
         return None
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from datetime import datetime
 from typing import Any
 
 from gateway.edifact.errors import EdifactError
@@ -30,13 +29,13 @@ from gateway.edifact.grammar import (
     value,
 )
 from gateway.edifact.grammars import find_grammar
+from gateway.edifact.segment_values import parse_dtm
 from gateway.model import RefusalCode
 
 __all__ = ["validate_message", "message_problems", "groups", "grammar_of"]
 
 FTX_MAX_COMPONENTS = 5
 FTX_MAX_LENGTH = 70
-DTM_PATTERNS = {"102": "%Y%m%d", "203": "%Y%m%d%H%M", "204": "%Y%m%d%H%M%S"}
 DTM_NAMES = {"102": "CCYYMMDD", "203": "CCYYMMDDHHMM", "204": "CCYYMMDDHHMMSS"}
 
 
@@ -262,6 +261,13 @@ class _Walker:
                 )
             if index >= last_index:
                 last_index, last_tag = index, seg.tag
+            if seg_spec.after and not counts[seg_spec.after]:
+                self.fail(
+                    "SEGMENT_CONTEXT",
+                    f"segment {seg.tag} must follow a {seg_spec.after} in {where}",
+                    segment_no=no,
+                    tag=seg.tag,
+                )
             counts[seg.tag] += 1
             if counts[seg.tag] > seg_spec.max:
                 self.fail(
@@ -326,13 +332,7 @@ class _Walker:
         length = DTM_FORMAT_LENGTHS.get(fmt)
         if length is None or not text:
             return
-        valid = len(text) == length and text.isdigit()
-        if valid:
-            try:
-                datetime.strptime(text, DTM_PATTERNS[fmt])
-            except ValueError:
-                valid = False
-        if not valid:
+        if parse_dtm(text, fmt) is None:
             self.fail(
                 "DTM_VALUE",
                 f"{text!r} is not a valid {DTM_NAMES[fmt]} ({length} digits) for format {fmt}",

@@ -109,7 +109,13 @@ FAMILY = {
             "max": 999,
             "segments": {
                 "CIN": {"max": 1, "codes": {"1.1": CIN_KINDS, "2.2": DIAGNOSIS_SCHEMES}},
-                "DTM": {"max": 3, "codes": {"1.1": ["CIS"]}, "formats": {"CIS": ["203"]}},
+                # the date of the group's diagnosis: only after its CIN (D0133L "Other")
+                "DTM": {
+                    "max": 1,
+                    "after": "CIN",
+                    "codes": {"1.1": ["CIS"]},
+                    "formats": {"CIS": ["203"]},
+                },
                 "FTX": {"max": 999, "codes": {"1.1": ["NC", *FTX_REFERENCES]}},
             },
         },
