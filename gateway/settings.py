@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     poison_delivery_limit: int = 20  # quorum delivery-limit before a message is dead-lettered
     scan_interval_seconds: float = 30.0  # receipt-timeout and recovery scanner
     republish_after_seconds: float = 300.0  # routed but not delivered for this long: publish again
+    db_pool_size: int = 16  # database connections = threads running store work per process
     medbro_gln: str = "5790000000000"  # our own location number, sender of the CTL01s we write
 
     @field_validator("broker_url")
@@ -79,7 +80,9 @@ class Settings(BaseSettings):
             raise ValueError("must be greater than 0")
         return value
 
-    @field_validator("max_resends", "prefetch", "max_delivery_attempts", "poison_delivery_limit")
+    @field_validator(
+        "max_resends", "prefetch", "max_delivery_attempts", "poison_delivery_limit",
+        "db_pool_size")
     @classmethod
     def _count(cls, value: int) -> int:
         if value < 0:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -31,10 +33,12 @@ class Pipeline:
     topology: Topology
     transport: Transport = field(default_factory=UnconnectedTransport)
     clock: Clock = utc_now
+    executor: ThreadPoolExecutor | None = None  # one thread per database connection
 
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a blocking store unit of work off the event loop."""
-        return await asyncio.to_thread(fn, *args, **kwargs)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
 
 
 def delivery_command(message: MessageRow, *, delay_seconds: float = 0.0) -> PublishCommand:

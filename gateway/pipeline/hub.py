@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from gateway.channels import Channel
@@ -47,8 +48,11 @@ class Hub:
             delay_tiers=settings.retry_delays_seconds,
             delivery_limit=settings.poison_delivery_limit,
         )
-        self.ctx = Pipeline(settings=settings, registry=registry,
-                            store=Store(settings.database_url), topology=topology, clock=clock)
+        pool = settings.db_pool_size
+        store = Store(settings.database_url, **_pool_options(settings.database_url, pool))
+        self.ctx = Pipeline(settings=settings, registry=registry, store=store, topology=topology,
+                            clock=clock,
+                            executor=ThreadPoolExecutor(pool, thread_name_prefix="medbro-db"))
         self.worker = DeliveryWorker(self.ctx, channel_factory)
         self._started = False
 
@@ -86,6 +90,8 @@ class Hub:
             self.ctx.transport = UnconnectedTransport()
             self._started = False
         await asyncio.to_thread(self.ctx.store.dispose)
+        if self.ctx.executor is not None:
+            self.ctx.executor.shutdown(wait=False)
 
     async def ingest(
         self,
@@ -115,6 +121,12 @@ class Hub:
     def message_view(self, message_id: str) -> dict[str, Any] | None:
         with self.ctx.store.transaction() as session:
             return repo.message_view(session, message_id)
+
+
+def _pool_options(url: str, size: int) -> dict[str, Any]:
+    if url.startswith("postgresql"):
+        return {"pool_size": size, "max_overflow": 4}
+    return {}
 
 
 __all__ = ["Hub", "IngestResult"]

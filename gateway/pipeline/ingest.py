@@ -113,15 +113,10 @@ def _process(
 ) -> _Outcome:
     with ctx.store.transaction() as session:
         # Claim the interchange: exactly one of ingest and the recovery scan processes it (the
-        # conditional UPDATE row-locks it on PostgreSQL; SQLite serialises writers).
-        claimed = session.execute(
-            sa.update(InterchangeRow)
-            .where(InterchangeRow.id == interchange_id, InterchangeRow.status == "received")
-            .values(status="processing")
-        ).rowcount
-        inter = session.get(InterchangeRow, interchange_id)
+        # row lock on PostgreSQL; SQLite has one writer at a time and refuses a stale one).
+        inter = session.get(InterchangeRow, interchange_id, with_for_update=True)
         assert inter is not None
-        if claimed != 1:
+        if inter.status != "received":
             return _already_processed(session, inter)
         if parsed is None:
             assert error is not None
@@ -191,14 +186,15 @@ def _accept(ctx: Pipeline, session: Session, inter: InterchangeRow, data: bytes,
         )
         repo.transition(session, row, MessageEvent.VALIDATE, at=now)
         rows.append(row)
-    session.flush()
     for row, head in zip(rows, parsed.messages, strict=True):
         if head.is_receipt:
             receipts.correlate(session, row, head, at=now)
-        else:
-            observers.letter_received(session, message_id=row.id, letter=head.letter, at=now)
     publish: list[PublishCommand] = []
+    # Routed before anything queries: the rows are then inserted once, in their final state.
     command = receipts.route_rows(ctx, session, rows, at=now)
+    for row, head in zip(rows, parsed.messages, strict=True):
+        if not head.is_receipt:
+            observers.letter_received(session, message_id=row.id, letter=head.letter, at=now)
     receipt: bytes | None = None
     if command is not None:
         publish.append(command)

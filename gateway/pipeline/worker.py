@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 import tenacity
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -149,13 +150,16 @@ class DeliveryWorker:
     # -- store units of work (run in a thread) ---------------------------------------------
 
     def _load(self, interchange_id: str) -> _Job | None:
+        attempts = (sa.select(sa.func.count()).select_from(AttemptRow)
+                    .where(AttemptRow.interchange_id == interchange_id).scalar_subquery())
         with self.ctx.store.transaction() as session:
-            inter = session.get(InterchangeRow, interchange_id)
-            if inter is None:
+            found = session.execute(
+                sa.select(InterchangeRow.raw, attempts).where(InterchangeRow.id == interchange_id)
+            ).first()
+            if found is None:
                 return None
             messages = repo.messages_of(session, interchange_id)
-            return _Job(interchange_id, inter.raw, messages,
-                        repo.attempt_count(session, interchange_id))
+            return _Job(interchange_id, found[0], messages, int(found[1] or 0))
 
     def _record_delivery(self, job: _Job, endpoint: Endpoint, started: datetime,
                          external_ref: str) -> list[PublishCommand]:

@@ -88,9 +88,7 @@ def add_interchange(
         origin=origin, received_via=received_via, source=source, status=status, created_at=at,
         ack_requested=False,
     )
-    session.add(row)
-    audit(session, "interchange_received", at=at, interchange_id=row.id,
-          received_via=received_via, source=source, size=len(raw), sha256=row.sha256)
+    session.add(row)  # the row itself is the "interchange_received" event (see message_view)
     return row
 
 
@@ -204,10 +202,19 @@ def message_view(session: Session, message_id: str) -> dict[str, Any] | None:
              "interchange_id": r.interchange_id, "at": _iso(r.created_at)}
             for r in receipts
         ],
-        "events": [{"at": _iso(e.at), "event": e.event, "detail": e.detail} for e in events],
+        "events": [_received_event(inter)] + [
+            {"at": _iso(e.at), "event": e.event, "detail": e.detail} for e in events],
         "tasks": [{"kind": t.kind, "reason": t.reason, "status": t.status,
                    "created_at": _iso(t.created_at)} for t in tasks],
     }
+
+
+def _received_event(inter: InterchangeRow | None) -> dict[str, Any]:
+    if inter is None:
+        return {"at": None, "event": "interchange_received", "detail": {}}
+    return {"at": _iso(inter.created_at), "event": "interchange_received",
+            "detail": {"received_via": inter.received_via, "source": inter.source,
+                       "size": len(inter.raw), "sha256": inter.sha256, "origin": inter.origin}}
 
 
 def _iso(value: datetime | None) -> str | None:
