@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from adapters.vans.channel import VansChannelConfig, VansHttpChannel, vans_message_id
 from adapters.vans.client import SqlSeenStore
 from adapters.vans.config import VansSettings
 from adapters.vans.envelope import (
@@ -86,10 +89,13 @@ __all__ = [
     "TransportType",
     "UnroutablePayload",
     "VansEnvelope",
+    "VansChannelConfig",
     "VansEnvelopeError",
+    "VansHttpChannel",
     "VansIngest",
     "VansSettings",
     "VansWriteError",
+    "channel",
     "classify",
     "envelope_aware",
     "hub_payload",
@@ -104,6 +110,7 @@ __all__ = [
     "resend",
     "serialize",
     "unwrap",
+    "vans_message_id",
     "wrap",
 ]
 
@@ -118,3 +125,8 @@ def unwrap(data: bytes) -> tuple[bytes, PayloadInfo]:
     if envelope.message is None:
         raise VansEnvelopeError("a Receipt envelope carries no payload to route", where="Receipt")
     return envelope.message.data, payload_info(envelope)
+
+
+def channel(endpoint: Any, settings: Any = None) -> VansHttpChannel:
+    """Plugin factory (``medbro.channels: vans``): deliver in a VANSEnvelope over HTTP."""
+    return VansHttpChannel(VansChannelConfig.from_options(endpoint.gln, endpoint.channel.options))
