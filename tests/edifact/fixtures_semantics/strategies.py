@@ -50,6 +50,14 @@ VERSIONS = {t: f"D{t[3:]}34L" for t in EPIKRISE} | {
     "DIS17": "D1730C",
     "DIS20": "D2030C",
 }
+# segments the mapping keeps verbatim, in the order the reader meets them
+EXTRAS = [
+    ("S02#1", "RFF+NO:NC"),
+    ("S07#1", "RFF+XPI:0708601GH8"),
+    ("S11#1", "GIS+P"),
+    ("S11#1", "RFF+AHI:1"),
+    ("S11#1", "RFF+REI:ep?:1?+2"),
+]
 AGENCY = {"SKS": "SST", "YNR": "SFU", "KOM": "IM", "EAN": "", "SOR": ""}
 
 # Latin-1 graphic characters, with the five service characters well represented
@@ -213,6 +221,13 @@ def letters(draw, types: list[str] | None = None) -> Letter:
             )
         ),
         priority=draw(st.sampled_from(["", "NC"])),
+        extra=tuple(
+            e
+            for e, keep in zip(
+                EXTRAS, draw(st.lists(st.booleans(), min_size=5, max_size=5)), strict=True
+            )
+            if keep
+        ),
     )
 
 
