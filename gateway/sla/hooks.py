@@ -115,7 +115,8 @@ def letter_received(
             department=department,
             patient_cpr=cpr,
             discharge_id="",
-            discharged_at=letter.discharged_at or at,
+            # An advis is written at discharge: DTM+91 when present, else its own time stamps.
+            discharged_at=letter.discharged_at or letter.authorised_at or letter.sent_at or at,
             source="dis17",
             message_id=message_id,
             config=config,

@@ -284,3 +284,23 @@ def test_backlog_bridge_gives_the_worker_deadlines_and_escalates_once(sessions) 
         hooks.letter_delivered(s, message_id="m1", at=local(2025, 4, 22, 12, 5))
         assert backlog.summary_for(s, "m1", received_at=local(2025, 4, 22, 9)).deadlines == ()
         assert backlog.summary_for(s, "other", received_at=local(2025, 4, 22, 9)).deadlines == ()
+
+
+def test_sample_letters_from_the_codec_start_and_join_clocks(sessions, samples_dir) -> None:
+    from conftest import sample_bytes
+
+    from gateway.edifact import parse
+
+    (dis01,) = [m.letter for m in parse(sample_bytes("edifact_DIS01_1.edi")).messages]
+    (dis17,) = [m.letter for m in parse(sample_bytes("edifact_DIS17_1.edi")).messages]
+    with sessions() as s, s.begin():
+        hooks.letter_received(s, message_id="dis01", letter=dis01, at=local(1999, 1, 12, 9))
+        hooks.letter_received(s, message_id="dis17", letter=dis17, at=local(2000, 1, 25, 9))
+        rows = {r.source: r for r in s.scalars(select(Discharge))}
+    assert set(rows) == {"letter", "dis17"}
+    letter_row = rows["letter"]
+    assert (letter_row.hospital, letter_row.department) == ("2001", "2001060")
+    assert letter_row.discharged_at == datetime(1999, 1, 11, 12, 0)  # DTM+91 13:00 CET
+    assert letter_row.corrections == 1  # the sample is a GIS+M correction
+    assert rows["dis17"].department == "4202090"
+    assert rows["dis17"].discharged_at == datetime(2000, 1, 24, 20, 30)  # DTM+137 21:30 CET
