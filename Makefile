@@ -26,6 +26,7 @@ test: $(STAMP) services
 
 bench: $(STAMP) services
 	$(BIN)/python bench/edifact_bench.py
+	$(BIN)/python bench/sla_bench.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check gateway adapters tests bench
