@@ -65,7 +65,7 @@ async def _run(flow: Caseflow, org: Any, case_ref: str | None,
         if case_ref is not None:
             await _visible(flow, org, case_ref)
         view = await asyncio.to_thread(change)
-        await flow.service.dispatch(flow.outbox, now=flow.clock())
+        await flow.service.dispatch(flow.outbox, now=flow.clock(), case_ref=view["case_ref"])
         # read again: the view now shows the pipeline's message ids
         return await asyncio.to_thread(flow.service.view, view["case_ref"], now=flow.clock())
     except FormValidationError as exc:

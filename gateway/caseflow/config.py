@@ -2,6 +2,8 @@
 (party -> GLN) and a clock; read from a small TOML file named by ``MEDBRO_CASEFLOW_CONFIG``.
 
 ```toml
+journal = true            # every document also to the municipality's endpoint (ESDH channel)
+
 [address_book]            # party (scheme:id) -> GLN in the Hub's partner registry
 "KOM:101" = "5790000000101"
 "YNR:291714" = "5790000291714"
@@ -61,6 +63,7 @@ class CaseflowConfig:
     address_book: dict[tuple[str, str], str]
     coordinators: dict[str, tuple[str, str]]
     policies: dict[str, RegionPolicy]
+    journal: bool = False
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "<caseflow config>") -> CaseflowConfig:
@@ -82,7 +85,7 @@ class CaseflowConfig:
             policies[region] = RegionPolicy(normal=DeadlineRules(
                 coordinator_lead_workdays=int(r.get("coordinator_lead_workdays", 10)),
                 screening_workdays=None if screening == "within_lead_time" else int(screening)))
-        return cls(book, coordinators, policies)
+        return cls(book, coordinators, policies, bool(data.get("journal", False)))
 
     @classmethod
     def load(cls, path: str | Path) -> CaseflowConfig:
@@ -101,5 +104,5 @@ def caseflow_for_hub(hub: Any, config: CaseflowConfig | None = None) -> Caseflow
         config = CaseflowConfig.load(path)
     engine = create_engine(hub.settings.database_url)
     service = CaseService(session_factory(engine), policies=config.policies,
-                          coordinators=config.coordinators)
+                          coordinators=config.coordinators, journal=config.journal)
     return Caseflow(service, HubOutbox(hub, config.address_book), config.address_book)

@@ -84,7 +84,7 @@ async def demo_case(hub: Any, now: datetime, *, echo: Callable[[str], None] = pr
     lines: list[str] = []
 
     async def step(title: str) -> None:
-        await service.dispatch(outbox, now=view_time[0])
+        await service.dispatch(outbox, now=view_time[0], case_ref=ref)
         view = service.view(ref, now=view_time[0])
         open_ = [f"{d['name']} {d['due']} {d['status']}" for d in view["deadlines"]
                  if d["status"] not in ("met", "not_applicable")]

@@ -3,7 +3,9 @@
 Routes: the GP, the health coordinator and the clinical function are reached through the
 pipeline (DIS91 via the Hub; the registry picks EDI mailbox or HTTP). The rehabilitation team
 is the municipality's own and the citizen gets digital post, for which medbro has no channel
-yet: those documents are kept on the case (route ``local``) for ESDH journalisation.
+yet: those documents are kept on the case (route ``local``). With journalisation on, every
+document also goes to the municipality's own endpoint (recipient ``municipality``), where the
+ESDH channel files it on the municipal case.
 """
 
 from __future__ import annotations
@@ -87,6 +89,8 @@ def _party(role: str, case: CaseRow, coordinators: dict[str, tuple[str, str]]) -
             raise ConfigError(f"case {case.case_ref} has no clinical function")
         return Party("PO", p.clinical_function.sor, "SOR", "SST",
                      (p.clinical_function.name[:35],))
+    if role == "municipality":  # the journal copy, for the ESDH channel
+        return Party("PO", p.municipality.number, "KOM", "IM", (p.municipality.name[:35],))
     if role == "coordinator":
         if case.region not in coordinators:
             raise ConfigError(f"no health coordinator configured for region {case.region!r}")

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from gateway.errors import ConfigError, MedbroError
 from gateway.forms import from_xml, to_letter
 from gateway.logging import get_logger
-from gateway.model import Envelope, FreeText, Letter, Party, Patient
+from gateway.model import Envelope, FreeText, Letter, Party, Patient, Referral
 
 log = get_logger(__name__)
 
@@ -65,6 +65,8 @@ def letter_for(doc: OutgoingDocument) -> Letter:
         sent_at=at, sender=doc.sender, receiver=doc.receiver, copies=doc.copies,
         patient=doc.patient,
         texts=(FreeText("OE", doc.subject), FreeText("NC", doc.text)),
+        # RFF+ROI names the municipal case, so ESDH files the letter on it (an..35)
+        referral=Referral(id=doc.case_ref) if len(doc.case_ref) <= 35 else None,
     )
 
 

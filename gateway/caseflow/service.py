@@ -66,8 +66,12 @@ class CaseService:
         calendar: Calendar = DEFAULT_CALENDAR,
         policies: Mapping[str, RegionPolicy] | None = None,
         coordinators: Mapping[str, tuple[str, str]] | None = None,
+        journal: bool = False,
     ) -> None:
         self.sessions = sessions
+        # journal: every document also goes to the municipality's own endpoint, whose channel
+        # (the ESDH adapter) files it on the municipal case
+        self.journal = journal
         self.calendar = calendar
         self.policies = dict(policies or {})
         # region -> (SOR code, name) of its health coordinator
@@ -325,13 +329,17 @@ class CaseService:
 
     # -- dispatch -------------------------------------------------------------------------------
 
-    async def dispatch(self, outbox: Outbox, *, now: datetime) -> list[str]:
-        """Hand every unsent pipeline document to ``outbox``; return the new message ids."""
+    async def dispatch(self, outbox: Outbox, *, now: datetime,
+                       case_ref: str | None = None) -> list[str]:
+        """Hand every unsent pipeline document (of one case, or all) to ``outbox``; return the
+        new message ids. Documents refused earlier are tried again."""
         with self.sessions() as s:
-            pending = [docs.outgoing(s, d, self.coordinators) for d in s.scalars(
-                sa.select(DocumentRow).where(DocumentRow.route == "pipeline",
-                                             DocumentRow.message_id.is_(None))
-                .order_by(DocumentRow.id))]
+            q = (sa.select(DocumentRow).where(DocumentRow.route == "pipeline",
+                                              DocumentRow.message_id.is_(None))
+                 .order_by(DocumentRow.id))
+            if case_ref is not None:
+                q = q.where(DocumentRow.case_id == self._case(s, case_ref).id)
+            pending = [docs.outgoing(s, d, self.coordinators) for d in s.scalars(q)]
         ids = []
         for doc in pending:
             try:
@@ -418,6 +426,11 @@ class CaseService:
                           content=content, route="local" if local else "pipeline",
                           created_at=now)
         s.add(doc)
+        if self.journal:
+            s.add(DocumentRow(case_id=row.id, kind=kind, direction=direction,
+                              recipient="municipality", form_id=doc.form_id,
+                              content_type=content_type, content=content, route="pipeline",
+                              created_at=now))
         s.flush()
         return doc
 

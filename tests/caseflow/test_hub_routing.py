@@ -86,7 +86,7 @@ async def test_case_documents_are_routed_through_the_hub(fresh_pg, amqp_url, bro
     hub = Hub(settings, Registry.from_dict(PARTNERS), channel_factory=lambda ep: recorder)
     await hub.start()
     engine = create_engine(fresh_pg)
-    service = CaseService(session_factory(engine), coordinators=COORDINATORS)
+    service = CaseService(session_factory(engine), coordinators=COORDINATORS, journal=True)
     stop = asyncio.Event()
     worker = asyncio.create_task(hub.run_worker(stop))
     try:
@@ -104,11 +104,12 @@ async def test_case_documents_are_routed_through_the_hub(fresh_pg, amqp_url, bro
         service.send_recommendation(ref, "Teamet indstiller til ressourceforløb.", now=t(4, 23))
         outbox = HubOutbox(hub, ADDRESS_BOOK)
         ids = await service.dispatch(outbox, now=t(4, 23))
-        assert len(ids) == 5 and len(set(ids)) == 5
+        # 5 documents to the partners + a journal copy of all 10 documents of the case
+        assert len(ids) == 15 and len(set(ids)) == 15
 
         async def delivered() -> None:
             for _ in range(300):
-                if sum(len(v) for v in recorder.delivered.values()) >= 5:
+                if sum(len(v) for v in recorder.delivered.values()) >= 15:
                     return
                 await asyncio.sleep(0.05)
             raise AssertionError(f"delivered so far: {recorder.delivered}")
@@ -126,6 +127,17 @@ async def test_case_documents_are_routed_through_the_hub(fresh_pg, amqp_url, bro
         assert states <= {"delivered", "acknowledged"}
         view = service.view(ref, now=t(4, 23))
         assert {d["message_id"] for d in view["documents"] if d["route"] == "pipeline"} == set(ids)
+        # the journal copies: the ESDH channel's mapping files each on this case
+        from adapters.esdh.mapping import letter_entry
+
+        journal = recorder.delivered[MUNICIPALITY]
+        assert len(journal) == 10
+        for data in journal:
+            message = parse(data).messages[0]
+            entry = letter_entry(message.letter, original=data, original_type="application/edifact",
+                                 sender_gln=MUNICIPALITY, control_ref=message.letter.ref)
+            assert entry.case_reference == ref
+            assert entry.cpr == "1502824933"
     finally:
         stop.set()
         await asyncio.wait_for(worker, 30)
