@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from adapters.hospital.client import HospitalIngest
 from adapters.hospital.config import HospitalSettings
-from adapters.hospital.mapping import Posted, detect, hub_bytes, result_json
+from adapters.hospital.mapping import Posted, detect, hub_bytes
 from adapters.hospital.testing import FakeIngestResult, RecordingHub
 
 __all__ = [
@@ -16,5 +16,4 @@ __all__ = [
     "RecordingHub",
     "detect",
     "hub_bytes",
-    "result_json",
 ]

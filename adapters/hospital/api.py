@@ -24,8 +24,9 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from adapters.hospital.client import HospitalIngest
-from adapters.hospital.mapping import Posted, detect, result_json
-from adapters.vans import VansEnvelopeError, parse
+from adapters.hospital.mapping import Posted, detect
+from adapters.vans import http as vans_http
+from adapters.vans.http import result_json
 from gateway.api.messages import Organisation
 from gateway.errors import RemoteMessageError
 from gateway.logging import get_logger
@@ -58,35 +59,12 @@ async def _letter(request: Request, org: Any, data: bytes, posted: Posted,
     glns = frozenset(org.glns)
     source = f"hospital:{org.name}"
     if posted is Posted.VANS:
-        return await _envelope(data, ingest, source=source, glns=glns, org_name=org.name)
+        return await vans_http.handle(request, org, data, source=source)
     try:
         result = await ingest.letter(data, posted, source=source, glns=glns)
     except RemoteMessageError as exc:  # OIOXML that cannot be read: nothing was stored
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     return _answer(result)
-
-
-async def _envelope(data: bytes, ingest: HospitalIngest, *, source: str, glns: frozenset[str],
-                    org_name: str) -> Response:
-    try:
-        sender = parse(data, check_size=False).sender.id
-    except VansEnvelopeError as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
-    if sender not in glns:
-        log.warning("hospital_sender_forbidden", organisation=org_name, sender=sender)
-        raise HTTPException(status.HTTP_403_FORBIDDEN,
-                            f"organisation {org_name!r} may not send as {sender}")
-    received = await ingest.envelope(data, source=source, glns=glns)
-    headers = {"X-Medbro-Duplicate-Case": received.case.value}
-    detail = received.outcome.detail if received.outcome else None
-    if detail is not None and getattr(detail, "message_ids", None):
-        headers["X-Medbro-Message-Ids"] = ",".join(detail.message_ids)
-    if received.receipt:
-        return Response(received.receipt, media_type="application/xml", headers=headers)
-    body: dict[str, Any] = {"case": received.case.value}
-    if detail is not None:
-        body.update(result_json(detail))
-    return JSONResponse(body, status_code=status.HTTP_202_ACCEPTED, headers=headers)
 
 
 @router.post(
@@ -123,8 +101,7 @@ async def post_discharge(request: Request, org: Organisation) -> Response:
     if posted is Posted.JSON:
         return RedirectResponse(SLA_DISCHARGES, status_code=status.HTTP_307_TEMPORARY_REDIRECT)
     if posted is Posted.VANS:
-        return await _envelope(data, ingest, source=f"hospital:{org.name}",
-                               glns=frozenset(org.glns), org_name=org.name)
+        return await vans_http.handle(request, org, data, source=f"hospital:{org.name}")
     if posted is not Posted.EDIFACT:
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
                             "a discharge event is DIS17 EDIFACT or JSON")

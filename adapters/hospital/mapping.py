@@ -10,7 +10,6 @@ model with gateway.oioxml.to_edifact until the hub ingests OIOXML natively).
 from __future__ import annotations
 
 import enum
-from typing import Any
 
 from adapters.vans.envelope import is_vans_envelope
 from adapters.vans.ingest import hub_payload
@@ -40,17 +39,3 @@ def hub_bytes(payload: bytes, posted: Posted) -> bytes:
     if posted not in (Posted.EDIFACT, Posted.OIOXML):
         raise ValueError(f"{posted.value} is not a letter format the hub ingests")
     return hub_payload(payload)
-
-
-def result_json(result: Any) -> dict[str, Any]:
-    """The JSON shape of /v1/messages answers, so clients parse both the same way."""
-    receipt = getattr(result, "receipt", None)
-    body: dict[str, Any] = {
-        "message_ids": list(result.message_ids),
-        "state": str(result.state) if result.state is not None else None,
-        "duplicate": bool(getattr(result, "duplicate", False)),
-        "receipt": receipt.decode("latin-1") if receipt is not None else None,
-    }
-    if getattr(result, "error", None):
-        body["error"] = result.error
-    return body

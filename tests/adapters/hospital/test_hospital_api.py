@@ -22,6 +22,7 @@ from adapters.vans import (
     serialize,
     wrap,
 )
+from adapters.vans import http as vans_http
 from gateway.api.app import create_app
 from gateway.registry import Registry, hash_api_key
 from tests.conftest import sample_bytes
@@ -56,9 +57,7 @@ async def client(hub):
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://medbro.test") as c:
         yield c
-    ingest = getattr(app.state, "hospital_ingest", None)
-    if ingest is not None:
-        ingest.close()
+    vans_http.close(app)
 
 
 def _post(client, body, path="/v1/hospital/letters", key=KEY, ctype="application/xml"):

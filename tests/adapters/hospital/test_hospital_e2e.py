@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from adapters.vans import EndPoint, ReceiptKind, parse, serialize, wrap
+from adapters.vans import http as vans_http
 from gateway.api.app import create_app
 from gateway.edifact import parse as parse_edifact
 from gateway.pipeline import Hub
@@ -74,7 +75,7 @@ async def test_xdis01_in_a_vans_envelope_reaches_an_edifact_gp_as_dis01(hub, tmp
             (message_id,) = response.headers["x-medbro-message-ids"].split(",")
             await eventually(lambda: hub.message_view(message_id)["state"] == "delivered")
     finally:
-        app.state.hospital_ingest.close()
+        vans_http.close(app)
     (written,) = list((tmp_path / "gp-out").glob("*.edi"))
     dis01 = parse_edifact(written.read_bytes())
     twin = parse_edifact(sample_bytes("edifact_DIS01_1.edi"))

@@ -15,6 +15,7 @@ import uvicorn
 import adapters.vans
 from adapters.hospital.testing import FakeIngestResult, FakeSettings, RecordingHub
 from adapters.vans import VansChannelConfig, VansHttpChannel, vans_message_id
+from adapters.vans import http as vans_http
 from gateway.api.app import create_app
 from gateway.channels import Delivery, PermanentDeliveryError, TransientDeliveryError
 from gateway.errors import ConfigError
@@ -62,9 +63,7 @@ def receiver(tmp_path):
     app = create_app(hub, manage_hub=False)
     with _serve(app) as url:
         yield hub, f"{url}/v1/hospital/letters"
-    ingest = getattr(app.state, "hospital_ingest", None)
-    if ingest is not None:
-        ingest.close()
+    vans_http.close(app)
 
 
 def _delivery(message_id: str = "medbro-msg-1") -> Delivery:
