@@ -15,6 +15,7 @@ from typing import Any
 from gateway.channels import Channel
 from gateway.logging import get_logger
 from gateway.pipeline import ingest as ingest_step
+from gateway.pipeline import operators
 from gateway.pipeline.context import Clock, Pipeline, utc_now
 from gateway.pipeline.ingest import IngestResult
 from gateway.pipeline.worker import DeliveryWorker, run_scanner
@@ -117,6 +118,14 @@ class Hub:
             for sub in subscriptions:
                 await sub.cancel()
             log.info("worker_stopped")
+
+    async def requeue(self, message_id: str, *, by: str) -> str:
+        """Operator: deliver a parked message again; returns its new state."""
+        return await operators.requeue(self.ctx, message_id, by=by)
+
+    async def close(self, message_id: str, *, by: str) -> str:
+        """Operator: close a parked message as failed; returns its new state."""
+        return await operators.close(self.ctx, message_id, by=by)
 
     def message_view(self, message_id: str) -> dict[str, Any] | None:
         with self.ctx.store.transaction() as session:

@@ -26,10 +26,11 @@ from gateway.logging import get_logger
 from gateway.pipeline.context import Pipeline, delivery_command
 from gateway.store import repository as repo
 from gateway.store.states import MessageEvent, MessageState
-from gateway.store.tables import MessageRow
+from gateway.store.tables import AuditEventRow, MessageRow
 from gateway.transport.port import PublishCommand
 
 log = get_logger(__name__)
+MAX_REPUBLISHES = 3
 
 
 # -- policies (small, composable, tenacity-style) -------------------------------------------
@@ -213,8 +214,23 @@ def _republish_stuck(ctx: Pipeline, now: datetime) -> list[PublishCommand]:
                        MessageRow.state == MessageState.ROUTED.value)
                 .values(updated_at=now)
             ).rowcount
-            if claimed == 1 and row.interchange_id not in seen:
-                seen.add(row.interchange_id)
-                repo.audit(session, "message_republished", at=now, message_id=row.id)
-                commands.append(delivery_command(row))
+            if claimed != 1 or row.interchange_id in seen:
+                continue
+            seen.add(row.interchange_id)
+            earlier = session.scalar(sa.select(sa.func.count()).select_from(AuditEventRow).where(
+                AuditEventRow.message_id == row.id, AuditEventRow.event == "message_republished"))
+            if (earlier or 0) >= MAX_REPUBLISHES:
+                # Published again and again, never delivered: a poison message the broker
+                # parked, or a bug. A person must look at it.
+                for other in repo.messages_of(session, row.interchange_id):
+                    if other.state == MessageState.ROUTED.value:
+                        repo.transition(session, other, MessageEvent.EXHAUST, at=now,
+                                        error="never delivered after republishing")
+                        repo.open_task(session, message_id=other.id, kind="stuck", at=now,
+                                       reason=f"routed but not delivered after {earlier} "
+                                              "republishes (see the parking queue)")
+                log.error("message_stuck", message_id=row.id, alert=True)
+                continue
+            repo.audit(session, "message_republished", at=now, message_id=row.id)
+            commands.append(delivery_command(row))
     return commands

@@ -262,3 +262,70 @@ async def test_interchange_stored_but_never_processed_is_recovered_by_the_scanne
 
         rows = repo.messages_of(session, interchange_id)
         assert [r.state for r in rows] == ["delivered"]
+
+
+async def test_ctl02_from_the_receiver_fails_the_letter_and_is_forwarded(make_hub, channel):
+    from datetime import datetime
+
+    from gateway.edifact.letters import render_letter
+    from gateway.edifact.receipts import Original, build_receipt
+    from gateway.model import RefusalCode
+
+    hub = await make_hub()
+    data = letter(ref(), ack=True)
+    envelope, negative = build_receipt(
+        "CTL02", Original.of(parse(data)), now=datetime(2026, 3, 2, 10, 0),
+        refusal=RefusalCode.NC, text="Lægehuset kan ikke modtage epikriser", control_ref=ref())
+    ctl02 = render_letter(envelope, negative)
+    async with running(hub):
+        result = await hub.ingest(data, received_via="test")
+        await eventually(lambda: state(hub, result.message_ids[0]) == "delivered")
+        await hub.ingest(ctl02, received_via="test")
+        await eventually(lambda: state(hub, result.message_ids[0]) == "failed")
+        await eventually(lambda: channel.payloads(HOSPITAL) == [ctl02])
+        late = receipt_for(data)  # a later positive receipt does not change a negative one
+        await hub.ingest(late, received_via="test")
+        await eventually(lambda: len(channel.payloads(HOSPITAL)) == 2)
+    view = hub.message_view(result.message_ids[0])
+    assert view["state"] == "failed"
+    assert [r["kind"] for r in view["receipts"]] == ["CTL02", "CTL03"]
+    assert [e["event"] for e in view["events"]].count("receipt_ignored") == 1
+
+
+async def test_operator_requeues_or_closes_a_parked_message(make_hub, channel):
+    hub = await make_hub()
+    channel.permanent.add(GP)
+    async with running(hub):
+        first = await hub.ingest(letter(ref()), received_via="test")
+        second = await hub.ingest(letter(ref()), received_via="test")
+        for result in (first, second):
+            await eventually(lambda r=result: state(hub, r.message_ids[0]) == "parked")
+        channel.permanent.clear()
+        assert await hub.requeue(first.message_ids[0], by="operator:anne") == "routed"
+        await eventually(lambda: state(hub, first.message_ids[0]) == "delivered")
+        assert await hub.close(second.message_ids[0], by="operator:anne") == "failed"
+        from gateway.errors import LocalUsageError
+
+        with pytest.raises(LocalUsageError, match="not parked"):
+            await hub.requeue(first.message_ids[0], by="operator:anne")
+    for result in (first, second):
+        view = hub.message_view(result.message_ids[0])
+        assert [t["status"] for t in view["tasks"]] == ["closed"]
+        assert any(e["detail"].get("by") == "operator:anne" for e in view["events"])
+    assert len(channel.payloads(GP)) == 1
+
+
+async def test_routed_message_never_delivered_is_republished_then_parked(make_hub, channel):
+    from gateway.pipeline import resend
+
+    hub = await make_hub(republish_after_seconds=0.05)
+    # Routed in the store, but the broker lost it (nobody consumes here): the scan republishes
+    # it, and after MAX_REPUBLISHES an operator task says it is stuck.
+    result = await hub.ingest(letter(ref()), received_via="test")
+    for _ in range(resend.MAX_REPUBLISHES + 1):
+        await asyncio.sleep(0.1)
+        await resend.scan_once(hub.ctx)
+    view = hub.message_view(result.message_ids[0])
+    assert view["state"] == "parked" and [t["kind"] for t in view["tasks"]] == ["stuck"]
+    events = [e["event"] for e in view["events"]]
+    assert events.count("message_republished") == resend.MAX_REPUBLISHES
