@@ -134,20 +134,31 @@ def post_discharge(body: DischargeIn, response: Response, _: Auth, db: Db, now: 
     return _out(row, now, cfg)
 
 
+def _date_param(name: str, value: str | None) -> date | None:
+    """An optional date query parameter; empty means unbounded (``?from=&to=``)."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise HTTPException(422, f"{name}: {value!r} is not a date YYYY-MM-DD") from None
+
+
 @router.get("/v1/sla/report")
 def get_report(
     request: Request,
     _: Auth,
     db: Db,
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
+    start: Annotated[str | None, Query(alias="from", description="YYYY-MM-DD")] = None,
+    end: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD")] = None,
     group_by: str = "hospital,department,month",
     basis: str = "sent",
     format: str | None = None,  # noqa: A002 - the query parameter's public name
 ) -> Any:
     """The region's table (a, b, c, d, b/a, c/a, d/a) per group and in total."""
+    first, last = _date_param("from", start), _date_param("to", end)
     try:
-        report = store_report(db, parse_group_by(group_by), start=start, end=end, basis=basis)
+        report = store_report(db, parse_group_by(group_by), start=first, end=last, basis=basis)
     except MedbroError as exc:
         raise HTTPException(422, str(exc)) from None
     wants_csv = format == "csv" or (

@@ -109,6 +109,10 @@ async def test_report_json_and_csv_and_worklist(client: httpx.AsyncClient) -> No
     assert rows[-1]["hospital"] == "total" and rows[-1]["discharges"] == "3"
     again = await client.get("/v1/sla/report", params={"format": "csv"}, headers=KEY)
     assert again.text == as_csv.text
+    unbounded = await get_json(client, "/v1/sla/report", **{"from": "", "to": ""})
+    assert unbounded["total"]["discharges"] == 3
+    bad_date = await client.get("/v1/sla/report", params={"from": "April"}, headers=KEY)
+    assert bad_date.status_code == 422 and "from" in bad_date.text
     bad = await client.get("/v1/sla/report", params={"group_by": "ward"}, headers=KEY)
     assert bad.status_code == 422 and "ward" in bad.text
 
@@ -125,3 +129,26 @@ async def test_metrics_are_exposed(client: httpx.AsyncClient) -> None:
     assert response.status_code == 200
     assert "medbro_sla_breaches_total" in response.text
     assert "medbro_delivery_latency_seconds" in response.text
+
+
+async def test_mounted_by_the_api_app_over_the_hubs_store(sqlite_url: str) -> None:
+    """The real app mounts the router by entry point; sessions come from the hub's store."""
+    from gateway.api.app import create_app
+    from gateway.store.repository import Store
+
+    store = Store(sqlite_url)
+    store.migrate()
+    hub = SimpleNamespace(registry=Registry(), store=store)
+    app = create_app(hub, manage_hub=False)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://medbro") as http:
+            posted = await http.post(
+                "/v1/discharges", json=discharge("D9", "2025-06-04T12:00"), headers=KEY
+            )
+            assert posted.status_code == 201, posted.text
+            report = await http.get("/v1/sla/report", headers=KEY)
+            assert report.json()["total"]["discharges"] == 1
+            assert (await http.get("/metrics")).status_code == 200
+    finally:
+        store.dispose()
