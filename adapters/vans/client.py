@@ -11,7 +11,7 @@ same time cannot both win: the loser gets ``False`` and replays the winner's rec
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -32,6 +32,11 @@ seen_envelopes = sa.Table(
     sa.Column("receipt", sa.LargeBinary, nullable=False, default=b""),
     sa.Index("ix_vans_seen_envelopes_message", "sender_id", "message_id"),
 )
+
+
+def _utc_naive(value: datetime) -> datetime:
+    """Stored as naive UTC, so SQLite and PostgreSQL compare the same way."""
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
 class SqlSeenStore:
@@ -70,7 +75,7 @@ class SqlSeenStore:
                         envelope_id=seen.envelope_id,
                         sender_id=seen.sender_id,
                         message_id=seen.message_id,
-                        seen_at=seen.seen_at,
+                        seen_at=_utc_naive(seen.seen_at),
                         receipt=seen.receipt,
                     )
                 )
@@ -82,7 +87,9 @@ class SqlSeenStore:
         """Drop envelopes seen before ``cutoff`` (MedCom: keep them longer than the sender's
         resend timeout; medbro's default retention is 7 days, see config.py)."""
         with self.engine.begin() as conn:
-            result = conn.execute(seen_envelopes.delete().where(seen_envelopes.c.seen_at < cutoff))
+            result = conn.execute(
+                seen_envelopes.delete().where(seen_envelopes.c.seen_at < _utc_naive(cutoff))
+            )
         return result.rowcount or 0
 
     def dispose(self) -> None:

@@ -14,10 +14,11 @@ call ``VansIngest.receive`` the same way):
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from adapters.vans.client import SqlSeenStore
@@ -83,10 +84,13 @@ class VansIngest:
         *,
         received_via: str,
         known_receiver: Callable[[str], bool] | None = None,
+        retention: timedelta = timedelta(days=7),
         now: Callable[[], datetime] = _local_now,
         new_id: Callable[[], str] = _new_id,
     ) -> None:
         self._ingest = ingest
+        self.retention = retention
+        self._next_purge: datetime | None = None
         self.seen = seen
         self.received_via = received_via
         self._known_receiver = known_receiver
@@ -96,14 +100,15 @@ class VansIngest:
     @classmethod
     def for_hub(cls, hub: Any, *, received_via: str) -> VansIngest:
         """For ``hub``, on the durable store of ``VansSettings`` (default: the hub's database)."""
-        url = VansSettings().resolved_database_url(hub.settings.database_url)
+        settings = VansSettings()
+        url = settings.resolved_database_url(hub.settings.database_url)
         own = getattr(hub.settings, "medbro_gln", None)
 
         def known(receiver_id: str) -> bool:
             return receiver_id == own or hub.registry.endpoint(receiver_id) is not None
 
         return cls(hub.ingest, SqlSeenStore.create(url), received_via=received_via,
-                   known_receiver=known)
+                   known_receiver=known, retention=timedelta(days=settings.retention_days))
 
     async def receive(
         self, data: bytes, *, source: str, glns: frozenset[str] | None = None
@@ -130,8 +135,20 @@ class VansIngest:
             )
             return outcome_of(result)
 
+        await self._purge_if_due()
         receiver = ReliableReceiver(self.seen, process, now=self._now, new_id=self._new_id)
         return await receiver.receive(data)
+
+    async def _purge_if_due(self) -> None:
+        """Forget envelopes older than ``retention``, at most once an hour (MedCom: keep them
+        longer than the senders' resend window; medcom.md 3.2)."""
+        now = self._now()
+        if self._next_purge is not None and now < self._next_purge:
+            return
+        self._next_purge = now + timedelta(hours=1)
+        forgotten = await asyncio.to_thread(self.seen.forget_before, now - self.retention)
+        if forgotten:
+            log.info("vans_envelopes_forgotten", count=forgotten)
 
     def close(self) -> None:
         dispose = getattr(self.seen, "dispose", None)

@@ -232,3 +232,30 @@ def test_store_contract_first_envelope_wins_and_old_rows_are_forgotten(store):
     assert store.by_envelope(E1).receipt == b"<r/>"
     assert store.forget_before(NOW + timedelta(minutes=1)) == 1
     assert store.by_envelope(E1) is None and store.by_envelope(E2) is not None
+
+
+async def test_vans_ingest_forgets_envelopes_older_than_the_retention(store):
+    from adapters.vans import VansIngest
+
+    ingested = []
+
+    async def ingest(data, **kwargs):
+        ingested.append(data)
+
+        class Result:
+            message_ids = ["m"]
+            state = "routed"
+            error = None
+
+        return Result()
+
+    clock = [NOW]
+    vans = VansIngest(ingest, store, received_via="test", retention=timedelta(days=7),
+                      now=lambda: clock[0], new_id=_ids(500))
+    payload = b"UNA:+.? 'UNB+UNOC:3+x'"
+    await vans.receive(_envelope(E1, M1, payload=payload), source="t")
+    clock[0] = NOW + timedelta(days=8)
+    again = await vans.receive(_envelope(E2, M1, payload=payload), source="t")
+    # The first envelope was forgotten before the second arrived: processed as new.
+    assert again.case is DuplicateCase.NEW and len(ingested) == 2
+    assert store.by_envelope(E1) is None
