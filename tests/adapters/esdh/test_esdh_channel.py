@@ -217,3 +217,23 @@ class TestReceipts:
         channel = EsdhChannel(MemoryEsdh(), sleep=_no_sleep)
         with pytest.raises(CaseNotFoundError, match="5790000181872:MEDREF01095:1111FRE01095"):
             await channel.deliver(None, self._delivery())
+
+
+async def test_an_epikrise_decoded_by_the_codec_goes_on_the_open_health_case(samples_dir):
+    """The MedCom DIS01 sample (udskrivningsepikrise), as a municipality with a copy would
+    receive it: journalised on the citizen's open 'sundhed' case, dated by DTM+137."""
+    from tests.conftest import sample_bytes
+
+    memory = MemoryEsdh()
+    case = memory.add_case("0108584947", "sundhed")
+    memory.add_case("0108584947", "sygedagpenge")
+    payload = sample_bytes("edifact_DIS01_1.edi")
+    result = await EsdhChannel(memory, sleep=_no_sleep).deliver(None, delivery(payload))
+    (entry,) = memory.documents_on(case.id)
+    assert entry.document_type == "DIS01 Udskrivningsepikrise"
+    # The sample is a corrected letter (GIS+M): a new document, keyed by its interchange too.
+    assert entry.external_key == "medcom:5790000120400:BrevNr00129:M:KuvertNr012234:BrevNr00129"
+    assert entry.document_date is not None and entry.document_date.year == 1999
+    assert {a.name for a in entry.attachments} == {"BrevNr00129.edi", "BrevNr00129.html",
+                                                   "BrevNr00129.pdf"}
+    assert result.external_ref in memory.documents
