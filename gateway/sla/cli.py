@@ -93,7 +93,7 @@ def report_command(
         if events_path is not None:
             from gateway.sla.events_file import read_events
 
-            with events_path.open(newline="", encoding="utf-8") as stream:
+            with events_path.open(newline="", encoding="utf-8-sig") as stream:
                 report = aggregate(
                     read_events(stream), config.calendar, keys, start=first, end=last
                 )

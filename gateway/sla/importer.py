@@ -111,9 +111,9 @@ def import_file(
 ) -> ImportResult:
     """Import ``path`` with a progress bar (one commit per batch)."""
     total = ImportResult()
-    with path.open(newline="", encoding="utf-8") as stream:
+    with path.open(newline="", encoding="utf-8-sig") as stream:
         lines = sum(1 for _ in stream) - 1
-    with path.open(newline="", encoding="utf-8") as stream:
+    with path.open(newline="", encoding="utf-8-sig") as stream:
         bar = tqdm(total=max(lines, 0), unit="rows", desc=path.name, disable=not progress)
         for batch in _batches(read_events(stream), BATCH):
             with sessions() as session, session.begin():

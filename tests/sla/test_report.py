@@ -217,3 +217,9 @@ def test_aggregate_filters_by_local_discharge_date() -> None:
     records = list(read_events(io.StringIO(EVENTS)))
     report = aggregate(records, WorkdayCalendar(), ("hospital",), start=date(2025, 4, 17))
     assert report.total.discharges == 2
+
+
+def test_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_text(EVENTS, encoding="utf-8-sig")  # spreadsheet exports start with a BOM
+    assert run_report(path)["total"]["discharges"] == 4
