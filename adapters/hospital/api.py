@@ -3,7 +3,8 @@
 
 * ``POST /v1/hospital/letters``: an epikrise (or any letter) as EDIFACT, OIOXML ``Emessage`` or
   VANSEnvelope; the format is read from the bytes. EDIFACT and OIOXML answer like
-  ``/v1/messages`` (202 stored and routed, 422 stored but refused, with the receipt). A
+  ``/v1/messages`` (202 stored and routed, 422 stored but refused, with the receipt; OIOXML
+  that cannot be converted is stored raw and refused, with the reason). A
   VANSEnvelope goes through reliable mode (adapters/vans): the answer is the VANS receipt
   (``200 application/xml``; the same receipt again for a duplicate), or 202 JSON for an
   unreliable envelope; a bad envelope is 400 with the reason.
@@ -28,7 +29,6 @@ from adapters.hospital.mapping import Posted, detect
 from adapters.vans import http as vans_http
 from adapters.vans.http import result_json
 from gateway.api.messages import Organisation
-from gateway.errors import RemoteMessageError
 from gateway.logging import get_logger
 
 log = get_logger(__name__)
@@ -48,8 +48,10 @@ async def _body(request: Request, ingest: HospitalIngest) -> bytes:
     return data
 
 
-def _answer(result: Any) -> JSONResponse:
+def _answer(result: Any, problem: str = "") -> JSONResponse:
     body = result_json(result)
+    if problem and "error" in body:
+        body["error"] = f"{problem} ({body['error']})"
     code = status.HTTP_422_UNPROCESSABLE_CONTENT if "error" in body else status.HTTP_202_ACCEPTED
     return JSONResponse(body, status_code=code)
 
@@ -60,11 +62,8 @@ async def _letter(request: Request, org: Any, data: bytes, posted: Posted,
     source = f"hospital:{org.name}"
     if posted is Posted.VANS:
         return await vans_http.handle(request, org, data, source=source)
-    try:
-        result = await ingest.letter(data, posted, source=source, glns=glns)
-    except RemoteMessageError as exc:  # OIOXML that cannot be read: nothing was stored
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
-    return _answer(result)
+    result, problem = await ingest.letter(data, posted, source=source, glns=glns)
+    return _answer(result, problem)
 
 
 @router.post(
@@ -76,7 +75,7 @@ async def _letter(request: Request, org: Any, data: bytes, posted: Posted,
         400: {"description": "a VANSEnvelope that cannot be read"},
         403: {"description": "sender is not one of the organisation's GLNs"},
         415: {"description": "neither EDIFACT, OIOXML nor VANSEnvelope"},
-        422: {"description": "stored but refused (with the receipt), or unreadable OIOXML"},
+        422: {"description": "stored but refused (with the receipt and the reason)"},
     },
 )
 async def post_letter(request: Request, org: Organisation) -> Response:

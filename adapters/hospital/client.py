@@ -14,6 +14,7 @@ from typing import Any
 
 from adapters.hospital.config import HospitalSettings
 from adapters.hospital.mapping import Posted, hub_bytes
+from gateway.errors import RemoteMessageError
 
 
 @dataclass
@@ -32,8 +33,14 @@ class HospitalIngest:
         return instance
 
     async def letter(self, data: bytes, posted: Posted, *, source: str,
-                     glns: frozenset[str]) -> Any:
-        """A raw EDIFACT or OIOXML letter -> ``hub.ingest``; returns the hub's result."""
-        return await self.hub.ingest(hub_bytes(data, posted),
-                                     received_via=self.settings.received_via,
-                                     source=source, authenticated_glns=glns)
+                     glns: frozenset[str]) -> tuple[Any, str]:
+        """A raw EDIFACT or OIOXML letter -> ``hub.ingest``: (the hub's result, conversion
+        problem). OIOXML that cannot be converted goes to the hub raw, so it is stored and
+        refused there, never lost; the problem says why it was not converted."""
+        try:
+            interchange, problem = hub_bytes(data, posted), ""
+        except RemoteMessageError as exc:
+            interchange, problem = data, str(exc)
+        result = await self.hub.ingest(interchange, received_via=self.settings.received_via,
+                                       source=source, authenticated_glns=glns)
+        return result, problem

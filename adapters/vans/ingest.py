@@ -7,7 +7,8 @@ call ``VansIngest.receive`` the same way):
 1. ``ReliableReceiver`` decides the duplicate case (reliable.py) before anything is ingested;
 2. a new message's payload goes to ``hub.ingest`` once: EDIFACT as it is, OIOXML as its EDIFACT
    twin through the canonical model (gateway.oioxml.to_edifact), until the hub ingests OIOXML
-   itself; a payload medbro cannot read is refused with a NegativeMessage naming why;
+   itself; any other payload goes to the hub raw, so it is stored whatever happens (the hub
+   refuses what it cannot read, and the NegativeMessage names why);
 3. the hub's answer becomes the receipt: stored and routed (or a duplicate) -> PositiveMessage;
    stored but refused -> NegativeMessage with the hub's reason.
 """
@@ -123,17 +124,23 @@ class VansIngest:
                 return Outcome(False, f"ReceiverID {envelope.receiver.id} is not a medbro "
                                "endpoint", ErrorCode.UNKNOWN_RECEIVER)
             try:
-                interchange = hub_payload(envelope.message.data)
+                interchange, problem = hub_payload(envelope.message.data), ""
             except RemoteMessageError as exc:
-                log.info("vans_payload_refused", envelope_id=envelope.envelope_id,
-                         error=str(exc))
-                return Outcome(False, f"{info.message_type} {info.version}: {exc}")
+                # Not convertible: the hub still gets the raw payload, so it is stored (and
+                # judged by the hub: refused today, routed once the hub reads the format).
+                interchange, problem = envelope.message.data, f"{exc}"
+                log.info("vans_payload_not_converted", envelope_id=envelope.envelope_id,
+                         error=problem)
             result = await self._ingest(
                 interchange, received_via=self.received_via,
                 source=f"{source} vans:{envelope.envelope_id}".strip(),
                 authenticated_glns=glns,
             )
-            return outcome_of(result)
+            outcome = outcome_of(result)
+            if problem and not outcome.accepted:
+                return Outcome(False, f"{info.message_type} {info.version}: {problem}",
+                               detail=result)
+            return outcome
 
         await self._purge_if_due()
         receiver = ReliableReceiver(self.seen, process, now=self._now, new_id=self._new_id)

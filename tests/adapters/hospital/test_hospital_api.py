@@ -166,18 +166,22 @@ async def test_bad_envelope_is_400_with_the_reason(client, hub, samples_dir):
     assert response.status_code == 400 and "SentDateTime" in response.json()["detail"]
 
 
-async def test_xdis22_sample_is_read_and_answered(client, hub, samples_dir):
-    """The MedCom XDIS22 sample envelope (2019 OIOXML namespace) is read and its payload
-    extracted; the hub cannot ingest that namespace yet, so the sender gets a NegativeMessage
-    naming why (never silence)."""
-    response = await _post(client, sample_bytes("vansenvelope_1.0.4_XDIS22_message.xml"))
+async def test_xdis22_sample_payload_is_handed_to_the_hub_raw(client, hub, samples_dir):
+    """The MedCom XDIS22 sample envelope (2019 OIOXML namespace, which has no EDIFACT twin):
+    its payload is extracted and handed to the hub as it is, so it is stored whatever the hub
+    decides; a refusal comes back as a NegativeMessage naming the letter type."""
+    from adapters.vans import unwrap
+
+    hub.results.append(FakeIngestResult(["m1"], "rejected", error="not EDIFACT"))
+    data = sample_bytes("vansenvelope_1.0.4_XDIS22_message.xml")
+    response = await _post(client, data)
     assert response.status_code == 200
+    assert [c["data"] for c in hub.ingested] == [unwrap(data)[0]]
     receipt = parse(response.content).receipt
     assert receipt.original_envelope_id == "068dadff-12bb-406d-8c86-083974dc0180"
     assert receipt.original_message.document.name == "MCM:XDIS22"
     assert receipt.kind is ReceiptKind.NEGATIVE_MESSAGE
-    assert "XDIS22 XD2230L" in receipt.error.description
-    assert not hub.ingested
+    assert receipt.error.description.startswith("XDIS22 XD2230L: ")
 
 
 async def test_unknown_body_is_415_and_empty_is_400(client, hub):
@@ -207,3 +211,15 @@ async def test_envelope_for_an_unknown_receiver_gets_code_4(client, hub, samples
     receipt = parse((await _post(client, data)).content).receipt
     assert receipt.kind is ReceiptKind.NEGATIVE_MESSAGE and receipt.error.code == 4
     assert not hub.ingested
+
+
+async def test_unconvertible_oioxml_is_still_handed_to_the_hub(client, hub, samples_dir):
+    broken = sample_bytes("oioxml_DIS01_1.xml").replace(b"<Identifier>KuvertNr012234",
+                                                        b"<Identifer>KuvertNr012234", 1)
+    broken = broken.replace(b"KuvertNr012234</Identifier>", b"KuvertNr012234</Identifer>", 1)
+    hub.results.append(FakeIngestResult(["m1"], "rejected", error="not EDIFACT"))
+    response = await _post(client, broken)
+    assert response.status_code == 422
+    assert [c["data"] for c in hub.ingested] == [broken]
+    assert response.json()["error"].endswith("(not EDIFACT)")
+    assert "Identif" in response.json()["error"]

@@ -82,3 +82,42 @@ async def test_xdis01_in_a_vans_envelope_reaches_an_edifact_gp_as_dis01(hub, tmp
     assert dis01.messages[0].type == "DIS01"
     assert dis01.messages[0].letter == twin.messages[0].letter
     assert (dis01.envelope.sender, dis01.envelope.recipient) == (HOSPITAL, GP)
+
+
+async def test_the_xdis22_sample_envelope_is_stored_and_answered(tmp_path, broker_prefix,
+                                                                 samples_dir):
+    """The MedCom XDIS22 envelope through the real hub: the payload is stored (never lost);
+    the hub cannot read the 2019 namespace yet, so the sender gets a NegativeMessage."""
+    sender, receiver = "5790001659592", "5790000121526"
+    registry = Registry.from_dict({
+        "endpoints": [
+            {"gln": sender, "name": "Odense akut", "kind": "municipality",
+             "channel": {"kind": "local"}},
+            {"gln": receiver, "name": "Lægen", "kind": "gp", "accepts": [{"type": "XDIS22"}],
+             "channel": {"kind": "local"}},
+        ],
+        "organisations": [{"name": "odense", "glns": [sender],
+                           "api_key_sha256": [hash_api_key("k-odense")]}],
+    })
+    settings = Settings.load(database_url=f"sqlite:///{tmp_path / 'medbro.db'}",
+                             broker_url="memory://", broker_prefix=broker_prefix)
+    hub = Hub(settings, registry)
+    await hub.start()
+    app = create_app(hub, manage_hub=False)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://medbro.test") as client:
+            response = await client.post(
+                "/v1/hospital/letters",
+                content=sample_bytes("vansenvelope_1.0.4_XDIS22_message.xml"),
+                headers={"X-API-Key": "k-odense", "Content-Type": "application/xml"})
+        assert response.status_code == 200, response.text
+        receipt = parse(response.content).receipt
+        assert receipt.kind is ReceiptKind.NEGATIVE_MESSAGE
+        assert receipt.error.description.startswith("XDIS22 XD2230L: ")
+        (message_id,) = response.headers["x-medbro-message-ids"].split(",")
+        view = hub.message_view(message_id)
+        assert view["state"] == "rejected"
+    finally:
+        vans_http.close(app)
+        await hub.stop()
