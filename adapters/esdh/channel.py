@@ -89,6 +89,12 @@ class EsdhChannel:
             retry_kwargs["sleep"] = sleep
         self._retry_kwargs = retry_kwargs
 
+    async def aclose(self) -> None:
+        """Close the client's connections (the worker keeps one channel per endpoint)."""
+        close = getattr(self.client, "aclose", None)
+        if close is not None:
+            await close()
+
     async def _retrying(self, call: Callable[[], Awaitable[Any]]) -> Any:
         async for attempt in AsyncRetrying(**self._retry_kwargs):
             with attempt:

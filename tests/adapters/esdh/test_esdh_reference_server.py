@@ -96,7 +96,7 @@ async def test_channel_plugin_journalises_a_real_dis91_with_its_pdf(server, samp
     channel = adapters.esdh.channel(endpoint, None)
     result = await channel.deliver(endpoint, delivery(payload))
     again = await channel.deliver(endpoint, delivery(payload, message_id="m-again"))
-    await channel.client.aclose()
+    await channel.aclose()
     assert again.external_ref == result.external_ref
     docs = server.get(f"/v1/cases/{case['id']}").json()["documents"]
     assert [d["id"] for d in docs] == [result.external_ref]
