@@ -117,4 +117,4 @@ def outgoing(s: Session, doc: DocumentRow,
         patient=Patient(cpr=case.cpr, surname=" ".join(case.citizen_name.split())[:35]),
         created_at=doc.created_at, form_xml=doc.content if is_form else None,
         subject=f"{subjects.get(doc.kind, doc.kind)}, sag {case.case_ref}",
-        text="" if is_form else doc.content.decode("utf-8"))
+        text="" if is_form else doc.content.decode("utf-8"), attempt=doc.send_refusals)

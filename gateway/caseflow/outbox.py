@@ -12,6 +12,7 @@ the embedded demo without a Hub.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,11 +45,15 @@ class OutgoingDocument:
     subject: str = ""
     text: str = ""
     copies: tuple[Party, ...] = ()
+    attempt: int = 0  # how many times the pipeline refused it before
 
     @property
     def ref(self) -> str:
-        """UNH / RFF+SRI / UNB reference: unique per document (an..14)."""
-        return f"CF{self.document_id:012d}"
+        """UNB / UNH / RFF+SRI reference (an..14): the same for the same document and attempt,
+        so a send repeated after a crash is a duplicate the Hub delivers once; a new one after
+        a refusal, so the corrected send is not mistaken for the refused one."""
+        key = f"{self.case_ref}/{self.document_id}/{self.attempt}".encode()
+        return "C" + hashlib.sha256(key).hexdigest()[:13].upper()
 
 
 def letter_for(doc: OutgoingDocument) -> Letter:

@@ -360,6 +360,8 @@ class CaseService:
             assert row is not None
             row.message_id, row.send_error = message_id, error
             row.sent_at = now if message_id else None
+            if error is not None:
+                row.send_refusals += 1
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -424,13 +426,13 @@ class CaseService:
         doc = DocumentRow(case_id=row.id, kind=kind, direction=direction, recipient=recipient,
                           form_id=form.form_id if form else None, content_type=content_type,
                           content=content, route="local" if local else "pipeline",
-                          created_at=now)
+                          created_at=now, send_refusals=0)
         s.add(doc)
         if self.journal:
             s.add(DocumentRow(case_id=row.id, kind=kind, direction=direction,
                               recipient="municipality", form_id=doc.form_id,
                               content_type=content_type, content=content, route="pipeline",
-                              created_at=now))
+                              created_at=now, send_refusals=0))
         s.flush()
         return doc
 

@@ -81,5 +81,6 @@ class DocumentRow(Base):
     route: Mapped[str] = mapped_column(sa.String(16))  # pipeline / local
     message_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     send_error: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    send_refusals: Mapped[int] = mapped_column(sa.Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime)
     sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime, nullable=True)

@@ -7,47 +7,30 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import pytest
 
 from gateway.caseflow.outbox import HubOutbox
 from gateway.caseflow.service import CaseService
-from gateway.channels import Delivery, DeliveryResult
 from gateway.db import create_engine, session_factory
 from gateway.edifact import parse
 from gateway.forms import from_edifact
 from gateway.pipeline import Hub
-from gateway.registry import Endpoint, Registry
+from gateway.registry import Registry
 from gateway.settings import Settings
 
-from .conftest import COORDINATORS
+from .conftest import (
+    ADDRESS_BOOK,
+    CLINIC,
+    COORDINATOR,
+    COORDINATORS,
+    GP,
+    MUNICIPALITY,
+    PARTNERS,
+    Recorder,
+)
 from .scenario import create, lae261, lae265, lae271, lae275, new_ref
-
-MUNICIPALITY, GP = "5790000000101", "5790000291714"
-COORDINATOR, CLINIC = "5790000987654", "5790000123456"
-ADDRESS_BOOK = {("KOM", "101"): MUNICIPALITY, ("YNR", "291714"): GP,
-                ("SOR", "987654321098"): COORDINATOR, ("SOR", "123456789012"): CLINIC}
-PARTNERS = {"endpoints": [
-    {"gln": MUNICIPALITY, "name": "Københavns Kommune", "kind": "municipality",
-     "accepts": [{"type": "DIS91"}], "channel": {"kind": "recording"}},
-    {"gln": GP, "name": "Lægehuset", "kind": "gp", "accepts": [{"type": "DIS91"}],
-     "channel": {"kind": "recording"}},
-    {"gln": COORDINATOR, "name": "Sundhedskoordinator", "kind": "region",
-     "accepts": [{"type": "DIS91"}], "channel": {"kind": "recording"}},
-    {"gln": CLINIC, "name": "Klinisk funktion", "kind": "region",
-     "accepts": [{"type": "DIS91"}], "channel": {"kind": "recording"}},
-]}
-
-
-@dataclass
-class Recorder:
-    delivered: dict[str, list[bytes]] = field(default_factory=dict)
-
-    async def deliver(self, endpoint: Endpoint, delivery: Delivery) -> DeliveryResult:
-        self.delivered.setdefault(endpoint.gln, []).append(delivery.payload)
-        return DeliveryResult(external_ref=f"rec:{delivery.control_ref}")
 
 
 @pytest.fixture

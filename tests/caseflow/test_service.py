@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime
 
 import pytest
@@ -219,9 +220,11 @@ async def test_a_refused_document_is_kept_and_sent_again(service, outbox):
     assert await service.dispatch(Refusing(), now=t(3, 2), case_ref=ref) == []
     doc = service.view(ref, now=t(3, 2))["documents"][0]
     assert doc["message_id"] is None and "CTL01 LOK" in doc["send_error"]
-    assert await service.dispatch(outbox, now=t(3, 3), case_ref=ref) == ["memory-1"]
+    ids = await service.dispatch(outbox, now=t(3, 3), case_ref=ref)
     doc = service.view(ref, now=t(3, 3))["documents"][0]
-    assert doc["message_id"] == "memory-1" and doc["send_error"] is None
+    assert doc["message_id"] == ids[0] and doc["send_error"] is None
+    resent = outbox.sent[0][0]  # a new reference, so the Hub does not take it for the refused one
+    assert resent.attempt == 1 and resent.ref != dataclasses.replace(resent, attempt=0).ref
     assert doc["sent_at"] == "2026-03-03T10:00:00"
 
 

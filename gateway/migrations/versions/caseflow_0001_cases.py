@@ -64,6 +64,7 @@ def upgrade() -> None:
         sa.Column("route", sa.String(16), nullable=False),
         sa.Column("message_id", sa.String(64), nullable=True),
         sa.Column("send_error", sa.Text(), nullable=True),
+        sa.Column("send_refusals", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("sent_at", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(["case_id"], ["caseflow_cases.id"],
