@@ -121,3 +121,48 @@ async def test_the_xdis22_sample_envelope_is_stored_and_answered(tmp_path, broke
     finally:
         vans_http.close(app)
         await hub.stop()
+
+
+async def test_discharge_events_start_the_sla_clocks(tmp_path, broker_prefix, samples_dir):
+    """Both discharge forms reach the SLA clocks: JSON through the redirect to the SLA intake,
+    DIS17 through the hub (whose SLA observer records the discharge)."""
+    from sqlalchemy import select
+
+    from gateway.sla.tables import Discharge
+
+    hospital, receiver = "5790000143054", "5790000143055"  # the DIS17 sample's parties
+    registry = Registry.from_dict({
+        "endpoints": [
+            {"gln": hospital, "name": "Sygehus", "kind": "hospital",
+             "channel": {"kind": "local"}},
+            {"gln": receiver, "name": "Kommune", "kind": "municipality",
+             "accepts": [{"type": "DIS17"}], "channel": {"kind": "local"}},
+        ],
+        "organisations": [{"name": "region", "glns": [hospital],
+                           "api_key_sha256": [hash_api_key("k-region")]}],
+    })
+    settings = Settings.load(database_url=f"sqlite:///{tmp_path / 'medbro.db'}",
+                             broker_url="memory://", broker_prefix=broker_prefix)
+    hub = Hub(settings, registry)
+    await hub.start()
+    app = create_app(hub, manage_hub=False)
+    headers = {"X-API-Key": "k-region"}
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://medbro.test",
+                                     follow_redirects=True) as client:
+            event = {"hospital": "1301", "department": "1301011", "patient_cpr": "0101011234",
+                     "discharge_id": "ADM-1", "discharged_at": "2026-11-20T10:00:00"}
+            json_answer = await client.post("/v1/hospital/discharges", json=event,
+                                            headers=headers)
+            assert json_answer.status_code == 201, json_answer.text
+            assert json_answer.json()["discharge_key"] == "1301/ADM-1"
+            dis17 = await client.post("/v1/hospital/discharges",
+                                      content=sample_bytes("edifact_DIS17_1.edi"),
+                                      headers={**headers, "Content-Type": "application/edifact"})
+            assert dis17.status_code == 202, dis17.text
+        with hub.store.transaction() as session:
+            sources = sorted(session.scalars(select(Discharge.source)).all())
+        assert sources == ["api", "dis17"]
+    finally:
+        await hub.stop()
