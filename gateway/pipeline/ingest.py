@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -68,12 +69,7 @@ async def ingest(
 ) -> IngestResult:
     now = ctx.clock()
     interchange_id = await ctx.db(_store_received, ctx, data, received_via, source, now)
-    parsed: ParsedInterchange | None = None
-    error: RemoteMessageError | None = None
-    try:
-        parsed = codec.read(data)
-    except RemoteMessageError as exc:
-        error = exc
+    parsed, error = _read(data)
     try:
         outcome = await ctx.db(_process, ctx, interchange_id, data, parsed, error,
                                authenticated_glns, now)
@@ -95,6 +91,17 @@ async def ingest(
     return result
 
 
+def _read(data: bytes) -> tuple[ParsedInterchange | None, Exception | None]:
+    """Parse; the sender's errors and our own codec's crashes both end in a stored rejection."""
+    try:
+        return codec.read(data), None
+    except RemoteMessageError as exc:
+        return None, exc
+    except Exception as exc:  # noqa: BLE001 - a codec bug must not lose the message
+        log.exception("codec_failed")
+        return None, exc
+
+
 def _store_received(ctx: Pipeline, data: bytes, received_via: str, source: str,
                     now: datetime) -> str:
     with ctx.store.transaction() as session:
@@ -107,7 +114,7 @@ def _process(
     interchange_id: str,
     data: bytes,
     parsed: ParsedInterchange | None,
-    error: RemoteMessageError | None,
+    error: Exception | None,
     authenticated_glns: frozenset[str] | None,
     now: datetime,
 ) -> _Outcome:
@@ -157,12 +164,7 @@ async def recover_received(ctx: Pipeline) -> int:
 
     recovered = 0
     for interchange_id, data in await ctx.db(stuck):
-        parsed: ParsedInterchange | None = None
-        error: RemoteMessageError | None = None
-        try:
-            parsed = codec.read(data)
-        except RemoteMessageError as exc:
-            error = exc
+        parsed, error = _read(data)
         outcome = await ctx.db(_process, ctx, interchange_id, data, parsed, error, None, now)
         for command in outcome.publish:
             await ctx.transport.publish(command)
@@ -257,8 +259,13 @@ def _duplicate(session: Session, inter: InterchangeRow, parsed: ParsedInterchang
 
 
 def _reject(ctx: Pipeline, session: Session, inter: InterchangeRow, data: bytes,
-            error: RemoteMessageError, now: datetime) -> _Outcome:
-    hint = codec.envelope_hint(data)
+            error: Exception, now: datetime) -> _Outcome:
+    try:
+        hint = codec.envelope_hint(data)
+    except Exception:  # noqa: BLE001 - nothing readable: nobody to answer
+        hint = None
+    if not isinstance(error, RemoteMessageError):
+        return _codec_failed(session, inter, error, hint, now)
     detail = error.to_dict() if hasattr(error, "to_dict") else {"text": str(error)}
     inter.status = "rejected"
     inter.error = detail
@@ -292,6 +299,21 @@ def _reject(ctx: Pipeline, session: Session, inter: InterchangeRow, data: bytes,
                 error=str(error), receipt=receipt is not None)
     return _Outcome(IngestResult([row.id], row.state, receipt=receipt, error=str(error),
                                  interchange_id=inter.id), publish)
+
+
+def _codec_failed(session: Session, inter: InterchangeRow, error: Exception, hint: Any,
+                  now: datetime) -> _Outcome:
+    """Our codec crashed: stored and rejected, no receipt (not the sender's fault), a task."""
+    text = f"internal codec error {type(error).__name__}: {error}"[:2000]
+    inter.status = "rejected"
+    inter.error = {"code": "CODEC_FAILED", "text": text}
+    row = repo.add_message(
+        session, inter, at=now, sender_gln=hint.sender if hint else None,
+        receiver_gln=hint.recipient if hint else None, control_ref=None, message_ref=None,
+        summary={"error": inter.error}, ack_requested=False)
+    repo.transition(session, row, MessageEvent.REJECT, at=now, error=text)
+    repo.open_task(session, message_id=row.id, kind="codec_error", reason=text, at=now)
+    return _Outcome(IngestResult([row.id], row.state, error=text, interchange_id=inter.id))
 
 
 def _reject_unauthorised(session: Session, inter: InterchangeRow, sender: str,

@@ -329,3 +329,46 @@ async def test_routed_message_never_delivered_is_republished_then_parked(make_hu
     assert view["state"] == "parked" and [t["kind"] for t in view["tasks"]] == ["stuck"]
     events = [e["event"] for e in view["events"]]
     assert events.count("message_republished") == resend.MAX_REPUBLISHES
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("broker", ["memory"], indirect=True)
+async def test_any_bytes_are_stored_and_answered_never_raised(make_hub, channel):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    hub = await make_hub()
+    base = letter(ref())
+    seen: list[object] = []
+
+    @settings(max_examples=40, deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.one_of(
+        st.binary(max_size=300),
+        st.tuples(st.integers(0, len(base)), st.binary(max_size=5)).map(
+            lambda cut: base[:cut[0]] + cut[1] + base[cut[0] + len(cut[1]):]),
+    ))
+    def run(data: bytes) -> None:
+        seen.append(data)
+
+    run()
+    for data in seen:
+        result = await hub.ingest(data, received_via="fuzz")
+        assert result.message_ids and result.state in {"routed", "rejected", "parked"}
+        assert hub.message_view(result.message_ids[0]) is not None
+
+
+async def test_a_codec_crash_is_stored_rejected_and_tasked_without_a_receipt(
+        make_hub, channel, monkeypatch):
+    from gateway.pipeline import codec
+
+    hub = await make_hub()
+
+    def crash(data: bytes):
+        raise ZeroDivisionError("bug")
+
+    monkeypatch.setattr(codec, "read", crash)
+    result = await hub.ingest(letter(ref()), received_via="test")
+    assert result.state == "rejected" and result.receipt is None
+    assert "ZeroDivisionError" in (result.error or "")
+    assert [t["kind"] for t in hub.message_view(result.message_ids[0])["tasks"]] == ["codec_error"]
