@@ -278,6 +278,13 @@ def _decode_data(text: str) -> bytes:
         raise VansEnvelopeError(f"Data is not base64: {exc}", where="Message/Data") from exc
 
 
+def _sent_at(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError as exc:  # valid xs:dateTime Python cannot hold (24:00:00, year 0)
+        raise VansEnvelopeError(f"SentDateTime {text!r}: {exc}", where="SentDateTime") from exc
+
+
 def parse(data: bytes, *, check_size: bool = True) -> VansEnvelope:
     """Read a VANSEnvelope; raise ``VansEnvelopeError`` naming what is wrong and where.
 
@@ -307,7 +314,7 @@ def parse(data: bytes, *, check_size: bool = True) -> VansEnvelope:
         sender=_read_endpoint(root.find(_Q + "SenderID")),
         receiver=_read_endpoint(root.find(_Q + "ReceiverID")),
         envelope_id=_text(root, "EnvelopeIdentifier").lower(),
-        sent_at=datetime.fromisoformat(_text(root, "SentDateTime")),
+        sent_at=_sent_at(_text(root, "SentDateTime")),
         body=body,
     )
     if check_size:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 from datetime import datetime
 
 import pytest
@@ -222,3 +223,32 @@ def test_any_payload_round_trips(payload, reliable, tags):
     assert back == env
     assert back.message.data == payload
     assert base64.b64decode(base64.b64encode(payload)) == payload
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_fuzzed_envelopes_are_read_or_refused_never_crash(data):
+    """Any mutation of a valid envelope is either read or refused with VansEnvelopeError."""
+    base = serialize(wrap(b"UNA:+.? 'UNB+UNOC:3+x'", sender=HOSPITAL, receiver=GP,
+                          message_type="DIS01", version="D0133L", envelope_id=ENV_ID,
+                          message_id=MSG_ID, now=NOW))
+    mutated = bytearray(base)
+    for _ in range(data.draw(st.integers(1, 8))):
+        action = data.draw(st.sampled_from(["flip", "cut", "insert"]))
+        at = data.draw(st.integers(0, max(len(mutated) - 1, 0)))
+        if action == "flip" and mutated:
+            mutated[at] = data.draw(st.integers(0, 255))
+        elif action == "cut":
+            del mutated[at : at + data.draw(st.integers(1, 40))]
+        else:
+            mutated[at:at] = data.draw(st.sampled_from(
+                [b"<", b"&", b"24:00:00", b"-", b"<Data>", b"\xff", b"]]>", b"0000"]))
+    assert is_vans_envelope(bytes(mutated)) in (True, False)
+    with contextlib.suppress(VansEnvelopeError):  # anything else fails the test
+        parse(bytes(mutated))
+
+
+def test_a_time_python_cannot_hold_is_refused_by_name():
+    base = serialize(_message()).replace(b"2026-11-22T12:00:00", b"2026-11-22T24:00:00")
+    with pytest.raises(VansEnvelopeError, match="SentDateTime"):
+        parse(base)
