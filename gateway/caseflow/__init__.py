@@ -16,6 +16,8 @@ from gateway.caseflow.deadlines import (
     recommend_postponement,
 )
 from gateway.caseflow.demo import demo_case
+from gateway.caseflow.outbox import HubOutbox, MemoryOutbox, Outbox, OutboxError, OutgoingDocument
+from gateway.caseflow.service import CaseNotFound, CaseService
 from gateway.caseflow.states import (
     TRANSITIONS,
     CaseEvent,
@@ -25,6 +27,13 @@ from gateway.caseflow.states import (
 )
 
 __all__ = [
+    "CaseNotFound",
+    "CaseService",
+    "HubOutbox",
+    "MemoryOutbox",
+    "Outbox",
+    "OutboxError",
+    "OutgoingDocument",
     "DEFAULT_POLICY",
     "TRANSITIONS",
     "WITHIN_LEAD_POLICY",
