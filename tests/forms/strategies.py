@@ -49,11 +49,14 @@ PARTIES = st.builds(
 )
 HEAD = dict(form_id=IDENT, case_ref=IDENT, issued_at=WHEN,
             citizen=st.builds(Citizen, CPR, TEXT), parties=PARTIES)
+# LÆ 261/265 are between the municipality and the GP: the clinical function is optional there
+HEAD_GP = dict(HEAD, parties=st.one_of(PARTIES, PARTIES.map(
+    lambda p: Parties(p.municipality, p.gp, None))))
 ANSWERS = st.lists(st.builds(Answer, TEXT, NONBLANK), max_size=4).map(tuple)
 
 
-def _certificate(cls: type) -> st.SearchStrategy:
-    return st.builds(cls, **HEAD, in_reply_to=IDENT,
+def _certificate(cls: type, head: dict) -> st.SearchStrategy:
+    return st.builds(cls, **head, in_reply_to=IDENT,
                      consultation_date=st.dates(date(2019, 1, 1), date(2019, 12, 31)),
                      health_conditions=NONBLANK, treatment_and_prognosis=NONBLANK,
                      functional_ability=NONBLANK, citizen_view=TEXT, answers=ANSWERS)
@@ -65,10 +68,10 @@ ATTACHMENTS = st.lists(st.builds(Attachment, st.sampled_from(AttachmentKind), TE
                    Attachment(AttachmentKind.REHAB_PLAN, "Rehabiliteringsplan", "doc-plan"),
                    *extra))
 FORMS = st.one_of(
-    st.builds(Lae261, **HEAD, background=NONBLANK, situation=NONBLANK,
+    st.builds(Lae261, **HEAD_GP, background=NONBLANK, situation=NONBLANK,
               questions=st.lists(TEXT, max_size=4).map(tuple)),
-    _certificate(Lae265),
+    _certificate(Lae265, HEAD_GP),
     st.builds(Lae271, **HEAD, background=NONBLANK, coordinator_assessment=NONBLANK,
               questions=st.lists(TEXT, max_size=3).map(tuple), attachments=ATTACHMENTS),
-    _certificate(Lae275),
+    _certificate(Lae275, HEAD),
 )
