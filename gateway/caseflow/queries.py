@@ -97,9 +97,12 @@ class CaseQueries:
                 MeetingRow.municipality_number == municipality,
                 MeetingRow.meeting_on == meeting_on).order_by(CaseRow.agenda_position)))
 
-    def _case(self, s: Session, case_ref: str, municipality: str | None = None) -> CaseRow:
+    def _case(self, s: Session, case_ref: str, municipality: str | None = None, *,
+              lock: bool = False) -> CaseRow:
+        """The case row; ``lock`` serialises changes of one case (row lock on PostgreSQL,
+        SQLite serialises writers itself)."""
         q = sa.select(CaseRow).where(CaseRow.case_ref == case_ref)
-        if s.bind is not None and s.bind.dialect.name == "postgresql":
+        if lock and s.bind is not None and s.bind.dialect.name == "postgresql":
             q = q.with_for_update()
         row = s.scalar(q)
         if row is None or (municipality is not None and row.municipality_number != municipality):

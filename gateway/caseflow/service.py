@@ -109,7 +109,7 @@ class CaseService(CaseQueries):
             raise LocalUsageError(f"{form.form_type.label} is received, not sent; "
                                   "use record_form")
         with self.sessions() as s, s.begin():
-            row = self._case(s, case_ref)
+            row = self._case(s, case_ref, lock=True)
             self._check_form_belongs(row, form)
             doc = self._document(s, row, kind=f"lae{form.form_type.value}", recipient=role,
                                  form=form, now=now)
@@ -122,7 +122,7 @@ class CaseService(CaseQueries):
             raise LocalUsageError(f"{form.form_type.label} is sent, not received; use send_form")
         event = E.LAE265_RECEIVED if isinstance(form, Lae265) else E.LAE275_RECEIVED
         with self.sessions() as s, s.begin():
-            row = self._case(s, case_ref)
+            row = self._case(s, case_ref, lock=True)
             self._check_form_belongs(row, form)
             request = "lae261_sent" if isinstance(form, Lae265) else "lae271_sent"
             sent = {e.data.get("form_id") for e in s.scalars(sa.select(CaseEventRow).where(
@@ -154,7 +154,7 @@ class CaseService(CaseQueries):
 
     def send_to_coordinator(self, case_ref: str, *, now: datetime) -> dict[str, Any]:
         with self.sessions() as s, s.begin():
-            row = self._case(s, case_ref)
+            row = self._case(s, case_ref, lock=True)
             if row.region not in self.coordinators:
                 raise ConfigError(f"no health coordinator configured for region {row.region!r}")
             doc = self._document(s, row, kind="case_to_coordinator", recipient="coordinator",
@@ -186,7 +186,7 @@ class CaseService(CaseQueries):
                          reason: str = "") -> dict[str, Any]:
         """Put the case on the team's agenda for ``meeting_on`` (moving it if it had one)."""
         with self.sessions() as s, s.begin():
-            row = self._case(s, case_ref)
+            row = self._case(s, case_ref, lock=True)
             event = E.MEETING_POSTPONED if row.meeting_id else E.MEETING_SCHEDULED
             old = s.get(MeetingRow, row.meeting_id) if row.meeting_id else None
             if old is not None and meeting_on <= old.meeting_on:
@@ -218,7 +218,7 @@ class CaseService(CaseQueries):
     def send_documents(self, case_ref: str, *, now: datetime) -> dict[str, Any]:
         """Step 3: the case documents to the team and the citizen, for the case's meeting."""
         with self.sessions() as s, s.begin():
-            row = self._case(s, case_ref)
+            row = self._case(s, case_ref, lock=True)
             if row.meeting_id is None:
                 raise LocalUsageError(f"case {case_ref} has no meeting: schedule one first")
             meeting = s.get(MeetingRow, row.meeting_id)
@@ -237,7 +237,7 @@ class CaseService(CaseQueries):
         """Step 4: the team's recommendation (indstilling) to the citizen and, as DIS91, the GP."""
         docs.check_letter_text(text, "recommendation.text")
         with self.sessions() as s, s.begin():
-            row = self._case(s, case_ref)
+            row = self._case(s, case_ref, lock=True)
             doc = self._document(s, row, kind="recommendation", recipient="gp", now=now,
                                  text=text)
             self._document(s, row, kind="recommendation", recipient="citizen", now=now,
@@ -253,7 +253,7 @@ class CaseService(CaseQueries):
 
     def mark_urgent(self, case_ref: str, reason: str, *, now: datetime) -> dict[str, Any]:
         with self.sessions() as s, s.begin():
-            row = self._case(s, case_ref)
+            row = self._case(s, case_ref, lock=True)
             self._transition(s, row, E.MARKED_URGENT, now, {"reason": reason}, None)
             row.urgent = True
         return self.view(case_ref, now=now)
@@ -309,13 +309,13 @@ class CaseService(CaseQueries):
     def _simple(self, case_ref: str, event: CaseEvent, now: datetime,
                 data: dict[str, Any]) -> dict[str, Any]:
         with self.sessions() as s, s.begin():
-            self._transition(s, self._case(s, case_ref), event, now, data, None)
+            self._transition(s, self._case(s, case_ref, lock=True), event, now, data, None)
         return self.view(case_ref, now=now)
 
     def _reminder(self, case_ref: str, event: CaseEvent, role: str,
                   now: datetime) -> dict[str, Any]:
         with self.sessions() as s, s.begin():
-            row = self._case(s, case_ref)
+            row = self._case(s, case_ref, lock=True)
             doc = self._document(s, row, kind=f"reminder_{role}", recipient=role, now=now,
                                  text=docs.reminder_text(row, role))
             self._transition(s, row, event, now, {}, doc)
