@@ -78,10 +78,17 @@ def from_model(item: Letter | Receipt) -> list[Segment]:
     return write_letter(item, grammar)
 
 
-def render_letter(envelope: Envelope, item: Letter | Receipt, *, una: bool = True) -> bytes:
-    """A whole interchange (UNA, UNB, UNH, body, UNT, UNZ) carrying one letter or receipt."""
+def render_letter(
+    envelope: Envelope, item: Letter | Receipt, *, una: bool = True, check: bool = True
+) -> bytes:
+    """A whole interchange (UNA, UNB, UNH, body, UNT, UNZ) carrying one letter or receipt.
+
+    With ``check`` (the default) the rendered message is validated against its grammar first,
+    so medbro never sends what it would itself refuse: ``LocalUsageError`` names the problem.
+    """
     from gateway.edifact.encoder import encode
     from gateway.edifact.interchange import Interchange, Message
+    from gateway.edifact.validate import message_problems
 
     message = Message(
         ref=item.ref,
@@ -91,4 +98,8 @@ def render_letter(envelope: Envelope, item: Letter | Receipt, *, una: bool = Tru
         identifier=letter_identifier(item),
         segments=from_model(item),
     )
+    if check:
+        problems = message_problems(message, first_only=True)
+        if problems:
+            raise LocalUsageError(f"{item.type} {item.ref} would be refused: {problems[0]}")
     return encode(Interchange(envelope=envelope, messages=[message], una=una))

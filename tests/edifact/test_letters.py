@@ -207,3 +207,21 @@ def test_letters_that_cannot_be_written_are_refused(change, complaint) -> None:
 
     with pytest.raises(LocalUsageError, match=complaint):
         from_model(replace(MINIMAL, **change))
+
+
+def test_render_refuses_a_letter_medbro_would_itself_reject() -> None:
+    from dataclasses import replace
+
+    from gateway.edifact.letters import render_letter
+    from gateway.model import Envelope
+
+    envelope = Envelope("5790000000001", "5790000000002", "K1", datetime(2024, 5, 1, 12, 0))
+    assert render_letter(envelope, MINIMAL).startswith(b"UNA:+.? '\nUNB+UNOC:3+")
+    with pytest.raises(LocalUsageError, match="DIS01 R1 would be refused: .*mandatory segment DTM"):
+        render_letter(envelope, replace(MINIMAL, authorised_at=None))
+    with pytest.raises(LocalUsageError, match="would be refused: .*'XX' is not allowed"):
+        render_letter(
+            envelope, replace(MINIMAL, patient=Patient("0101011234", episode_status="XX"))
+        )
+    unchecked = render_letter(envelope, replace(MINIMAL, authorised_at=None), check=False)
+    assert b"DTM+137" not in unchecked
