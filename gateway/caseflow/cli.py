@@ -59,6 +59,18 @@ def at_risk_command(municipality: str) -> None:
                           ensure_ascii=False))
 
 
+@case_group.command("alert")
+def alert_command() -> None:
+    """Log a warning for every deadline due soon or missed (all municipalities); run it
+    from a timer. Prints the cases at risk; exit 0."""
+    from gateway.caseflow.config import local_now
+    from gateway.logging import configure
+
+    configure()
+    cases = _service().alert(now=local_now())
+    click.echo(f"{len(cases)} case(s) at risk")
+
+
 @case_group.command("diagram")
 def diagram_command() -> None:
     """The state machine as a Mermaid diagram (drawn from the transition table)."""

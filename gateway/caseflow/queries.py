@@ -22,6 +22,9 @@ from gateway.caseflow.facts import facts_from_events
 from gateway.caseflow.states import CaseEvent, CaseState, allowed_events
 from gateway.caseflow.tables import CaseEventRow, CaseRow, DocumentRow, MeetingRow
 from gateway.errors import LocalUsageError
+from gateway.logging import get_logger
+
+log = get_logger(__name__)
 
 
 class CaseNotFound(LocalUsageError):
@@ -72,9 +75,9 @@ class CaseQueries:
             return [{"case_ref": r.case_ref, "state": r.state, "municipality":
                      r.municipality_number, "region": r.region} for r in s.scalars(q)]
 
-    def at_risk(self, municipality: str, *, now: datetime) -> list[dict[str, Any]]:
-        """Open cases of ``municipality`` with a deadline due soon or missed, or advice to
-        postpone: what the caseworker must act on today."""
+    def at_risk(self, municipality: str | None, *, now: datetime) -> list[dict[str, Any]]:
+        """Open cases (of ``municipality``, or all) with a deadline due soon or missed, or
+        advice to postpone: what the caseworker must act on today."""
         out = []
         for case in self.list_cases(municipality=municipality):
             if case["state"] in (CaseState.CLOSED.value, CaseState.WITHDRAWN.value):
@@ -82,9 +85,23 @@ class CaseQueries:
             v = self.view(case["case_ref"], now=now)
             risky = [d for d in v["deadlines"] if d["status"] in ("due_soon", "missed")]
             if risky or v["postponement_advised"]:
-                out.append({"case_ref": v["case_ref"], "state": v["state"], "deadlines": risky,
+                out.append({"case_ref": v["case_ref"], "state": v["state"],
+                            "municipality": v["municipality"], "deadlines": risky,
                             "postponement_advised": v["postponement_advised"]})
         return out
+
+    def alert(self, *, now: datetime) -> list[dict[str, Any]]:
+        """Log one warning per deadline due soon or missed and per postponement advice, over
+        every municipality (run it from a timer: ``medbro case alert``); returns the cases."""
+        cases = self.at_risk(None, now=now)
+        for case in cases:
+            for d in case["deadlines"]:
+                log.warning(f"case_deadline_{d['status']}", case_ref=case["case_ref"],
+                            municipality=case["municipality"], deadline=d["name"], due=d["due"])
+            for reason in case["postponement_advised"]:
+                log.warning("case_postponement_advised", case_ref=case["case_ref"],
+                            municipality=case["municipality"], reason=reason)
+        return cases
 
     def policy(self, region: str) -> RegionPolicy:
         return self.policies.get(region, DEFAULT_POLICY)

@@ -242,3 +242,24 @@ async def test_journal_copies_go_to_the_municipality(service, outbox):
     assert sent == [("lae261", "YNR", "291714"), ("lae261", "KOM", "101"),
                     ("lae265", "KOM", "101")]
     assert from_letter(outbox.sent[2][1]) == lae265(ref, t(3, 10), date(2026, 3, 9))
+
+
+async def test_alert_logs_each_deadline_before_it_is_missed(service):
+    import structlog
+
+    ref = new_ref()
+    create(service, ref, t(3, 2))
+    service.send_form(ref, lae261(ref, t(3, 2)), now=t(3, 2))
+    with structlog.testing.capture_logs() as logs:
+        service.alert(now=t(3, 27))  # LÆ 265 due 1 April: not yet in the warning window
+    assert not [e for e in logs if e.get("case_ref") == ref]
+    with structlog.testing.capture_logs() as logs:
+        cases = service.alert(now=t(3, 30))
+    mine = [e for e in logs if e.get("case_ref") == ref]
+    assert [(e["event"], e["deadline"], e["due"]) for e in mine] == [
+        ("case_deadline_due_soon", "lae265_answer", "2026-04-01")]
+    assert "cpr" not in str(mine) and "1502824933" not in str(mine)
+    assert ref in {c["case_ref"] for c in cases}
+    with structlog.testing.capture_logs() as logs:
+        service.alert(now=t(4, 2))
+    assert [e["event"] for e in logs if e.get("case_ref") == ref] == ["case_deadline_missed"]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gateway.edifact import parse
 from gateway.forms import from_edifact, to_edifact, to_letter
@@ -44,3 +46,18 @@ def test_a_plain_dis91_is_not_a_form() -> None:
     letter = dataclasses.replace(to_letter(LAE265), texts=(FreeText("NC", "Kære læge"),))
     with pytest.raises(FormValidationError, match="MEDBRO-LAE-1"):
         from_edifact(render_letter(ENVELOPE, letter))
+
+
+VALID = to_edifact(LAE265, ENVELOPE)
+
+
+@settings(max_examples=200)
+@given(st.integers(0, len(VALID) - 1), st.integers(0, 40), st.binary(max_size=20))
+def test_damaged_interchanges_give_a_form_or_a_remote_error(at: int, cut: int,
+                                                            junk: bytes) -> None:
+    """Any damage to a profile interchange: a form, or an error naming the problem (the
+    codec's EdifactError or FormValidationError), never anything else."""
+    from gateway.errors import RemoteMessageError
+
+    with contextlib.suppress(RemoteMessageError):
+        from_edifact(VALID[:at] + junk + VALID[at + cut:])

@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from gateway.forms import FormValidationError, from_xml, to_xml
@@ -86,3 +87,13 @@ def test_entities_are_not_expanded() -> None:
     ).replace(b"<CitizenView>", b"<CitizenView>&e;")
     with pytest.raises(FormValidationError):
         from_xml(data)
+
+
+@settings(max_examples=200)
+@given(st.binary(max_size=400) | st.text(max_size=200).map(
+    lambda t: f'<LAE265 xmlns="urn:medbro:lae:1">{t}</LAE265>'.encode()))
+def test_any_bytes_give_a_form_or_a_field_error(data: bytes) -> None:
+    try:
+        from_xml(data)
+    except FormValidationError as exc:
+        assert exc.errors and all(e.field.startswith(("xml", "lae265")) for e in exc.errors)
