@@ -71,8 +71,15 @@ def _local(now: datetime) -> datetime:
 async def demo_case(hub: Any, now: datetime, *, echo: Callable[[str], None] = print) -> list[str]:
     """Run one case through every step; print and return one line per step."""
     start = _local(now).replace(second=0, microsecond=0)
-    service = CaseService(session_factory(create_engine(hub.settings.database_url)),
-                          coordinators=COORDINATORS)
+    engine = create_engine(hub.settings.database_url)
+    try:
+        return await _run(hub, engine, start, echo)
+    finally:
+        engine.dispose()
+
+
+async def _run(hub: Any, engine: Any, start: datetime, echo: Callable[[str], None]) -> list[str]:
+    service = CaseService(session_factory(engine), coordinators=COORDINATORS)
     outbox = HubOutbox(hub, DEMO_ADDRESS_BOOK)
     ref = f"REHAB-{uuid.uuid4().hex[:6].upper()}"
     cal = DEFAULT_CALENDAR
