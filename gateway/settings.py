@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     poison_delivery_limit: int = 20  # quorum delivery-limit before a message is dead-lettered
     scan_interval_seconds: float = 30.0  # receipt-timeout and recovery scanner
     republish_after_seconds: float = 300.0  # routed but not delivered for this long: publish again
+    publish_patience_seconds: float = 8.0  # ingest retries a publish this long (broker restart)
     db_pool_size: int = 16  # database connections = threads running store work per process
     medbro_gln: str = "5790000000000"  # our own location number, sender of the CTL01s we write
 
@@ -72,7 +73,8 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "receipt_timeout_seconds", "scan_interval_seconds", "republish_after_seconds"
+        "receipt_timeout_seconds", "scan_interval_seconds", "republish_after_seconds",
+        "publish_patience_seconds",
     )
     @classmethod
     def _positive(cls, value: float) -> float:

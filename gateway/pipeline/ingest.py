@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+import tenacity
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,7 +37,7 @@ from gateway.routing import Match
 from gateway.store import repository as repo
 from gateway.store.states import MessageEvent, MessageState
 from gateway.store.tables import InterchangeRow, MessageRow
-from gateway.transport.port import PublishCommand
+from gateway.transport.port import PublishCommand, TransportError
 
 log = get_logger(__name__)
 
@@ -79,16 +80,31 @@ async def ingest(
         outcome = await ctx.db(_process, ctx, interchange_id, data, parsed, error,
                                authenticated_glns, now)
     for command in outcome.publish:
-        try:
-            await ctx.transport.publish(command)
-        except Exception as exc:  # noqa: BLE001 - stored and ROUTED: the scanner republishes
-            log.warning("message_publish_failed", interchange_id=command.message_id,
-                        error=str(exc))
+        await publish_or_defer(ctx, command)
     result = outcome.result
     log.info("interchange_ingested", interchange_id=interchange_id, state=result.state,
              duplicate=result.duplicate, messages=len(result.message_ids),
              received_via=received_via)
     return result
+
+
+async def publish_or_defer(ctx: Pipeline, command: PublishCommand) -> bool:
+    """Publish, riding out a short broker outage (the robust connection reconnects within
+    seconds); after that leave it to the scanner, which republishes ROUTED messages."""
+    try:
+        async for attempt in tenacity.AsyncRetrying(
+            retry=tenacity.retry_if_exception_type(TransportError),
+            stop=tenacity.stop_after_delay(ctx.settings.publish_patience_seconds),
+            wait=tenacity.wait_exponential(multiplier=0.1, max=1.0),
+            reraise=True,
+        ):
+            with attempt:
+                await ctx.transport.publish(command)
+        return True
+    except Exception as exc:  # noqa: BLE001 - stored and ROUTED: the scanner republishes
+        log.warning("message_publish_deferred", interchange_id=command.message_id,
+                    error=str(exc))
+        return False
 
 
 def _read(data: bytes) -> tuple[ParsedInterchange | None, Exception | None]:
@@ -167,7 +183,7 @@ async def recover_received(ctx: Pipeline) -> int:
         parsed, error = _read(data)
         outcome = await ctx.db(_process, ctx, interchange_id, data, parsed, error, None, now)
         for command in outcome.publish:
-            await ctx.transport.publish(command)
+            await publish_or_defer(ctx, command)
         log.warning("interchange_recovered", interchange_id=interchange_id,
                     state=outcome.result.state)
         recovered += 1

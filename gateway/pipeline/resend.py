@@ -16,6 +16,7 @@ exactly one of them acts.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -129,16 +130,30 @@ def policy_for(ctx: Pipeline) -> ResendPolicy:
 
 
 async def scan_once(ctx: Pipeline) -> int:
-    """Resend or park overdue messages and republish stuck ones; returns how many it touched."""
+    """Resend or park overdue messages and republish stuck ones; returns how many it sent."""
     now = ctx.clock()
     commands = await ctx.db(_scan, ctx, now)
+    sent: list[PublishCommand] = []
     for command in commands:
         try:
             await ctx.transport.publish(command)
         except Exception as exc:  # noqa: BLE001 - still ROUTED in the store: next scan retries
             log.warning("message_publish_failed", interchange_id=command.message_id,
                         error=str(exc))
-    return len(commands)
+        else:
+            sent.append(command)
+    republished = [c for c in sent if c.headers.get("republish") == "1"]
+    if republished:  # only a publish the broker confirmed counts towards MAX_REPUBLISHES
+        await ctx.db(_record_republished, ctx, republished, now)
+    return len(sent)
+
+
+def _record_republished(ctx: Pipeline, commands: list[PublishCommand], now: datetime) -> None:
+    with ctx.store.transaction() as session:
+        for command in commands:
+            repo.audit(session, "message_republished", at=now,
+                       message_id=command.headers["message_id"],
+                       interchange_id=command.message_id)
 
 
 def _scan(ctx: Pipeline, now: datetime) -> list[PublishCommand]:
@@ -231,6 +246,7 @@ def _republish_stuck(ctx: Pipeline, now: datetime) -> list[PublishCommand]:
                                               "republishes (see the parking queue)")
                 log.error("message_stuck", message_id=row.id, alert=True)
                 continue
-            repo.audit(session, "message_republished", at=now, message_id=row.id)
-            commands.append(delivery_command(row))
+            command = delivery_command(row)
+            headers = {**command.headers, "republish": "1", "message_id": row.id}
+            commands.append(dataclasses.replace(command, headers=headers))
     return commands

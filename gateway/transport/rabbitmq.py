@@ -21,6 +21,7 @@ from typing import Any
 
 import aio_pika
 import aiormq
+import tenacity
 from aio_pika.abc import (
     AbstractChannel,
     AbstractExchange,
@@ -62,8 +63,9 @@ class _RabbitSubscription:
 
 
 class RabbitTransport:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, connect_patience: float = 30.0) -> None:
         self.url = url
+        self.connect_patience = connect_patience
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractChannel | None = None
         self._exchanges: dict[str, AbstractExchange] = {}
@@ -71,13 +73,25 @@ class RabbitTransport:
         self._subscriptions: list[_RabbitSubscription] = []
 
     async def connect(self) -> None:
+        """Connect, waiting up to ``connect_patience`` seconds for a broker that is starting."""
         if self._connection is not None:
             return
         try:
-            self._connection = await aio_pika.connect_robust(self.url)
+            async for attempt in tenacity.AsyncRetrying(
+                retry=tenacity.retry_if_exception_type(
+                    (OSError, aiormq.exceptions.AMQPError, asyncio.TimeoutError)),
+                stop=tenacity.stop_after_delay(self.connect_patience),
+                wait=tenacity.wait_exponential(multiplier=0.2, max=3.0),
+                before_sleep=lambda rs: log.warning("broker_unreachable",
+                                                    attempt=rs.attempt_number),
+                reraise=True,
+            ):
+                with attempt:
+                    self._connection = await aio_pika.connect_robust(self.url)
+            assert self._connection is not None
             self._channel = await self._connection.channel(
                 publisher_confirms=True, on_return_raises=True)
-        except (OSError, aiormq.exceptions.AMQPError) as exc:
+        except (TimeoutError, OSError, aiormq.exceptions.AMQPError) as exc:
             raise TransportError(f"cannot connect to RabbitMQ: {exc}") from exc
 
     def _require_channel(self) -> AbstractChannel:

@@ -372,3 +372,53 @@ async def test_a_codec_crash_is_stored_rejected_and_tasked_without_a_receipt(
     assert result.state == "rejected" and result.receipt is None
     assert "ZeroDivisionError" in (result.error or "")
     assert [t["kind"] for t in hub.message_view(result.message_ids[0])["tasks"]] == ["codec_error"]
+
+
+class FlakyBroker:
+    """The in-process transport, with publishes failing while ``down`` (a broker outage)."""
+
+    def __init__(self) -> None:
+        from gateway.transport import MemoryTransport
+
+        self.inner = MemoryTransport()
+        self.down = False
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
+
+    async def publish(self, command) -> None:
+        from gateway.transport import TransportError
+
+        if self.down:
+            raise TransportError("connection lost")
+        await self.inner.publish(command)
+
+
+async def test_message_ingested_while_the_broker_is_down_is_delivered_later(
+        pipeline_db, broker_prefix, channel):
+    from gateway.pipeline import Hub
+    from gateway.registry import Registry
+    from gateway.settings import Settings
+    from tests.pipeline.conftest import PARTNERS
+
+    flaky = FlakyBroker()
+    settings = Settings.load(database_url=pipeline_db, broker_prefix=broker_prefix,
+                             publish_patience_seconds=0.2, republish_after_seconds=0.3,
+                             scan_interval_seconds=0.1)
+    hub = Hub(settings, Registry.from_dict(PARTNERS), transport=flaky,
+              channel_factory=lambda endpoint: channel)
+    await hub.start()
+    try:
+        async with running(hub):
+            flaky.down = True
+            data = letter(ref())
+            result = await hub.ingest(data, received_via="test")
+            assert result.state == "routed"  # stored and routed, not yet on a queue
+            await asyncio.sleep(0.5)
+            assert channel.payloads(GP) == []
+            flaky.down = False
+            await eventually(lambda: channel.payloads(GP) == [data])
+        events = [e["event"] for e in hub.message_view(result.message_ids[0])["events"]]
+        assert "message_republished" in events
+    finally:
+        await hub.stop()
