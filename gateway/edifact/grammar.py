@@ -74,6 +74,9 @@ class SegmentSpec:
     # NAD/SPR only: party id scheme -> allowed responsible agencies
     agencies: Mapping[str, frozenset[str]] = field(default_factory=dict)
     after: str = ""  # a tag that must stand earlier in the same group (DTM+CIS after its CIN)
+    # at most this many components per element (and elements): a receipt maps every one
+    shape: tuple[int, ...] | None = None
+    run: bool = False  # all occurrences adjacent, with one qualifier and format (one FTX text)
 
 
 @dataclass(frozen=True)
@@ -233,6 +236,8 @@ _SEGMENT_KEYS = {
     "agencies",
     "names",
     "after",
+    "shape",
+    "run",
 }
 _GROUP_KEYS = {"min", "max", "segments", "ordered"}
 _GRAMMAR_KEYS = {
@@ -321,7 +326,22 @@ def compile_segment(where: str, tag: str, table: Mapping[str, Any]) -> SegmentSp
     after = table.get("after", "")
     if not isinstance(after, str) or (after and not re.fullmatch(r"[A-Z0-9]{3}", after)):
         raise GrammarError(f"{where} {tag}: 'after' must be a segment tag")
-    return SegmentSpec(tag, lo, hi, values, formats, agencies, after)
+    shape = table.get("shape")
+    if shape is not None and not (
+        isinstance(shape, list | tuple) and all(isinstance(n, int) and n >= 0 for n in shape)
+    ):
+        raise GrammarError(f"{where} {tag}: 'shape' must list component counts per element")
+    return SegmentSpec(
+        tag,
+        lo,
+        hi,
+        values,
+        formats,
+        agencies,
+        after,
+        tuple(shape) if shape is not None else None,
+        bool(table.get("run", False)),
+    )
 
 
 def compile_group(where: str, name: str, table: Mapping[str, Any]) -> GroupSpec:

@@ -11,6 +11,7 @@ from pydifact.segments import Segment
 from gateway.edifact.ftx import decode_runs
 from gateway.edifact.grammar import MessageGrammar, components, get, split_groups
 from gateway.edifact.letter_writer import (
+    AS_WRITTEN,
     BGM_LETTER,
     COPY_ROLES,
     LAYOUT_KEY,
@@ -18,7 +19,9 @@ from gateway.edifact.letter_writer import (
     S11_CIN,
     SENDER_ROLES,
     SPECIALITY_AGENCY,
+    canonical,
     default_s11_count,
+    same,
 )
 from gateway.edifact.segment_values import element, pack, parse_dtm
 from gateway.model import (
@@ -56,6 +59,7 @@ class _Reader:
     def read(self) -> Letter:
         occurrences: Counter[str] = Counter()
         role_counts: Counter[str] = Counter()
+        as_written: list[tuple[str, str]] = []
         for group in split_groups(list(self.message.segments)):
             occurrences[group.name] += 1
             body = list(group.segments[1:] if group.number is not None else group.segments)
@@ -72,6 +76,16 @@ class _Reader:
                     else f"{group.name}#{occurrences[group.name]}"
                 )
             self.extra.extend((key, pack(seg)) for seg in rest)
+            kept = {id(seg) for seg in rest}
+            for seg in body:
+                if id(seg) in kept:
+                    continue
+                normal = canonical(self.grammar, group.name, seg)
+                if normal is not None and not same(normal, seg):
+                    as_written.append((AS_WRITTEN + group.name, pack(seg)))
+        # a stable order, whatever order the groups and parties had on the wire
+        self.extra.sort(key=lambda item: item[0])
+        self.extra.extend(sorted(as_written))
         if self.s11_diagnoses != default_s11_count(self.diagnoses):
             self.extra.append((LAYOUT_KEY, f"{S11_CIN}{self.s11_diagnoses}"))
         return self._letter()

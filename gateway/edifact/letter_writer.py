@@ -30,6 +30,7 @@ SPECIALITY_AGENCY = {"SKS": "SST", "YNR": "SFU"}
 RECEIVER_FIRST = {"DIS14"}
 LAYOUT_KEY = "layout"  # Letter.extra entries that steer from_model, not segments
 S11_CIN = "S11.CIN="  # how many leading diagnoses stand in S11 (when not the default)
+AS_WRITTEN = "~"  # key prefix: a mapped segment as the sender wrote it (not in our normal form)
 
 
 def default_s11_count(diagnoses: list[Diagnosis] | tuple[Diagnosis, ...]) -> int:
@@ -50,10 +51,13 @@ class _Writer:
         self.letter = letter
         self.grammar = grammar
         self.extra: dict[str, list[Segment]] = {}
+        self.as_written: dict[str, list[Segment]] = {}
         self.layout: list[str] = []
         for key, text in letter.extra:
             if key == LAYOUT_KEY:
                 self.layout.append(text)
+            elif key.startswith(AS_WRITTEN):
+                self.as_written.setdefault(key[len(AS_WRITTEN) :], []).append(unpack(text))
             else:
                 self.extra.setdefault(key, []).append(unpack(text))
 
@@ -90,7 +94,7 @@ class _Writer:
         located = self.grammar.group(group)
         spec = self.grammar.header if group == "header" else (located[1] if located else None)
         order = {s.tag: i for i, s in enumerate(spec.segments or ())} if spec else {}
-        result = list(body)
+        result = self._as_written(group, list(body))
         for seg in self.extra.pop(key, []):
             rank = order.get(seg.tag, len(order))
             at = len(result)
@@ -98,6 +102,19 @@ class _Writer:
                 at -= 1
             result.insert(at, seg)
         return result
+
+    def _as_written(self, group: str, body: list[Segment]) -> list[Segment]:
+        """Put back segments as the sender wrote them where the model still says the same
+        (their normal form equals what we generated); a changed model wins over them."""
+        pool = self.as_written.get(group, [])
+        for raw in list(pool):
+            target = canonical(self.grammar, group, raw)
+            for index, seg in enumerate(body):
+                if target is not None and same(seg, target):
+                    body[index] = raw
+                    pool.remove(raw)
+                    break
+        return body
 
     def _group(self, name: str, body: list[Segment], key: str) -> list[Segment]:
         return [build(name, name[1:]), *self._place(name, body, key)]
@@ -107,13 +124,7 @@ class _Writer:
         return build("DTM", [qualifier, dtm_value(at, fmt), fmt])
 
     def _format(self, group: str, qualifier: str) -> str:
-        spec = self.grammar.header if group == "header" else self.grammar.group(group)[1]
-        seg = spec.segment("DTM")
-        allowed = seg[1].formats.get(qualifier) if seg else None
-        for fmt in ("203", "204", "102"):
-            if allowed is None or fmt in allowed:
-                return fmt
-        return "203"
+        return dtm_format(self.grammar, group, qualifier)
 
     def _parties(self) -> Iterable[tuple[list[Segment], str]]:
         letter = self.letter
@@ -235,3 +246,63 @@ def _person(cpr: str, surname: str, given: str) -> list[Any]:
 def _cin(diagnosis: Diagnosis) -> Segment:
     code = element(diagnosis.code, diagnosis.scheme, diagnosis.agency, diagnosis.text)
     return build("CIN", diagnosis.kind, code)
+
+
+def dtm_format(grammar: MessageGrammar, group: str, qualifier: str) -> str:
+    """The DTM format code written for ``qualifier`` in ``group``: the first the grammar
+    allows of 203, 204, 102."""
+    located = grammar.group(group)
+    spec = grammar.header if group == "header" else (located[1] if located else None)
+    seg = spec.segment("DTM") if spec else None
+    allowed = seg[1].formats.get(qualifier) if seg else None
+    for fmt in ("203", "204", "102"):
+        if allowed is None or fmt in allowed:
+            return fmt
+    return "203"
+
+
+def same(a: Segment, b: Segment) -> bool:
+    return a.tag == b.tag and list(a.elements) == list(b.elements)
+
+
+def _names_element(names: tuple[str, ...] | list[str]) -> Any:
+    return element(*names, *[""] * (5 - len(names)), "US") if names else ""
+
+
+def canonical(grammar: MessageGrammar, group: str, seg: Segment) -> Segment | None:
+    """The normal form this module writes for what a mapped segment says (None: not mapped
+    field by field). A received segment that differs from its normal form carries more than
+    the model (extra components, another DTM format ...) and is kept as written."""
+    from gateway.edifact.grammar import components, get
+    from gateway.edifact.segment_values import parse_dtm
+
+    tag = seg.tag
+    if tag == "NAD":
+        names = components(seg.elements[3])[:5] if len(seg.elements) > 3 else []
+        while names and not names[-1]:
+            names.pop()
+        party = element(get(seg, 2, 1), get(seg, 2, 2), get(seg, 2, 3))
+        return build("NAD", get(seg, 1), party, "", _names_element(names))
+    if tag == "ADR":
+        return _adr(Address(get(seg, 2, 2), get(seg, 3), get(seg, 4)))
+    if tag == "PNA":
+        surname = get(seg, 5, 2) if get(seg, 5, 1) == "SU" else ""
+        given = get(seg, 6, 2) if get(seg, 6, 1) == "FO" else ""
+        return build("PNA", get(seg, 1), *_person(get(seg, 2, 1), surname, given))
+    if tag == "CIN":
+        return _cin(
+            Diagnosis(get(seg, 1), get(seg, 2, 1), get(seg, 2, 4), get(seg, 2, 2), get(seg, 2, 3))
+        )
+    if tag == "REL":
+        return build("REL", get(seg, 1), get(seg, 2))
+    if tag in ("GIS", "PAS"):
+        return build(tag, get(seg, 1))
+    if tag == "RFF":
+        return build("RFF", element(get(seg, 1, 1), get(seg, 1, 2)))
+    if tag == "DTM":
+        at = parse_dtm(get(seg, 1, 2), get(seg, 1, 3))
+        if at is None:
+            return None
+        fmt = dtm_format(grammar, group, get(seg, 1))
+        return build("DTM", [get(seg, 1), dtm_value(at, fmt), fmt])
+    return None

@@ -124,6 +124,8 @@ TITLES: dict[str, tuple[str, str | None, str | None]] = {
         "obligatorisk segment {s} mangler",
     ),
     "ELEMENT_MISSING": ("obligatorisk dataelement mangler", None, None),
+    "ELEMENT_EXTRA": ("flere dataelementer eller komponenter end tilladt", None, None),
+    "SEGMENT_RUN": ("kvitteringsteksten skal være ét samlet FTX-forløb", None, None),
     "CODE_UNKNOWN": (
         "ugyldig kode",
         r"'(?P<v>[^']*)' is not allowed here \(allowed: (?P<a>[^)]*)\)",

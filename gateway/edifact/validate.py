@@ -239,6 +239,8 @@ class _Walker:
         counts: Counter[str] = Counter()
         last_index, last_tag = -1, ""
         where = "the message header" if group.name == HEADER else f"group {group.name}"
+        previous = None
+        runs: dict[str, tuple[str, str]] = {}
         for seg, no in pairs:
             located = spec.segment(seg.tag)
             if located is None:
@@ -261,6 +263,18 @@ class _Walker:
                 )
             if index >= last_index:
                 last_index, last_tag = index, seg.tag
+            if seg_spec.run:
+                key = (get(seg, 1), get(seg, 2))
+                started = runs.setdefault(seg.tag, key)
+                if started != key or (counts[seg.tag] and previous != seg.tag):
+                    self.fail(
+                        "SEGMENT_RUN",
+                        f"all {seg.tag} segments in {where} must form one text "
+                        f"({'+'.join(started)}, adjacent)",
+                        segment_no=no,
+                        tag=seg.tag,
+                    )
+            previous = seg.tag
             if seg_spec.after and not counts[seg_spec.after]:
                 self.fail(
                     "SEGMENT_CONTEXT",
@@ -291,6 +305,8 @@ class _Walker:
     # -- one segment ---------------------------------------------------------------------------
 
     def _check_values(self, spec: SegmentSpec, seg: Any, no: int) -> None:
+        if spec.shape is not None:
+            self._check_shape(spec.shape, seg, no)
         for rule in spec.values:
             got = value(seg, rule.at)
             where = {"segment_no": no, "tag": seg.tag, "element": rule.at.element}
@@ -315,6 +331,28 @@ class _Walker:
             self._check_agency(spec, seg, no)
         if seg.tag == "FTX":
             self._check_ftx(seg, no)
+
+    def _check_shape(self, shape: tuple[int, ...], seg: Any, no: int) -> None:
+        if len(seg.elements) > len(shape):
+            self.fail(
+                "ELEMENT_EXTRA",
+                f"{seg.tag} has {len(seg.elements)} elements, at most {len(shape)}",
+                segment_no=no,
+                tag=seg.tag,
+                element=len(shape) + 1,
+            )
+            return
+        for index, (found, limit) in enumerate(zip(seg.elements, shape, strict=False), start=1):
+            count = 0 if found == "" else len(components(found))
+            if count > limit:
+                self.fail(
+                    "ELEMENT_EXTRA",
+                    f"{seg.tag} element {index} has {count} components, at most {limit}",
+                    segment_no=no,
+                    tag=seg.tag,
+                    element=index,
+                    component=limit + 1,
+                )
 
     def _check_dtm(self, spec: SegmentSpec, seg: Any, no: int) -> None:
         qualifier, text, fmt = get(seg, 1, 1), get(seg, 1, 2), get(seg, 1, 3)

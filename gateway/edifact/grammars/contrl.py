@@ -16,10 +16,24 @@ FAMILY = {
     "header": {
         "ordered": False,
         "segments": {
-            # the original control ref (1.1) stays empty when the rejected UNB had none
-            "UCI": {"min": 1, "max": 1, "required": ["2.1", "3.1", "4.1"], "codes": {"4.1": ["4"]}},
-            "UCM": {"max": 999, "codes": {"3.1": ["4"]}},
-            "FTX": {"min": 1, "max": 99, "codes": {"1.1": REFUSAL_CODES}},
+            # every element and component maps onto the Receipt: no room for more. The
+            # original control ref (1.1) stays empty when the rejected UNB had none.
+            "UCI": {
+                "min": 1,
+                "max": 1,
+                "required": ["2.1", "3.1", "4.1"],
+                "codes": {"4.1": ["4"]},
+                "shape": [1, 2, 2, 1],
+            },
+            "UCM": {"max": 999, "codes": {"3.1": ["4"]}, "shape": [1, 6, 1]},
+            # one refusal: one text (one qualifier and format, adjacent segments)
+            "FTX": {
+                "min": 1,
+                "max": 99,
+                "codes": {"1.1": REFUSAL_CODES},
+                "shape": [1, 1, 0, 5],
+                "run": True,
+            },
         },
     },
 }
