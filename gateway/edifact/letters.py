@@ -11,7 +11,11 @@ RFF+REI, ...) is kept verbatim in ``Letter.extra`` as ``(where, "TAG+el+c1:c2")`
 ``where`` is ``S01/<role>#<n>`` for a party's group, ``header``, or ``<group>#<occurrence>``;
 ``from_model`` puts it back into that group at the place the grammar gives its tag. One more
 kind of entry, ``("layout", "S11.CIN=<n>")``, records how many diagnoses stood in S11 when
-that differs from the default below.
+that differs from the default below. And a mapped segment the sender wrote in another form
+than ours (an extra component, DTM format 204 where we write 203, ...) is kept as
+``("~<group>", "TAG+...")``: the writer uses it instead of its own form as long as the model
+still says the same (a changed model wins). Extras are sorted by ``where`` so the model does
+not depend on the order of parties or groups on the wire.
 
 Conventions ``from_model`` writes (and ``to_model`` therefore does not record as extras):
 BGM+EPI++9+NA; S01 groups sender, receiver, copies, contacts (DIS14: receiver first), each

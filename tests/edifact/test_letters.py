@@ -225,3 +225,22 @@ def test_render_refuses_a_letter_medbro_would_itself_reject() -> None:
         )
     unchecked = render_letter(envelope, replace(MINIMAL, authorised_at=None), check=False)
     assert b"DTM+137" not in unchecked
+
+
+def test_a_segment_in_another_form_is_kept_as_written_while_the_model_agrees(samples_dir) -> None:
+    from dataclasses import replace
+
+    data = sample_bytes("edifact_DIS01_1.edi").replace(
+        b"NAD+PO+291714:YNR:SFU++L\xe6gehuset:::::US'",
+        b"NAD+PO+291714:YNR:SFU++L\xe6gehuset:::::US+Vej 1'",
+    )
+    [message] = parse(data).messages
+    letter = message.letter
+    assert letter.receiver.names == ("Lægehuset",)
+    assert ("~S01", "NAD+PO+291714:YNR:SFU++Lægehuset:::::US+Vej 1") in letter.extra
+    body = [[s.tag, *s.elements] for s in from_model(letter)]
+    assert body == [[s.tag, *s.elements] for s in message.segments]
+    # a changed model wins over the kept form
+    renamed = replace(letter, receiver=replace(letter.receiver, names=("Klinikken",)))
+    nads = [s.elements for s in from_model(renamed) if s.tag == "NAD" and s.elements[0] == "PO"]
+    assert nads == [["PO", ["291714", "YNR", "SFU"], "", ["Klinikken", "", "", "", "", "US"]]]
