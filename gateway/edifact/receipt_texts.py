@@ -36,7 +36,11 @@ TITLES: dict[str, tuple[str, str | None, str | None]] = {
     # envelope
     "UNB_MISSING": ("UNB mangler", None, None),
     "UNB_DUPLICATE": ("UNB forekommer mere end én gang", None, None),
-    "UNB_ELEMENT": ("UNB er ufuldstændig eller ugyldig", None, None),
+    "UNB_ELEMENT": (
+        "UNB er ufuldstændig eller ugyldig",
+        r"interchange control reference missing",
+        "kuvertens kontrolreference mangler",
+    ),
     "UNH_MISSING": ("UNH mangler", None, None),
     "UNH_EMPTY": ("UNH er tom", None, None),
     "UNH_ELEMENT": ("UNH er ufuldstændig", None, None),
@@ -59,7 +63,7 @@ TITLES: dict[str, tuple[str, str | None, str | None]] = {
     "UNZ_COUNT": (
         "forkert antal meddelelser i UNZ",
         r"count (?P<got>\S+) does not match (?P<n>\d+)",
-        "antal {got} svarer ikke til {n} meddelelser",
+        "antal {got} svarer ikke til {n} meddelelse(r)",
     ),
     "UNZ_REF": (
         "UNZ-reference svarer ikke til UNB-kontrolreference",
@@ -152,8 +156,6 @@ def danish_location(error: EdifactError) -> str:
     """``Segment 26 (UNT), element 1, komponent 3`` (as much as is known)."""
     if error.segment_no is not None:
         where = f"Segment {error.segment_no}" + (f" ({error.tag})" if error.tag else "")
-    elif error.tag:
-        where = f"Segment {error.tag}"
     else:
         where = "Kuverten"
     if error.element is not None:
