@@ -2,10 +2,11 @@
 
 ``dump(obj)`` turns a ``Letter`` or ``Receipt`` (or any model dataclass) into plain JSON values:
 dataclass -> object with its field names, tuple -> list, enum -> its value, datetime -> ISO
-local time ``YYYY-MM-DDTHH:MM`` (``:SS`` appended only when the seconds are not zero, so a
-DTM 204 time survives). A letter's object starts with ``"kind": "letter"``, a receipt's with
-``"kind": "receipt"`` and carries ``"accepted"``. ``load_letter``/``load_receipt`` invert it
-exactly: ``load_letter(dump(x)) == x``.
+local time ``YYYY-MM-DDTHH:MM`` (issue 2's contract). A DTM 204 time can have seconds; they are
+not dropped but written beside it as ``"<field>_seconds": <n>`` (only when not zero). A
+letter's object starts with ``"kind": "letter"``, a receipt's with ``"kind": "receipt"`` and
+carries ``"accepted"``. ``load_letter``/``load_receipt`` invert it exactly:
+``load_letter(dump(x)) == x``.
 """
 
 from __future__ import annotations
@@ -24,8 +25,11 @@ from gateway.model import Letter, Receipt
 __all__ = ["dump", "load", "load_letter", "load_receipt", "format_datetime", "parse_datetime"]
 
 
+SECONDS = "_seconds"
+
+
 def format_datetime(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%S" if value.second else "%Y-%m-%dT%H:%M")
+    return value.strftime("%Y-%m-%dT%H:%M")
 
 
 def parse_datetime(text: str) -> datetime:
@@ -45,7 +49,13 @@ def dump(obj: Any) -> Any:
 
 def _dump(obj: Any) -> Any:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: _dump(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        out = {}
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            out[f.name] = _dump(value)
+            if isinstance(value, datetime) and value.second:
+                out[f.name + SECONDS] = value.second
+        return out
     if isinstance(obj, enum.Enum):
         return obj.value
     if isinstance(obj, datetime):
@@ -86,12 +96,23 @@ def _load_class(cls: type, data: Any, where: str) -> Any:
     hints = _hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}
     values = {}
+    seconds = {}
     for key, raw in data.items():
         if key in ("kind", "accepted") and key not in names:
+            continue
+        base = key[: -len(SECONDS)] if key.endswith(SECONDS) else ""
+        if base in names and key not in names:
+            if not isinstance(raw, int) or isinstance(raw, bool) or not 0 <= raw <= 59:
+                raise LocalUsageError(f"{where}.{key}: expected seconds 0-59")
+            seconds[base] = raw
             continue
         if key not in names:
             raise LocalUsageError(f"{where}: unknown field {key!r}")
         values[key] = _load_value(hints[key], raw, f"{where}.{key}")
+    for key, second in seconds.items():
+        if not isinstance(values.get(key), datetime):
+            raise LocalUsageError(f"{where}.{key}{SECONDS}: {key} is not a time")
+        values[key] = values[key].replace(second=second)
     try:
         return cls(**values)
     except TypeError as exc:

@@ -42,10 +42,19 @@ def test_receipt_json_carries_accepted_and_refusal(samples_dir) -> None:
     assert load_receipt(doc) == receipt and load(doc) == receipt
 
 
-def test_seconds_are_written_only_when_not_zero() -> None:
-    assert format_datetime(datetime(2000, 1, 24, 21, 30)) == "2000-01-24T21:30"
-    assert format_datetime(datetime(2000, 1, 24, 21, 30, 5)) == "2000-01-24T21:30:05"
-    assert dump(Diagnosis("A", "D1", at=datetime(2000, 1, 24, 21, 30)))["at"] == "2000-01-24T21:30"
+def test_times_are_minutes_and_seconds_go_beside_them() -> None:
+    assert format_datetime(datetime(2000, 1, 24, 21, 30, 5)) == "2000-01-24T21:30"
+    plain = dump(Diagnosis("A", "D1", at=datetime(2000, 1, 24, 21, 30)))
+    assert plain["at"] == "2000-01-24T21:30" and "at_seconds" not in plain
+    with_seconds = dump(Diagnosis("A", "D1", at=datetime(2000, 1, 24, 21, 30, 5)))
+    assert (with_seconds["at"], with_seconds["at_seconds"]) == ("2000-01-24T21:30", 5)
+
+
+def test_dis14_keeps_its_204_seconds(samples_dir) -> None:
+    letter = parse(sample_bytes("edifact_DIS14_1.edi")).messages[0].letter
+    doc = dump(letter)
+    assert (doc["authorised_at"], doc["authorised_at_seconds"]) == ("2001-04-24T15:30", 20)
+    assert load_letter(json.loads(json.dumps(doc))) == letter
 
 
 @pytest.mark.parametrize(
@@ -85,6 +94,21 @@ def test_seconds_are_written_only_when_not_zero() -> None:
         ),
         ({"kind": "letter", "type": 1, "version": "V", "ref": "R"}, "letter.type: expected str"),
         ({"kind": "letter", "version": "V", "ref": "R"}, "type"),
+        (
+            {
+                "kind": "letter",
+                "type": "DIS01",
+                "version": "V",
+                "ref": "R",
+                "sent_at": "2020-01-01T10:00",
+                "sent_at_seconds": 61,
+            },
+            "seconds 0-59",
+        ),
+        (
+            {"kind": "letter", "type": "DIS01", "version": "V", "ref": "R", "sent_at_seconds": 5},
+            "is not a time",
+        ),
     ],
 )
 def test_bad_documents_name_the_field(doc, complaint) -> None:
