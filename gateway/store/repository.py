@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from gateway.db import create_engine, session_factory
 from gateway.store.states import MessageEvent, MessageState, next_state
@@ -124,7 +124,9 @@ def open_task(session: Session, *, message_id: str | None, kind: str, reason: st
 
 
 def messages_of(session: Session, interchange_id: str) -> list[MessageRow]:
-    stmt = sa.select(MessageRow).where(MessageRow.interchange_id == interchange_id)
+    """The messages of one interchange (without their summary JSON, which routing never reads)."""
+    stmt = (sa.select(MessageRow).options(defer(MessageRow.summary))
+            .where(MessageRow.interchange_id == interchange_id))
     return list(session.scalars(stmt.order_by(MessageRow.created_at, MessageRow.id)))
 
 
