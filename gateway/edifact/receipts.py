@@ -152,8 +152,11 @@ class Original:
     def of(cls, source: Any) -> Original:
         """From a parsed ``Interchange`` or a lenient ``EnvelopeInfo``."""
         envelope = getattr(source, "envelope", source)
+        # a UCM can only quote a message whose UNH reference and type could be read
         letters = tuple(
-            (m.ref, ":".join(m.identifier), m.type) for m in getattr(source, "messages", [])
+            (m.ref, ":".join(m.identifier), m.type)
+            for m in getattr(source, "messages", [])
+            if m.ref and m.identifier and m.identifier[0] and len(m.identifier) <= 6
         )
         return cls(
             sender=envelope.sender,

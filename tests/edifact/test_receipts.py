@@ -203,3 +203,39 @@ def test_every_error_code_of_the_codec_has_a_danish_title() -> None:
     codes -= {"UNB", "UNH", "UNT", "UNZ"}
     missing = {c for c in codes if c not in TITLES and not c.startswith(("UNO", "UNOC"))}
     assert not missing, missing
+
+
+import os  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=int(os.environ.get("MEDBRO_FUZZ_EXAMPLES", "300")), deadline=None)
+@given(
+    name=st.sampled_from(
+        [
+            "edifact_DIS01_1.edi",
+            "edifact_DIS20_1.edi",
+            "edifact_REF06_1.edi",
+            "edifact_CTL02_1.edi",
+            "edifact_DIS91_3.edi",
+        ]
+    ),
+    cuts=st.lists(
+        st.tuples(st.integers(0, 3000), st.integers(0, 40), st.binary(max_size=6)), max_size=3
+    ),
+)
+def test_a_receipt_for_anything_is_a_valid_contrl_or_none(name, cuts) -> None:
+    data = bytearray(sample_bytes(name))
+    for at, length, insert in cuts:
+        at %= len(data) + 1
+        data[at : at + length] = insert
+    raw = receipt_owed(bytes(data), now=NOW)
+    if raw is None:
+        return
+    answer = parse(raw)  # a receipt medbro writes is always valid
+    [message] = answer.messages
+    assert message.type in ("CTL02", "CTL03")
+    assert message.letter.refusal is None or message.letter.text.startswith("EDI-")
+    assert not answer.ack_requested
