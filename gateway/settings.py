@@ -2,6 +2,26 @@
 
 A bad value stops the process with a ``ConfigError`` that names the environment variable, so an
 operator never has to guess which of a dozen settings is wrong.
+
+=============================== ========================= ==================================
+variable                        default                   meaning
+=============================== ========================= ==================================
+MEDBRO_DATABASE_URL             sqlite:///./var/medbro.db store (``postgresql+psycopg://``)
+MEDBRO_BROKER_URL               memory://                 ``amqp://...`` for RabbitMQ
+MEDBRO_CONFIG                   (none: no endpoints)      partner registry TOML file
+MEDBRO_BROKER_PREFIX            medbro                    names every exchange and queue
+MEDBRO_RECEIPT_TIMEOUT_SECONDS  1800                      resend when no receipt by then
+MEDBRO_MAX_RESENDS              2                         then an operator task
+MEDBRO_PREFETCH                 32                        unacked messages per queue
+MEDBRO_RETRY_DELAYS_SECONDS     [5, 30, 300]              delay tiers for failed deliveries
+MEDBRO_MAX_DELIVERY_ATTEMPTS    6                         then parked + operator task
+MEDBRO_POISON_DELIVERY_LIMIT    20                        crashes before the parking queue
+MEDBRO_SCAN_INTERVAL_SECONDS    30                        receipt/recovery scanner period
+MEDBRO_REPUBLISH_AFTER_SECONDS  300                       routed, undelivered: publish again
+MEDBRO_PUBLISH_PATIENCE_SECONDS 8                         ingest waits out a broker restart
+MEDBRO_DB_POOL_SIZE             16                        DB connections/threads per process
+MEDBRO_MEDBRO_GLN               5790000000000             sender id of medbro's CTL01s
+=============================== ========================= ==================================
 """
 
 from __future__ import annotations
