@@ -48,7 +48,7 @@ def correlate(session: Session, receipt_row: MessageRow, head: MessageHead,
     )
     if refs:
         stmt = stmt.where(MessageRow.message_ref.in_(refs))
-    originals = list(session.scalars(stmt))
+    originals = list(session.scalars(stmt.with_for_update()))
     if not originals:
         repo.audit(session, "receipt_uncorrelated", at=at, message_id=receipt_row.id,
                    original_control_ref=receipt.original_control_ref,
@@ -146,6 +146,3 @@ def refusal_text(outcome: Match, row: MessageRow) -> str:
     return (f"Modtager {row.receiver_gln} kan ikke modtage {row.type} "
             f"i version {row.version}.")
 
-
-def delivery_of(row: MessageRow) -> PublishCommand:
-    return delivery_command(row)

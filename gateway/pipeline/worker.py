@@ -166,7 +166,7 @@ class DeliveryWorker:
         now = self.ctx.clock()
         commands: list[PublishCommand] = []
         with self.ctx.store.transaction() as session:
-            rows = repo.messages_of(session, job.interchange_id)
+            rows = repo.messages_of(session, job.interchange_id, for_update=True)
             if not any(r.state == MessageState.ROUTED.value for r in rows):
                 return []  # a competing worker committed first (both delivered: idempotent)
             session.add(AttemptRow(
@@ -212,7 +212,7 @@ class DeliveryWorker:
         now = self.ctx.clock()
         settings = self.ctx.settings
         with self.ctx.store.transaction() as session:
-            rows = repo.messages_of(session, job.interchange_id)
+            rows = repo.messages_of(session, job.interchange_id, for_update=True)
             attempt_no = repo.attempt_count(session, job.interchange_id) + 1
             session.add(AttemptRow(
                 interchange_id=job.interchange_id, endpoint_gln=endpoint.gln,
@@ -242,7 +242,7 @@ class DeliveryWorker:
     def _park(self, job: _Job, kind: str, reason: str) -> None:
         now = self.ctx.clock()
         with self.ctx.store.transaction() as session:
-            for row in repo.messages_of(session, job.interchange_id):
+            for row in repo.messages_of(session, job.interchange_id, for_update=True):
                 if row.state == MessageState.ROUTED.value:
                     repo.transition(session, row, MessageEvent.EXHAUST, at=now, error=reason)
                     repo.open_task(session, message_id=row.id, kind=kind, reason=reason, at=now)

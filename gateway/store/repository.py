@@ -123,10 +123,17 @@ def open_task(session: Session, *, message_id: str | None, kind: str, reason: st
     return task
 
 
-def messages_of(session: Session, interchange_id: str) -> list[MessageRow]:
-    """The messages of one interchange (without their summary JSON, which routing never reads)."""
+def messages_of(session: Session, interchange_id: str, *,
+                for_update: bool = False) -> list[MessageRow]:
+    """The messages of one interchange (without their summary JSON, which routing never reads).
+
+    ``for_update`` locks them (PostgreSQL) so two workers that delivered the same redelivered
+    queue message record it once: the second waits, then sees the state the first committed.
+    """
     stmt = (sa.select(MessageRow).options(defer(MessageRow.summary))
             .where(MessageRow.interchange_id == interchange_id))
+    if for_update:
+        stmt = stmt.with_for_update()
     return list(session.scalars(stmt.order_by(MessageRow.created_at, MessageRow.id)))
 
 
