@@ -160,7 +160,7 @@ class _Endpoint(_Strict):
     kind: Literal["hospital", "gp", "municipality", "region"]
     accepts: list[_Accept] = []
     channel: dict[str, Any]
-    deliver_as: str = "edifact"
+    deliver_as: Literal["edifact", "oioxml"] = "edifact"
 
     @field_validator("gln")
     @classmethod

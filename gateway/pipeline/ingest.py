@@ -206,7 +206,7 @@ def _accept(ctx: Pipeline, session: Session, inter: InterchangeRow, data: bytes,
         rows.append(row)
     for row, head in zip(rows, parsed.messages, strict=True):
         if head.is_receipt:
-            receipts.correlate(session, row, head, at=now)
+            receipts.correlate(session, row, head, raw=data, at=now)
     publish: list[PublishCommand] = []
     # Routed before anything queries: the rows are then inserted once, in their final state.
     command = receipts.route_rows(ctx, session, rows, at=now)

@@ -34,7 +34,7 @@ log = get_logger(__name__)
 
 
 def correlate(session: Session, receipt_row: MessageRow, head: MessageHead,
-              *, at: datetime) -> list[MessageRow]:
+              *, raw: bytes, at: datetime) -> list[MessageRow]:
     """Record an incoming receipt against the originals it names and move their states."""
     receipt = head.letter
     if not isinstance(receipt, Receipt):
@@ -61,7 +61,7 @@ def correlate(session: Session, receipt_row: MessageRow, head: MessageHead,
         session.add(ReceiptRow(
             message_id=original.id, interchange_id=receipt_row.interchange_id, direction="in",
             kind=receipt.type.upper(), refusal=str(receipt.refusal) if receipt.refusal else None,
-            text=receipt.text, raw=b"", created_at=at,
+            text=receipt.text, raw=raw, created_at=at,
         ))
         state = MessageState(original.state)
         if state in TERMINAL:

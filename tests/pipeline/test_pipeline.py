@@ -123,6 +123,11 @@ async def test_ctl03_from_the_receiver_is_correlated_and_forwarded(make_hub, cha
     view = hub.message_view(result.message_ids[0])
     assert [(r["direction"], r["kind"]) for r in view["receipts"]] == [("in", "CTL03")]
     assert view["receipt_due_at"] is None
+    from gateway.store import ReceiptRow
+
+    with hub.store.transaction() as session:
+        stored = session.query(ReceiptRow).filter_by(message_id=result.message_ids[0]).one()
+        assert stored.raw == ctl03 and stored.interchange_id == answer.interchange_id
 
 
 async def test_missing_receipt_is_resent_twice_then_becomes_an_operator_task(make_hub, channel):

@@ -76,3 +76,10 @@ def test_api_keys_are_checked_against_their_hashes_only():
     assert org is not None and org.glns == {"5790000128686"}
     assert registry.organisation_for_key("k-124") is None
     assert "k-123" not in repr(registry.organisations)
+
+
+def test_deliver_as_is_a_known_format():
+    with pytest.raises(ConfigError, match=r"endpoints\[0\] \(5790000128686\)\.deliver_as"):
+        Registry.from_dict({"endpoints": [endpoint(deliver_as="pdf")]})
+    registry = Registry.from_dict({"endpoints": [endpoint(deliver_as="oioxml")]})
+    assert registry.endpoint("5790000128686").deliver_as == "oioxml"
