@@ -427,3 +427,56 @@ async def test_message_ingested_while_the_broker_is_down_is_delivered_later(
         assert "message_republished" in events
     finally:
         await hub.stop()
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        from datetime import UTC, datetime
+
+        self.now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(**delta)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_receipt_clock_runs_on_the_injected_clock(pipeline_db, broker_prefix, channel):
+    """MedCom's 30 minutes and 2 resends, on a fake clock: no test waits half an hour."""
+    from gateway.pipeline import Hub, resend
+    from gateway.registry import Registry
+    from gateway.settings import Settings
+    from tests.pipeline.conftest import PARTNERS
+
+    clock = FakeClock()
+    settings = Settings.load(database_url=pipeline_db, broker_prefix=broker_prefix,
+                             scan_interval_seconds=3600)  # the test drives the scans itself
+    hub = Hub(settings, Registry.from_dict(PARTNERS), clock=clock,
+              channel_factory=lambda endpoint: channel)
+    await hub.start()
+    data = letter(ref(), ack=True)
+    try:
+        async with running(hub):
+            result = await hub.ingest(data, received_via="test")
+            message_id = result.message_ids[0]
+            await eventually(lambda: state(hub, message_id) == "delivered")
+            assert hub.message_view(message_id)["receipt_due_at"] == "2026-03-02T09:30:00+00:00"
+            clock.advance(minutes=29)
+            assert await resend.scan_once(hub.ctx) == 0
+            for resends in (1, 2):
+                clock.advance(minutes=31)
+                assert await resend.scan_once(hub.ctx) == 1
+                await eventually(lambda n=resends: len(channel.payloads(GP)) == n + 1)
+                await eventually(lambda: state(hub, message_id) == "delivered")
+            clock.advance(minutes=31)
+            await resend.scan_once(hub.ctx)
+        view = hub.message_view(message_id)
+        assert view["state"] == "parked" and view["resend_count"] == 2
+        assert [t["kind"] for t in view["tasks"]] == ["receipt_missing"]
+        assert channel.payloads(GP) == [data] * 3
+    finally:
+        await hub.stop()
