@@ -29,6 +29,8 @@ from gateway.store.tables import (
     ReceiptRow,
 )
 
+MIGRATION_LOCK = 0x6D656462726F  # "medbro": the advisory lock key for schema upgrades
+
 
 def new_id() -> str:
     return str(uuid.uuid4())
@@ -43,9 +45,20 @@ class Store:
         self._sessions = session_factory(self.engine)
 
     def migrate(self) -> None:
+        """Bring the schema to the latest revision; safe when several processes start at once
+        (PostgreSQL: under an advisory lock; SQLite: its write lock serialises them)."""
         from gateway.migrations import upgrade
 
-        upgrade(self.url)
+        if self.engine.dialect.name != "postgresql":
+            upgrade(self.url)
+            return
+        with self.engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            try:
+                upgrade(self.url)
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                conn.commit()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
