@@ -100,6 +100,16 @@ class RabbitTransport:
         return self._channel
 
     async def declare(self, topology: Topology) -> None:
+        try:
+            await self._declare(topology)
+        except aiormq.exceptions.ChannelPreconditionFailed as exc:
+            raise TransportError(
+                f"the broker already has medbro queues with other arguments ({exc}); with prefix "
+                f"{topology.prefix!r} keep MEDBRO_POISON_DELIVERY_LIMIT and "
+                "MEDBRO_RETRY_DELAYS_SECONDS as they were, or drain and delete those queues"
+            ) from exc
+
+    async def _declare(self, topology: Topology) -> None:
         ch = self._require_channel()
         main = await ch.declare_exchange(topology.exchange, aio_pika.ExchangeType.TOPIC,
                                          durable=True)

@@ -191,3 +191,28 @@ class TestRabbitTransport(TransportContract):
         from gateway.transport.rabbitmq import RabbitTransport
 
         return RabbitTransport(self.amqp_url)
+
+
+@pytest.mark.rabbitmq
+async def test_changed_queue_arguments_give_a_clear_error(amqp_url: str, broker_prefix: str):
+    from gateway.transport import TransportError
+    from gateway.transport.rabbitmq import RabbitTransport
+
+    first = Topology(prefix=broker_prefix, endpoint_glns=(GP_A,), delay_tiers=(1.0,),
+                     delivery_limit=2)
+    changed = Topology(prefix=broker_prefix, endpoint_glns=(GP_A,), delay_tiers=(1.0,),
+                       delivery_limit=5)
+    transport = RabbitTransport(amqp_url)
+    await transport.connect()
+    try:
+        await transport.declare(first)
+        other = RabbitTransport(amqp_url)
+        await other.connect()
+        try:
+            with pytest.raises(TransportError, match="MEDBRO_POISON_DELIVERY_LIMIT"):
+                await other.declare(changed)
+        finally:
+            await other.close()
+    finally:
+        await transport.delete(first)
+        await transport.close()
