@@ -190,7 +190,10 @@ async def medbro_run(letters: list[bytes], concurrency: int, workers: int, root:
               f"= {len(letters) / ingested:.0f} msgs/s")
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
-            if outbox.is_dir() and len(os.listdir(outbox)) >= len(letters):
+            # temp files (".<name>.<token>.tmp") of writes in progress do not count
+            done = outbox.is_dir() and sum(
+                not n.startswith(".") for n in os.listdir(outbox)) >= len(letters)
+            if done:
                 break
             await asyncio.sleep(0.01)
         elapsed = time.perf_counter() - t0
