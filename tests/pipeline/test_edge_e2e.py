@@ -76,12 +76,13 @@ class Running:
 
 
 @pytest.fixture
-async def running(tmp_path: Path, postgres_url: str, amqp_url: str,
-                  broker_prefix: str) -> AsyncIterator[Running]:
+async def running(tmp_path: Path, postgres_url: str, amqp_url: str, broker_prefix: str,
+                  request: pytest.FixtureRequest) -> AsyncIterator[Running]:
     config = tmp_path / "partners.toml"
     config.write_text(partners(tmp_path / "mailboxes"), encoding="utf-8")
+    overrides = getattr(request, "param", {})  # settings a test asks for (indirect)
     settings = Settings.load(database_url=postgres_url, broker_url=amqp_url, config=config,
-                             broker_prefix=broker_prefix, scan_interval_seconds=0.2)
+                             broker_prefix=broker_prefix, scan_interval_seconds=0.2, **overrides)
     hub = Hub.from_settings(settings)
     await hub.start()
     channels = {ep.gln: load_channel(ep, settings) for ep in hub.registry.endpoints}
@@ -198,6 +199,36 @@ async def test_duplicate_is_delivered_once_and_gets_the_same_receipt(running: Ru
     assert refused[0].json()["receipt"] == refused[1].json()["receipt"] is not None
     await running.wait_files(HOSPITAL, 2)
     assert len(running.mailbox(HOSPITAL).outbox_names()) == 2  # one CTL03, one CTL01
+
+
+@pytest.mark.parametrize("running", [{"receipt_timeout_seconds": 1.0, "max_resends": 2}],
+                         indirect=True)
+async def test_missing_receipt_is_resent_twice_then_a_manual_task(running: Running) -> None:
+    data = letter(6)
+    running.mailbox(HOSPITAL).drop("l6.edi", data)
+    name = f"{HOSPITAL}_KDEMO000006.edi"
+    gp = running.mailbox(GP)
+    (message_id,) = await _message_ids(running, "KDEMO000006")
+    copies = 0
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    # The GP system takes each copy out of its outbox and never answers; every resend puts the
+    # same interchange (same bytes, same name) there again.
+    while loop.time() < deadline:
+        if name in gp.outbox_names():
+            assert gp.read_outbox(name) == data
+            (gp.config.outbox / name).unlink()
+            copies += 1
+        if running.hub.message_view(message_id)["state"] == "parked":
+            break
+        await asyncio.sleep(0.05)
+    view = running.hub.message_view(message_id)
+    assert view["state"] == "parked" and view["resend_count"] == 2
+    assert copies == 3  # the original and two resends, never more (MedCom §3.2)
+    assert [a["outcome"] for a in view["attempts"]] == ["delivered"] * 3
+    assert [t["kind"] for t in view["tasks"]] == ["receipt_missing"]
+    await asyncio.sleep(1.5)
+    assert gp.outbox_names() == []  # no further automatic resend after the task
 
 
 async def _message_ids(running: Running, control_ref: str) -> list[str]:
