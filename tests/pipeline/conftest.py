@@ -138,9 +138,10 @@ class HubFactory:
 
 
 @pytest.fixture
-def pipeline_db(database_url: str) -> Iterator[str]:
+def pipeline_db(database_url: str, samples_dir: object) -> Iterator[str]:
     """``database_url``, but a fresh PostgreSQL database per test: the scanner looks at every
-    message in the store, so tests must not see each other's messages."""
+    message in the store, so tests must not see each other's messages. (Needs the sample
+    corpus: the pipeline tests send MedCom's own DIS01; they skip cleanly without it.)"""
     if not database_url.startswith("postgresql"):
         yield database_url
         return

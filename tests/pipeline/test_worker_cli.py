@@ -19,8 +19,8 @@ from tests.pipeline.conftest import GP, HOSPITAL, letter
 
 
 @pytest.mark.rabbitmq
-async def test_worker_process_delivers_and_stops_on_sigterm(tmp_path: Path, amqp_url: str,
-                                                           broker_prefix: str) -> None:
+async def test_worker_process_delivers_and_stops_on_sigterm(
+        tmp_path: Path, amqp_url: str, samples_dir: Path, broker_prefix: str) -> None:
     config = tmp_path / "partners.toml"
     config.write_text(
         f'[[endpoints]]\ngln = "{HOSPITAL}"\nname = "Hospital"\nkind = "hospital"\n'
