@@ -78,6 +78,7 @@ class EdiMailboxChannel:
             gln=self.gln,
             authenticated_glns=frozenset({self.gln}),
             poll_interval=self.poll_interval,
+            concurrency=self.client.config.concurrency,
         )
 
     @property

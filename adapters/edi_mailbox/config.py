@@ -10,7 +10,8 @@ A mailbox has four directories, created at startup:
 Channel options (partner registry, ``[endpoints.channel]`` with ``kind = "edi_mailbox"``): either
 ``directory = "..."`` (the four are its sub-directories) or ``outbox = "..."`` plus an optional
 ``inbox = "..."``; ``processing`` and ``archive`` then default to siblings of the inbox. Without
-an inbox the endpoint only receives. ``poll_interval`` (s), ``min_age`` (s), ``fsync`` (bool).
+an inbox the endpoint only receives. ``poll_interval`` (s), ``min_age`` (s), ``fsync`` (bool),
+``concurrency`` (inbox files ingested at once).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class MailboxConfig:
     poll_interval: float = 0.5
     min_age: float = 0.0  # seconds an inbox file must be unchanged (senders that cannot rename)
     fsync: bool = True
+    concurrency: int = 8  # inbox files ingested at once (1 = strictly in file order)
 
     def __post_init__(self) -> None:
         if self.directory is None and self.outbox_dir is None:
@@ -81,10 +83,12 @@ class MailboxConfig:
         try:
             poll = float(options.get("poll_interval", 0.5))
             min_age = float(options.get("min_age", 0.0))
+            concurrency = int(options.get("concurrency", 8))
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"endpoint {gln}: edi_mailbox option is not a number: {exc}") from exc
-        if poll <= 0 or min_age < 0:
-            raise ConfigError(f"endpoint {gln}: poll_interval must be > 0 and min_age >= 0")
+        if poll <= 0 or min_age < 0 or concurrency < 1:
+            raise ConfigError(f"endpoint {gln}: poll_interval must be > 0, min_age >= 0 "
+                              "and concurrency >= 1")
         return cls(
             gln=gln,
             directory=path("directory"),
@@ -95,6 +99,7 @@ class MailboxConfig:
             poll_interval=poll,
             min_age=min_age,
             fsync=bool(options.get("fsync", True)),
+            concurrency=concurrency,
         )
 
     @classmethod

@@ -5,6 +5,8 @@ archive/. It is archived only after ingest returned, whatever the verdict (accep
 or rejected: a rejected interchange is stored too, with the receipt it got). When ingest raises
 (database or broker away), the file stays in processing/ and is retried on the next poll, and
 no new file is claimed until the retry succeeds, so a backlog waits in the inbox untouched.
+Files are ingested ``concurrency`` at a time (the hub stores them in parallel); at most that
+many are in processing/ at once.
 At startup ``run`` first finishes whatever a crash left in processing/. A file can therefore be
 ingested twice only across a crash between the store commit and the archive rename, and the
 hub's duplicate key (sender GLN, UNB ref, UNH ref) turns that second ingest into a no-op.
@@ -47,6 +49,7 @@ class MailboxWatcher:
         authenticated_glns: frozenset[str] | None = None,
         poll_interval: float = 0.5,
         max_backoff: float = 10.0,
+        concurrency: int = 8,
     ) -> None:
         self.client = client
         self._ingest = ingest
@@ -54,6 +57,7 @@ class MailboxWatcher:
         self._authenticated = authenticated_glns
         self.poll_interval = poll_interval
         self._max_backoff = max_backoff
+        self.concurrency = max(1, concurrency)
 
     async def _io(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.to_thread(fn, *args)
@@ -82,25 +86,40 @@ class MailboxWatcher:
         )
         return True
 
+    async def _store_all(self, claimed: list[str]) -> tuple[int, bool]:
+        """Ingest claimed files ``concurrency`` at a time; (stored, all of them stored)."""
+        stored = 0
+        for start in range(0, len(claimed), self.concurrency):
+            results = await asyncio.gather(
+                *(self._store(c) for c in claimed[start:start + self.concurrency]))
+            stored += sum(results)
+            if not all(results):
+                return stored, False
+        return stored, True
+
     async def recover(self) -> bool:
         """Finish files left in processing/; False when one could not be stored yet."""
-        for claimed in await self._io(self.client.claimed):
-            if not await self._store(claimed):
-                return False
-        return True
+        _, ok = await self._store_all(await self._io(self.client.claimed))
+        return ok
 
     async def poll_once(self) -> int:
-        """One pass: leftovers first, then every complete inbox file; the number stored."""
-        if not await self.recover():
-            return 0
-        stored = 0
-        for name in await self._io(self.client.ready):
-            claimed = await self._io(self.client.claim, name)
-            if claimed is None:  # another watcher took it
-                continue
-            if not await self._store(claimed):
+        """One pass: leftovers first, then every complete inbox file; the number stored.
+
+        Files are taken oldest first, ``concurrency`` at a time (1 keeps strict file order;
+        MedCom letters carry their own ids and versions, so receivers do not rely on order).
+        """
+        stored, ok = await self._store_all(await self._io(self.client.claimed))
+        if not ok:
+            return stored
+        names = await self._io(self.client.ready)
+        for start in range(0, len(names), self.concurrency):
+            chunk = names[start:start + self.concurrency]
+            claims = await asyncio.gather(*(self._io(self.client.claim, n) for n in chunk))
+            # None: another watcher took it
+            done, ok = await self._store_all([c for c in claims if c is not None])
+            stored += done
+            if not ok:
                 break
-            stored += 1
         return stored
 
     async def run(self, stop: asyncio.Event) -> None:

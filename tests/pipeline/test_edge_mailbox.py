@@ -255,16 +255,28 @@ async def test_watcher_stores_then_archives(client) -> None:
 
 async def test_watcher_keeps_file_when_store_fails_and_retries(client) -> None:
     ingest = RecordingIngest(failures=2)
-    watcher = MailboxWatcher(client, ingest, gln="1")
+    watcher = MailboxWatcher(client, ingest, gln="1", concurrency=1)
     client.drop("a.edi", b"A")
     client.drop("b.edi", b"B")
     assert await watcher.poll_once() == 0
     assert len(client.claimed()) == 1 and client.archived() == []
     assert client.ready() != []  # nothing more claimed while the store is away
     assert await watcher.poll_once() == 0
-    assert await watcher.poll_once() == 1  # leftover recovered first, then the rest
+    assert await watcher.poll_once() == 2  # leftover recovered first, then the rest
     assert sorted(d for d, _ in ingest.calls) == [b"A", b"B"]
     assert client.claimed() == [] and len(client.archived()) == 2
+
+
+async def test_watcher_ingests_concurrently_and_stops_claiming_on_failure(client) -> None:
+    ingest = RecordingIngest(failures=1)
+    watcher = MailboxWatcher(client, ingest, gln="1", concurrency=4)
+    for i in range(10):
+        client.drop(f"f{i}.edi", bytes([i]))
+    assert await watcher.poll_once() == 3  # one of the first four failed: stop claiming
+    assert len(client.claimed()) == 1 and len(client.ready()) == 6
+    assert await watcher.poll_once() == 7
+    assert sorted(d for d, _ in ingest.calls) == [bytes([i]) for i in range(10)]
+    assert client.claimed() == [] and client.ready() == [] and len(client.archived()) == 10
 
 
 async def test_crash_leftovers_are_finished_at_startup(tmp_path: Path) -> None:

@@ -267,7 +267,9 @@ async def test_sigkill_mailbox_watcher_mid_batch_loses_no_file(scenario: Scenari
 
         again = session.scalar(sa.select(sa.func.count()).select_from(InterchangeRow).where(
             InterchangeRow.status == "duplicate"))
-    assert again <= 1, "only the file in hand at the kill may be stored a second time"
+    # only the files in hand at the kill (at most the watcher's concurrency, 8) may be stored
+    # a second time, and then only as duplicates
+    assert again <= 8, f"{again} files were stored twice"
     print(f"watcher killed after {at_kill} archived files; {again} re-read after the crash "
           "(recognised as a duplicate, not delivered again)")
 
