@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 
 from adapters.http_push import HttpPushChannel, Outcome, classify, request_headers
@@ -81,3 +84,41 @@ def test_config_and_plugin() -> None:
         "channel": {"kind": "http", "url": "https://gp.example/in"}}]})
     chan = load_channel(registry.endpoint("5790000128686"), None)
     assert isinstance(chan, HttpPushChannel) and chan.config.url == "https://gp.example/in"
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    """A real HTTP receiver on loopback: 503 for the first request, then 201."""
+
+    received: list[tuple[dict[str, str], bytes]] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append((dict(self.headers), body))
+        self.send_response(503 if len(self.received) == 1 else 201)
+        self.send_header("Location", f"/doc/{len(self.received)}")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+async def test_against_a_real_http_server() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/inbox"
+        chan = HttpPushChannel(HttpPushConfig(gln="1", url=url, headers={"X-Tenant": "t1"}))
+        with pytest.raises(TransientDeliveryError, match="503"):
+            await chan.deliver(None, DELIVERY)
+        result = await chan.deliver(None, DELIVERY)
+        await chan.aclose()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.external_ref == "/doc/2"
+    headers, body = _Receiver.received[-1]
+    assert body == DELIVERY.payload
+    assert headers["Idempotency-Key"] == "msg-1" and headers["X-Tenant"] == "t1"
+    assert headers["Content-Type"] == "application/edifact"
