@@ -33,7 +33,7 @@ from gateway.model import RefusalCode
 from gateway.pipeline import codec, observers, receipts
 from gateway.pipeline.codec import ParsedInterchange
 from gateway.pipeline.context import Pipeline
-from gateway.routing import Match
+from gateway.routing import Match, RouteRequest
 from gateway.store import repository as repo
 from gateway.store.states import MessageEvent, MessageState
 from gateway.store.tables import InterchangeRow, MessageRow
@@ -193,6 +193,8 @@ async def recover_received(ctx: Pipeline) -> int:
 def _accept(ctx: Pipeline, session: Session, inter: InterchangeRow, data: bytes,
             parsed: ParsedInterchange, now: datetime) -> _Outcome:
     env = parsed.envelope
+    if not parsed.messages:
+        return _empty(session, inter, now)
     inter.status = "processed"
     rows: list[MessageRow] = []
     for head in parsed.messages:
@@ -208,7 +210,7 @@ def _accept(ctx: Pipeline, session: Session, inter: InterchangeRow, data: bytes,
         if head.is_receipt:
             receipts.correlate(session, row, head, raw=data, at=now)
     publish: list[PublishCommand] = []
-    # Routed before anything queries: the rows are then inserted once, in their final state.
+    # Letters are routed before anything queries, so their rows are inserted once, final.
     command = receipts.route_rows(ctx, session, rows, at=now)
     for row, head in zip(rows, parsed.messages, strict=True):
         if not head.is_receipt:
@@ -231,9 +233,19 @@ def _accept(ctx: Pipeline, session: Session, inter: InterchangeRow, data: bytes,
                                  interchange_id=inter.id), publish)
 
 
-def _first_refusal(ctx: Pipeline, rows: list[MessageRow]) -> Match:
-    from gateway.routing import RouteRequest
+def _empty(session: Session, inter: InterchangeRow, now: datetime) -> _Outcome:
+    """A valid envelope around no message (UNZ+0): stored, visible, nothing to deliver."""
+    text = f"interchange {inter.control_ref} contains no messages"
+    inter.status = "rejected"
+    inter.error = {"code": "NO_MESSAGES", "text": text}
+    row = repo.add_message(session, inter, at=now, sender_gln=inter.sender_gln,
+                           receiver_gln=inter.receiver_gln, control_ref=inter.control_ref,
+                           message_ref=None, summary={"error": inter.error}, ack_requested=False)
+    repo.transition(session, row, MessageEvent.REJECT, at=now, error=text)
+    return _Outcome(IngestResult([row.id], row.state, error=text, interchange_id=inter.id))
 
+
+def _first_refusal(ctx: Pipeline, rows: list[MessageRow]) -> Match:
     for row in rows:
         outcome = ctx.registry.match(RouteRequest(row.receiver_gln or "", row.family, row.type,
                                                   row.version, row.format))

@@ -480,3 +480,14 @@ async def test_receipt_clock_runs_on_the_injected_clock(pipeline_db, broker_pref
         assert channel.payloads(GP) == [data] * 3
     finally:
         await hub.stop()
+
+
+async def test_envelope_without_messages_is_stored_and_rejected(make_hub, channel):
+    hub = await make_hub()
+    control = ref()
+    empty = (f"UNA:+.? 'UNB+UNOC:3+{HOSPITAL}:14+{GP}:14+990115:1202+{control}++++0'"
+             f"UNZ+0+{control}'").encode("latin-1")
+    result = await hub.ingest(empty, received_via="test")
+    again = await hub.ingest(empty, received_via="test")
+    assert result.state == "rejected" and "no messages" in (result.error or "")
+    assert again.state == "rejected" and again.message_ids != result.message_ids
