@@ -491,3 +491,30 @@ async def test_envelope_without_messages_is_stored_and_rejected(make_hub, channe
     again = await hub.ingest(empty, received_via="test")
     assert result.state == "rejected" and "no messages" in (result.error or "")
     assert again.state == "rejected" and again.message_ids != result.message_ids
+
+
+def two_letter_interchange(control_ref: str) -> bytes:
+    """One interchange carrying two DIS01 letters (UNZ+2), as the codec allows."""
+    one = letter(control_ref, ack=True)
+    start, end = one.index(b"UNH+"), one.index(b"UNZ+")
+    body = one[start:end]
+    second = body.replace(b"BrevNr00129", b"BrevNr00130")
+    return one[:start] + body + second + one[end:].replace(b"UNZ+1+", b"UNZ+2+")
+
+
+async def test_interchange_with_two_letters_travels_once_and_each_letter_is_answered(
+        make_hub, channel):
+    hub = await make_hub()
+    data = two_letter_interchange(ref())
+    async with running(hub):
+        result = await hub.ingest(data, received_via="test")
+        assert len(result.message_ids) == 2 and result.state == "routed"
+        await eventually(lambda: all(state(hub, m) == "delivered" for m in result.message_ids))
+        ctl03 = receipt_for(data)
+        assert len(parse(ctl03).messages[0].letter.original_letters) == 2
+        await hub.ingest(ctl03, received_via="test")
+        await eventually(lambda: all(state(hub, m) == "acknowledged"
+                                     for m in result.message_ids))
+    assert channel.payloads(GP) == [data]  # byte for byte, once
+    refs = sorted(hub.message_view(m)["message_ref"] for m in result.message_ids)
+    assert refs == ["BrevNr00129", "BrevNr00130"]
