@@ -10,11 +10,16 @@ Guarantees and how they are kept:
   without hard links fall back to ``os.replace`` (same bytes, so overwriting is harmless).
 * **Inbound is claimed atomically.** ``os.rename`` into ``processing/`` succeeds for exactly one
   claimer; a loser gets ``None``. The caller stores the bytes and only then archives; a crash in
-  between leaves the file in ``processing/`` for ``claimed()`` to hand back at startup.
+  between leaves the file in ``processing/``.
+* **A claim is owned while it is processed.** The claimer holds an exclusive ``flock`` on the
+  file (taken before the rename, kept until the archive). The kernel drops it when the process
+  dies, so ``adopt`` can tell a crashed claimer's leftover (lock free: take it over, at once)
+  from a file another live watcher on the same mailbox is storing right now (locked: leave it).
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
 import time
@@ -28,6 +33,20 @@ from adapters.edi_mailbox.mapping import claimed_name, is_complete, temp_name
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _open_locked(path: Path) -> int | None:
+    """A descriptor of ``path`` holding an exclusive flock, or None (gone or locked by another)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
 
 
 def _fsync_dir(path: Path) -> None:
@@ -51,6 +70,7 @@ class MailboxClient:
         self.config = config
         self._clock = clock
         self._token = token
+        self._held: dict[str, int] = {}  # claimed name -> descriptor holding its flock
 
     def ensure_dirs(self) -> None:
         paths = [self.config.outbox]
@@ -93,28 +113,57 @@ class MailboxClient:
         return [name for _, name in sorted(entries)]
 
     def claim(self, name: str) -> str | None:
-        """Move ``inbox/name`` into ``processing/``; its claimed name, or None if taken."""
+        """Lock and move ``inbox/name`` into ``processing/``; its claimed name, or None if taken."""
+        fd = _open_locked(self.config.inbox / name)
+        if fd is None:
+            return None
         claimed = claimed_name(name, self._clock(), self._token())
         try:
             os.rename(self.config.inbox / name, self.config.processing / claimed)
-        except FileNotFoundError:
+        except FileNotFoundError:  # another watcher claimed and finished it meanwhile
+            os.close(fd)
             return None
+        self._held[claimed] = fd
         if self.config.fsync:
             _fsync_dir(self.config.processing)
         return claimed
 
     def claimed(self) -> list[str]:
-        """Files claimed but not archived (a crash or a failed store left them), oldest first."""
+        """Every file in ``processing/`` (ours, other watchers', crashed ones), oldest first."""
         return sorted(n for n in os.listdir(self.config.processing) if not n.startswith("."))
+
+    def adopt(self, claimed: str) -> bool:
+        """Own a file in ``processing/``: True when it is ours or its claimer is gone."""
+        if claimed in self._held:
+            return True
+        path = self.config.processing / claimed
+        fd = _open_locked(path)
+        if fd is None:
+            return False  # a live watcher is storing it
+        if not path.exists():  # its owner archived it between our open and our lock
+            os.close(fd)
+            return False
+        self._held[claimed] = fd
+        return True
 
     def read_claimed(self, claimed: str) -> bytes:
         return (self.config.processing / claimed).read_bytes()
 
     def archive(self, claimed: str) -> None:
-        """Move a stored file from ``processing/`` to ``archive/`` (only after the store commit)."""
+        """Move a stored file from ``processing/`` to ``archive/`` (only after the store commit),
+        then let go of its lock."""
         os.replace(self.config.processing / claimed, self.config.archive / claimed)
         if self.config.fsync:
             _fsync_dir(self.config.archive)
+        fd = self._held.pop(claimed, None)
+        if fd is not None:
+            os.close(fd)
+
+    def close(self) -> None:
+        """Let go of every claim still held (failed stores): another watcher may adopt them."""
+        for fd in self._held.values():
+            os.close(fd)
+        self._held.clear()
 
     def archived(self) -> list[str]:
         return sorted(os.listdir(self.config.archive))

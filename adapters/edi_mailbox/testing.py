@@ -69,10 +69,19 @@ class MemoryMailboxClient:
     def claimed(self) -> list[str]:
         return sorted(self.processing)
 
+    def adopt(self, claimed: str) -> bool:
+        """One twin is one watcher: whatever sits in processing/ is its own or abandoned."""
+        return claimed in self.processing
+
+    def close(self) -> None:
+        """Nothing held in memory."""
+
     def read_claimed(self, claimed: str) -> bytes:
         return self.processing[claimed]
 
     def archive(self, claimed: str) -> None:
+        if claimed not in self.processing and claimed in self.archive_dir:
+            return  # already archived by another watcher
         self.archive_dir[claimed] = self.processing.pop(claimed)
 
     def archived(self) -> list[str]:

@@ -7,9 +7,11 @@ or rejected: a rejected interchange is stored too, with the receipt it got). Whe
 no new file is claimed until the retry succeeds, so a backlog waits in the inbox untouched.
 Files are ingested ``concurrency`` at a time (the hub stores them in parallel); at most that
 many are in processing/ at once.
-At startup ``run`` first finishes whatever a crash left in processing/. A file can therefore be
-ingested twice only across a crash between the store commit and the archive rename, and the
-hub's duplicate key (sender GLN, UNB ref, UNH ref) turns that second ingest into a no-op.
+Every pass (so at startup too) first finishes what a crashed watcher left in processing/; a file
+another live watcher of the same mailbox is storing is left alone (the claim's flock, see
+client.py). A file can therefore be ingested twice only across a crash between the store commit
+and the archive rename, and the hub's duplicate key (sender GLN, UNB ref, UNH ref) turns that
+second ingest into a no-op.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ class MailboxIO(Protocol):
     def ready(self) -> list[str]: ...
     def claim(self, name: str) -> str | None: ...
     def claimed(self) -> list[str]: ...
+    def adopt(self, claimed: str) -> bool: ...
+    def close(self) -> None: ...
     def read_claimed(self, claimed: str) -> bytes: ...
     def archive(self, claimed: str) -> None: ...
 
@@ -97,9 +101,14 @@ class MailboxWatcher:
                 return stored, False
         return stored, True
 
+    async def _leftovers(self) -> list[str]:
+        """Files in processing/ this watcher owns: its failed stores and crashed claimers'."""
+        names = await self._io(self.client.claimed)
+        return [c for c in names if await self._io(self.client.adopt, c)]
+
     async def recover(self) -> bool:
         """Finish files left in processing/; False when one could not be stored yet."""
-        _, ok = await self._store_all(await self._io(self.client.claimed))
+        _, ok = await self._store_all(await self._leftovers())
         return ok
 
     async def poll_once(self) -> int:
@@ -108,7 +117,7 @@ class MailboxWatcher:
         Files are taken oldest first, ``concurrency`` at a time (1 keeps strict file order;
         MedCom letters carry their own ids and versions, so receivers do not rely on order).
         """
-        stored, ok = await self._store_all(await self._io(self.client.claimed))
+        stored, ok = await self._store_all(await self._leftovers())
         if not ok:
             return stored
         names = await self._io(self.client.ready)
@@ -130,11 +139,12 @@ class MailboxWatcher:
         while not stop.is_set():
             try:
                 await self.poll_once()
-                healthy = not await self._io(self.client.claimed)
+                healthy = not await self._leftovers()
             except OSError as exc:
                 log.error("mailbox_poll_failed", endpoint=self.gln, error=repr(exc))
                 healthy = False
             delay = self.poll_interval if healthy else min(delay * 2, self._max_backoff)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=delay)
+        await self._io(self.client.close)  # failed claims become adoptable by other watchers
         log.info("mailbox_watch_stopped", endpoint=self.gln)

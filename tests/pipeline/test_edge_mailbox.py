@@ -284,7 +284,9 @@ async def test_crash_leftovers_are_finished_at_startup(tmp_path: Path) -> None:
     client = MailboxClient(config)
     client.ensure_dirs()
     client.drop("a.edi", b"A")
-    client.claim("a.edi")  # a previous process claimed it and died before storing
+    dead = MailboxClient(config)
+    dead.claim("a.edi")  # a previous process claimed it and died before storing
+    dead.close()  # (the kernel drops a dead process's locks)
     ingest = RecordingIngest()
     stop = asyncio.Event()
     task = asyncio.create_task(MailboxWatcher(client, ingest, gln="1",
@@ -350,3 +352,28 @@ def test_plugin_builds_channel_from_registry_endpoint(tmp_path: Path) -> None:
     assert isinstance(chan, EdiMailboxChannel) and chan.has_inbox
     assert chan.client.config.outbox == tmp_path / "gp" / "outbox"
     assert chan.poll_interval == 0.2
+
+
+async def test_a_live_watchers_claim_is_left_alone_until_it_dies(tmp_path: Path) -> None:
+    config = MailboxConfig(gln="1", directory=tmp_path)
+    busy, other = MailboxClient(config), MailboxClient(config)
+    busy.ensure_dirs()
+    busy.drop("a.edi", b"A")
+    claimed = busy.claim("a.edi")  # another watcher is storing it right now
+    ingest = RecordingIngest()
+    watcher = MailboxWatcher(other, ingest, gln="1")
+    assert await watcher.poll_once() == 0 and ingest.calls == []
+    assert other.adopt(claimed) is False and busy.adopt(claimed) is True
+    busy.close()  # that watcher died
+    assert await watcher.poll_once() == 1 and [d for d, _ in ingest.calls] == [b"A"]
+    assert other.archived() == [claimed]
+
+
+def test_adopt_after_the_owner_archived_is_false(tmp_path: Path) -> None:
+    config = MailboxConfig(gln="1", directory=tmp_path)
+    owner, late = MailboxClient(config), MailboxClient(config)
+    owner.ensure_dirs()
+    owner.drop("a.edi", b"A")
+    claimed = owner.claim("a.edi")
+    owner.archive(claimed)
+    assert late.adopt(claimed) is False and late.claimed() == []

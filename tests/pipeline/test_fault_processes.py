@@ -234,7 +234,9 @@ async def test_sigkill_worker_mid_batch_delivers_each_exactly_once(scenario: Sce
           "found their file already written")
 
 
-async def test_sigkill_mailbox_watcher_mid_batch_loses_no_file(scenario: Scenario) -> None:
+async def test_sigkill_one_of_two_mailbox_watchers_mid_batch_loses_no_file(
+    scenario: Scenario,
+) -> None:
     from adapters.edi_mailbox.client import MailboxClient
     from adapters.edi_mailbox.config import MailboxConfig
 
@@ -246,6 +248,7 @@ async def test_sigkill_mailbox_watcher_mid_batch_loses_no_file(scenario: Scenari
         hospital.drop(f"{ref}.edi", data)
     scenario.start_worker()
     watcher = scenario.start_watcher()
+    scenario.start_watcher()  # a second watcher on the same mailbox, competing for files
     deadline = time.monotonic() + 60
     while len(hospital.archived()) < 40 and time.monotonic() < deadline:
         await asyncio.sleep(0.005)
