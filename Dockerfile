@@ -8,7 +8,9 @@ COPY pyproject.toml README.md ./
 COPY gateway ./gateway
 COPY adapters ./adapters
 COPY schemas ./schemas
-RUN pip install . \
+# Editable on purpose: the XML schemas are read from /app/schemas next to the packages
+# (gateway/oioxml, gateway/forms, adapters/vans locate them relative to the source tree).
+RUN pip install -e . \
     && useradd --system --uid 10001 --home /var/lib/medbro medbro \
     && mkdir -p /var/lib/medbro/mailboxes \
     && chown -R medbro /var/lib/medbro
