@@ -311,7 +311,11 @@ async def test_broker_restart_during_traffic_loses_nothing(scenario: Scenario) -
     assert await scenario.wait_files(300, timeout=90) == 300, scenario.worker_log()[-3000:]
     await asyncio.sleep(1.0)
     scenario.assert_exactly_once(batch)
-    print(f"broker outage {outage:.1f} s")
+    log = scenario.worker_log()
+    assert "CONNECTION_FORCED" in log, "the worker never saw the broker go away"
+    print(f"broker outage {outage:.1f} s; the worker reconnected; "
+          f"{log.count('delivery_skipped_already_delivered')} redelivered after the outage "
+          "were recognised as delivered")
 
 
 async def _trickle(scenario: Scenario, batch: dict[str, bytes]) -> None:
