@@ -12,6 +12,8 @@ Answers of ``POST /v1/messages`` (decided here, documented in the OpenAPI schema
 * **401** no or unknown key; **403** the UNB sender is not one of the organisation's GLNs
   (nothing is stored: the caller is not entitled to speak for that GLN, so no receipt is owed).
 * **415** unsupported content type; **400** empty body; **413** body over ``MAX_BODY`` bytes.
+* **503** (``Retry-After``) the store or broker is unavailable: not accepted, send it again (a
+  repeat of something that did get stored is recognised as a duplicate).
 * **422** ``{"error", "state", "message_ids", "duplicate", "receipt"}``: the interchange was
   stored but will not be delivered: ``rejected`` (malformed: CTL01/CTL02 SYN; sender not the
   organisation's) or ``parked`` (unknown receiver: CTL01 LOK; type not accepted: CTL01 VER).
@@ -114,6 +116,7 @@ def _text(receipt: bytes | None) -> str | None:
         401: {"description": "no or unknown X-API-Key"},
         403: {"description": "UNB sender is not one of the organisation's GLNs"},
         415: {"description": "content type is not application/edifact or octet-stream"},
+        503: {"description": "store or broker unavailable: not accepted, send again"},
         422: {"model": Refused, "description": "stored but refused; the receipt is included"},
     },
     openapi_extra={"requestBody": {"required": True, "content": {
@@ -138,8 +141,14 @@ async def post_message(request: Request, org: Organisation) -> Any:
         raise HTTPException(status.HTTP_403_FORBIDDEN,
                             f"organisation {org.name!r} may not send as GLN {sender}")
     hub = request.app.state.hub
-    result = await hub.ingest(data, received_via="http", source=f"api:{org.name}",
-                              authenticated_glns=frozenset(org.glns))
+    try:
+        result = await hub.ingest(data, received_via="http", source=f"api:{org.name}",
+                                  authenticated_glns=frozenset(org.glns))
+    except Exception as exc:  # noqa: BLE001 - store or broker away: not accepted, say so
+        log.error("api_ingest_failed", organisation=org.name, error=repr(exc))
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
+                            "the message could not be stored and is not accepted; send it again",
+                            headers={"Retry-After": "5"}) from exc
     state = str(result.state) if result.state is not None else None
     body: dict[str, Any] = {
         "message_ids": list(result.message_ids),

@@ -42,6 +42,8 @@ class RecordingHub:
 
     async def ingest(self, data: bytes, **kwargs) -> Result:
         self.calls.append({"data": data, **kwargs})
+        if not self.database_ok:
+            raise ConnectionError("database unavailable")
         return self.result
 
     def message_view(self, message_id: str) -> dict | None:
@@ -151,6 +153,13 @@ async def test_parked_by_routing_is_422_and_its_duplicate_too(client, hub) -> No
     assert first.status_code == again.status_code == 422
     assert first.json()["receipt"] == again.json()["receipt"] == "UNB+CTL01 LOK'"
     assert again.json()["duplicate"] is True and "parked" in first.json()["error"]
+
+
+async def test_store_unavailable_is_503_not_accepted(client, hub) -> None:
+    hub.database_ok = False
+    response = await _post(client)
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert "not accepted" in response.json()["detail"]
 
 
 async def test_duplicate_is_202_with_same_receipt(client, hub) -> None:
