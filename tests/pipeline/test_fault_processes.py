@@ -1,6 +1,6 @@
 """Fault tests with real processes: ``medbro worker`` subprocesses on RabbitMQ + PostgreSQL.
 
-* SIGKILL a worker in the middle of a batch of 500 interchanges, start a new one: every
+* SIGKILL one of two workers in the middle of a batch of 500 interchanges, start a new one: every
   interchange ends up in an outbox exactly once (distinct UNB refs = files = 500, bytes equal).
 * ``rabbitmqctl stop_app`` / ``start_app`` during traffic: the worker and the ingesting hub
   reconnect, nothing is lost. (This stops the broker for every user of this machine: the outage
@@ -216,8 +216,9 @@ def fault_database(postgres_url: str) -> Iterator[tuple[str, str, str]]:
 
 async def test_sigkill_worker_mid_batch_delivers_each_exactly_once(scenario: Scenario) -> None:
     batch = letters(500, "KILL")
-    await scenario.ingest_all(batch)  # 500 queued and stored before the worker starts
+    await scenario.ingest_all(batch)  # 500 queued and stored before the workers start
     first = scenario.start_worker()
+    scenario.start_worker()  # a competing consumer on the same queues keeps running
     deadline = time.monotonic() + 60
     while len(scenario.files()) < 60 and time.monotonic() < deadline:
         await asyncio.sleep(0.005)
