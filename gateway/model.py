@@ -122,7 +122,7 @@ class Referral:
     id: str
     status: LetterStatus = LetterStatus.NEW
     received_at: datetime | None = None
-    diagnoses: tuple["Diagnosis", ...] = ()
+    diagnoses: tuple[Diagnosis, ...] = ()
 
 
 @dataclass(frozen=True)
