@@ -1,10 +1,12 @@
 """The HTTP API: a FastAPI app around one ``Hub``, its routers loaded as plugins.
 
 Every router named in the ``medbro.routers`` entry point group is mounted, so adapters add
-endpoints without ``gateway`` importing them. A router whose module exists but fails to import
-(a bug, a missing dependency) stops startup with a ``ConfigError`` naming it: an API silently
-missing a route is worse than one that does not start. A router whose module is not there at all
-(a part not built yet while the project grows) is skipped with a ``router_unavailable`` log line.
+endpoints without ``gateway`` importing them; the ``medbro.envelopes`` plugins (body formats
+besides EDIFACT on ``POST /v1/messages``) are loaded here too and closed on shutdown. A router
+whose module exists but fails to import (a bug, a missing dependency) stops startup with a
+``ConfigError`` naming it: an API silently missing a route is worse than one that does not start.
+A router whose module is not there at all (a part not built yet while the project grows) is
+skipped with a ``router_unavailable`` log line.
 """
 
 from __future__ import annotations
@@ -64,10 +66,15 @@ def create_app(hub: Any, *, manage_hub: bool = True) -> FastAPI:
         try:
             yield
         finally:
+            for _name, handler in envelope_handlers():
+                close = getattr(handler, "close", None)
+                if callable(close):
+                    close(app)  # e.g. the VANS plugin's store of seen envelopes
             if manage_hub:
                 await hub.stop()
 
     from gateway.api.health import router as health_router
+    from gateway.api.messages import envelope_handlers
 
     app = FastAPI(
         title="medbro",
@@ -82,5 +89,7 @@ def create_app(hub: Any, *, manage_hub: bool = True) -> FastAPI:
         app.include_router(router)
         mounted.append(name)
     app.state.routers = tuple(mounted)
-    log.info("api_created", routers=mounted)
+    # Loaded now so that a broken envelope plugin stops startup instead of a request.
+    app.state.envelopes = tuple(name for name, _ in envelope_handlers())
+    log.info("api_created", routers=mounted, envelopes=list(app.state.envelopes))
     return app

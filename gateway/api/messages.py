@@ -12,6 +12,10 @@ Answers of ``POST /v1/messages`` (decided here, documented in the OpenAPI schema
 * **401** no or unknown key; **403** the UNB sender is not one of the organisation's GLNs
   (nothing is stored: the caller is not entitled to speak for that GLN, so no receipt is owed).
 * **415** unsupported content type; **400** empty body; **413** body over ``MAX_BODY`` bytes.
+* A body that an envelope plugin (``medbro.envelopes``, e.g. ``vans``: a VANSEnvelope 1.0.4)
+  ``accepts`` is answered by that plugin's ``handle(request, org, data)`` whatever the content
+  type: for a VANSEnvelope in reliable mode **200** ``application/xml`` with the VANS receipt (the
+  same receipt again for a duplicate), otherwise **202** JSON in the shape below.
 * **503** (``Retry-After``) the store or broker is unavailable: not accepted, send it again (a
   repeat of something that did get stored is recognised as a duplicate).
 * **422** ``{"error", "state", "message_ids", "duplicate", "receipt"}``: the interchange was
@@ -24,6 +28,7 @@ Answers of ``POST /v1/messages`` (decided here, documented in the OpenAPI schema
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Security, status
@@ -31,8 +36,10 @@ from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel
 
+from gateway import plugins
 from gateway.edifact.errors import EdifactError
 from gateway.edifact.tokenizer import Event, Tokenizer
+from gateway.errors import ConfigError
 from gateway.logging import get_logger
 
 log = get_logger(__name__)
@@ -45,6 +52,8 @@ MAX_BODY = 20 * 1024 * 1024  # MEDBIN attachments can be large; anything bigger 
 # A message in one of these states right after ingest will not be delivered: answer 422. A
 # duplicate of such a message answers the same way, with the same receipt (MedCom §3.2).
 REFUSED_STATES = {"rejected", "parked"}
+
+ENVELOPE_GROUP = "medbro.envelopes"
 
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="organisation API key")
 
@@ -103,6 +112,31 @@ def unb_sender(data: bytes) -> str | None:
         return None
 
 
+@cache
+def envelope_handlers() -> tuple[tuple[str, Any], ...]:
+    """The ``medbro.envelopes`` plugins by name, loaded once; a broken one is a ConfigError.
+
+    Each is an object (a module) with ``accepts(data) -> bool`` and
+    ``async handle(request, org, data) -> Response``; the gateway never imports adapters itself.
+    """
+    handlers = []
+    for name in sorted(plugins.available(ENVELOPE_GROUP)):
+        try:
+            handler = plugins.load(ENVELOPE_GROUP, name)
+        except Exception as exc:
+            raise ConfigError(f"envelope plugin {name!r} failed to load: {exc!r}") from exc
+        if not (callable(getattr(handler, "accepts", None))
+                and callable(getattr(handler, "handle", None))):
+            raise ConfigError(f"envelope plugin {name!r} has no accepts(data) and handle(...)")
+        handlers.append((name, handler))
+    return tuple(handlers)
+
+
+def envelope_handler_for(data: bytes) -> tuple[str, Any] | None:
+    """The first envelope plugin that recognises ``data``, or None for plain EDIFACT."""
+    return next(((name, h) for name, h in envelope_handlers() if h.accepts(data)), None)
+
+
 def _text(receipt: bytes | None) -> str | None:
     return receipt.decode("latin-1") if receipt is not None else None
 
@@ -111,8 +145,10 @@ def _text(receipt: bytes | None) -> str | None:
     "",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
-    summary="Send an EDIFACT interchange",
+    summary="Send an EDIFACT interchange or a VANSEnvelope",
     responses={
+        200: {"description": "VANSEnvelope in reliable mode: the VANS receipt (application/xml)",
+              "content": {"application/xml": {}}},
         401: {"description": "no or unknown X-API-Key"},
         403: {"description": "UNB sender is not one of the organisation's GLNs"},
         415: {"description": "content type is not application/edifact or octet-stream"},
@@ -122,19 +158,37 @@ def _text(receipt: bytes | None) -> str | None:
     openapi_extra={"requestBody": {"required": True, "content": {
         "application/edifact": {"schema": {"type": "string", "format": "binary"}},
         "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+        "application/xml": {"schema": {"type": "string", "format": "binary"},
+                            "description": "a VANSEnvelope 1.0.4 (when the vans plugin is "
+                                           "installed)"},
     }}},
 )
 async def post_message(request: Request, org: Organisation) -> Any:
+    data = await request.body()
+    if len(data) > MAX_BODY:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"body over {MAX_BODY} bytes")
+    # An envelope says what it is in its bytes, so it is recognised whatever the content type.
+    found = envelope_handler_for(data) if data else None
+    if found is not None:
+        name, handler = found
+        log.info("api_envelope_received", organisation=org.name, envelope=name)
+        try:
+            return await handler.handle(request, org, data)
+        except HTTPException:
+            raise
+        except Exception as exc:  # noqa: BLE001 - store or broker away: not accepted, say so
+            log.error("api_ingest_failed", organisation=org.name, envelope=name, error=repr(exc))
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
+                                "the envelope could not be stored and is not accepted; send it "
+                                "again", headers={"Retry-After": "5"}) from exc
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in EDIFACT_TYPES:
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
                             f"content type {content_type or 'none'!r} is not one of "
-                            f"{', '.join(sorted(EDIFACT_TYPES))}")
-    data = await request.body()
+                            f"{', '.join(sorted(EDIFACT_TYPES))} (nor an envelope of "
+                            f"{', '.join(n for n, _ in envelope_handlers()) or 'no plugin'})")
     if not data:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "empty body: send one interchange")
-    if len(data) > MAX_BODY:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"body over {MAX_BODY} bytes")
     sender = unb_sender(data)
     if sender is not None and sender not in org.glns:
         log.warning("api_sender_forbidden", organisation=org.name, sender=sender)
