@@ -25,7 +25,12 @@ from gateway.routing import Accept, Match, Route, RouteRequest, decide_route
 ORGANISATION_KINDS = ("hospital", "gp", "municipality", "region")
 LOCAL_CHANNEL = "local"  # medbro itself is the final receiver and answers CTL03/CTL02
 # Each inner tuple: at least one of these options must be set (the plugin checks the rest).
-_REQUIRED_CHANNEL_FIELDS = {"edi_mailbox": (("outbox", "directory"),), "http": (("url",),)}
+_REQUIRED_CHANNEL_FIELDS = {
+    "edi_mailbox": (("outbox", "directory"),),
+    "http": (("url",),),
+    "esdh": (("url",),),
+    "vans": (("url",),),
+}
 
 
 @dataclass(frozen=True)
