@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "research" / "samples"
+from medcom_samples import SAMPLES, sample_bytes  # noqa: F401 - re-exported for fixtures
+
 AMQP_URL = os.environ.get("MEDBRO_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 PG_ADMIN_URL = os.environ.get(
     "MEDBRO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -36,14 +37,6 @@ def _need(service: str, port: int) -> None:
     if IN_CI:
         pytest.fail(f"{service} is not reachable on 127.0.0.1:{port} and CI=true", pytrace=False)
     pytest.skip(f"{service} is not reachable on 127.0.0.1:{port}")
-
-
-def sample_bytes(name: str) -> bytes:
-    """A sample file's bytes without the inserted ``# SOURCE`` line (samples/README.md)."""
-    data = (SAMPLES / name).read_bytes()
-    if data.startswith(b"# SOURCE"):
-        data = data.split(b"\n", 1)[1]
-    return data
 
 
 @pytest.fixture(scope="session")
@@ -68,6 +61,19 @@ def broker_prefix() -> str:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    yield from _fresh_postgres_database()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database nobody else has touched (SQLite and PostgreSQL), for schema-level tests."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+    else:
+        yield from _fresh_postgres_database()
+
+
+def _fresh_postgres_database() -> Iterator[str]:
     _need("PostgreSQL", 5432)
     import sqlalchemy as sa
 

@@ -14,7 +14,8 @@ from gateway.db import Base, create_engine
 from gateway.migrations import TABLE_MODULES, import_table_modules, upgrade
 
 
-def test_migrations_create_exactly_the_declared_schema(database_url):
+def test_migrations_create_exactly_the_declared_schema(empty_database_url):
+    database_url = empty_database_url
     imported = import_table_modules()
     assert "gateway.store.tables" in imported
     upgrade(database_url)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import sample_bytes
+from medcom_samples import sample_bytes
 
 from gateway.cli import main
 from gateway.edifact import tokenize

@@ -7,7 +7,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from conftest import sample_bytes
+from medcom_samples import sample_bytes
 from pydifact.segmentcollection import Interchange as PydifactInterchange
 
 from gateway.edifact import EdifactError, encode, parse_envelope, tokenize

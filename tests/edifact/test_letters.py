@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from conftest import sample_bytes
+from medcom_samples import sample_bytes
 
 from gateway.edifact import parse
 from gateway.edifact.letters import from_model, letter_identifier, to_model

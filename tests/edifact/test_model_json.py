@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 
 import pytest
-from conftest import sample_bytes
+from medcom_samples import sample_bytes
 from hypothesis import given, settings
 
 from gateway.edifact import parse

@@ -5,7 +5,7 @@ model segment for segment (model -> segments, not segments -> segments)."""
 from __future__ import annotations
 
 import pytest
-from conftest import sample_bytes
+from medcom_samples import sample_bytes
 from hypothesis import HealthCheck, given, settings
 
 from gateway.edifact import parse

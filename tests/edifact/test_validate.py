@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from conftest import sample_bytes
+from medcom_samples import sample_bytes
 
 from gateway.edifact import EdifactError, parse
 from gateway.edifact.validate import message_problems, validate_message

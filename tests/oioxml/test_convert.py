@@ -22,7 +22,7 @@ from gateway.oioxml import (
     to_edifact,
 )
 from gateway.oioxml.cli import convert_command
-from tests.conftest import sample_bytes
+from medcom_samples import sample_bytes
 
 from .helpers import TWINS, canonical
 

@@ -9,7 +9,7 @@ from structlog.testing import capture_logs
 
 from gateway.model import Party
 from gateway.oioxml import read, unrepresented, write
-from tests.conftest import sample_bytes
+from medcom_samples import sample_bytes
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 
 from gateway.errors import RemoteMessageError
 from gateway.oioxml import OioxmlError, read
-from tests.conftest import sample_bytes
+from medcom_samples import sample_bytes
 
 DIS01 = "oioxml_DIS01_1.xml"
 

@@ -8,7 +8,7 @@ import pytest
 
 from gateway.model import LetterStatus, Receipt, RefusalCode
 from gateway.oioxml import read, validate, write
-from tests.conftest import sample_bytes
+from medcom_samples import sample_bytes
 
 from .helpers import TWINS, canonical
 

@@ -287,7 +287,7 @@ def test_backlog_bridge_gives_the_worker_deadlines_and_escalates_once(sessions) 
 
 
 def test_sample_letters_from_the_codec_start_and_join_clocks(sessions, samples_dir) -> None:
-    from conftest import sample_bytes
+    from medcom_samples import sample_bytes
 
     from gateway.edifact import parse
 

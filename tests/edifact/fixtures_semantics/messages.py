@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import sample_bytes
+from medcom_samples import sample_bytes
 
 from gateway.edifact import parse_envelope
 from gateway.edifact.interchange import Message
