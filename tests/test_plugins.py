@@ -112,3 +112,24 @@ async def test_the_app_mounts_every_router() -> None:
                                  base_url="http://medbro.test") as client:
         response = await client.get("/metrics")
     assert response.status_code == 200 and "medbro_" in response.text
+
+
+def test_schemas_are_found_in_the_tree_and_as_installed_package_data(tmp_path, monkeypatch):
+    from gateway import schemas
+
+    assert schemas.schema_path("vans", "vansenvelope-1.0.4.xsd").parent == (
+        ROOT / "schemas" / "vans")
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))[
+        "tool"]["setuptools"]
+    assert "schemas*" in setuptools["packages"]["find"]["include"]
+    assert "*.xsd" in setuptools["package-data"]["*"]
+    # an installed wheel: no source tree, the XSDs in the data package ``schemas``
+    site = tmp_path / "site-packages"
+    (site / "schemas" / "lae").mkdir(parents=True)
+    (site / "schemas" / "lae" / "lae261.xsd").write_text("<schema/>")
+    monkeypatch.setattr(schemas, "REPO_SCHEMAS", tmp_path / "no-checkout")
+    monkeypatch.syspath_prepend(str(site))
+    assert schemas.schema_path("lae", "lae261.xsd") == site / "schemas" / "lae" / "lae261.xsd"
+    assert schemas.schema_dir("lae") == site / "schemas" / "lae"
+    with pytest.raises(ConfigError, match=r"vans/nothing\.xsd not found \(looked in .*no-checkout"):
+        schemas.schema_path("vans", "nothing.xsd")

@@ -22,14 +22,14 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from pathlib import Path
 
 from lxml import etree
 
 from gateway.errors import LocalUsageError, RemoteMessageError
+from gateway.schemas import schema_path
 
 NS = "urn:oio:medcom:vans-envelope:1.0.4"
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "vans" / "vansenvelope-1.0.4.xsd"
+SCHEMA_PATH = schema_path("vans", "vansenvelope-1.0.4.xsd")
 _Q = "{" + NS + "}"
 
 

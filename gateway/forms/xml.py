@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from pathlib import Path
 
 from lxml import etree
 
@@ -20,9 +19,10 @@ from gateway.forms import tree
 from gateway.forms.errors import FieldError, FormValidationError
 from gateway.forms.model import FORM_CLASSES, Form, FormType
 from gateway.forms.validation import check, validate
+from gateway.schemas import schema_dir
 
 NAMESPACE = "urn:medbro:lae:1"
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas" / "lae"
+SCHEMA_DIR = schema_dir("lae")
 _NS = "{" + NAMESPACE + "}"
 
 

@@ -8,15 +8,15 @@ element path, like every other problem in a received message.
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 from lxml import etree
 
 from gateway.oioxml.errors import OioxmlError
 from gateway.oioxml.writer import NS_2005, NS_2006
 from gateway.oioxml.xmlpath import path_of
+from gateway.schemas import schema_dir
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas" / "oioxml"
+SCHEMA_DIR = schema_dir("oioxml")
 SCHEMA_FILES = {NS_2005: "medcom-2005-08-07.xsd", NS_2006: "medcom-2006-07-01.xsd"}
 
 

@@ -123,7 +123,8 @@ def test_message_ids_are_stable_uuids():
     ({"url": "http://x", "api_key_env": "MEDBRO_TEST_UNSET_VANS_TOKEN"}, "not set"),
 ])
 def test_bad_options_are_config_errors(options, message):
-    registry = Registry.from_dict({"endpoints": [{
-        "gln": GP, "name": "GP", "kind": "gp", "channel": {"kind": "vans", **options}}]})
+    # a missing url is refused by the registry already, the rest by the plugin
     with pytest.raises(ConfigError, match=message):
+        registry = Registry.from_dict({"endpoints": [{
+            "gln": GP, "name": "GP", "kind": "gp", "channel": {"kind": "vans", **options}}]})
         adapters.vans.channel(registry.endpoint(GP), None)
