@@ -12,7 +12,7 @@ COPY schemas ./schemas
 # (gateway/oioxml, gateway/forms, adapters/vans locate them relative to the source tree).
 RUN pip install -e . \
     && useradd --system --uid 10001 --home /var/lib/medbro medbro \
-    && mkdir -p /var/lib/medbro/mailboxes \
+    && mkdir -p /var/lib/medbro/var/mailbox \
     && chown -R medbro /var/lib/medbro
 
 USER medbro
