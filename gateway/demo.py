@@ -4,13 +4,17 @@ A hospital writes DIS01 discharge letters (Latin-1 names, fictitious test CPR nu
 EDI mailbox inbox; the hub ingests, stores, routes and delivers them into the GPs' outboxes; one
 letter goes to a GLN nobody registered and comes back to the hospital as a CTL01 (LOK); each GP
 answers with a CTL03 through its own inbox, which medbro correlates with the letter and
-forwards to the hospital. A summary table closes the run. Everything happens under ``--dir``
-(default ``var/demo``), so the mailboxes and the database can be inspected afterwards.
+forwards to the hospital. Then one rehabilitation case runs from LÆ 261 to the recommendation
+reaching the GP (gateway.caseflow.demo, on a simulated clock over the following weeks), each of
+its DIS91 documents routed by the same hub into the receivers' outboxes. Summary tables close the
+run. Everything happens under ``--dir`` (default ``var/demo``), so the mailboxes and the database
+can be inspected afterwards.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import sys
 import time
@@ -99,6 +103,9 @@ def gp_receipt(data: bytes, now: datetime) -> bytes | None:
 
 
 def _partners_toml(root: Path) -> str:
+    """The demo's partner file: every party on an EDI mailbox under ``root/mailboxes``."""
+    from gateway.caseflow.demo import DEMO_ENDPOINTS, GP_GLN
+
     def mailbox(gln: str, name: str, kind: str, accepts: str) -> str:
         return (
             f'[[endpoints]]\ngln = "{gln}"\nname = "{name}"\nkind = "{kind}"\n{accepts}'
@@ -106,9 +113,23 @@ def _partners_toml(root: Path) -> str:
             f"poll_interval = 0.1 }}\n\n"
         )
 
+    def accepts(types: list[dict[str, Any]]) -> str:
+        items = []
+        for t in types:
+            versions = ", ".join(f'"{v}"' for v in t.get("versions", ()))
+            items.append(f'{{ type = "{t["type"]}"' + (f", versions = [{versions}]" if versions
+                                                      else "") + " }")
+        return f"accepts = [{', '.join(items)}]\n"
+
     text = mailbox(HOSPITAL[0], HOSPITAL[1], "hospital", "")
     for gln, name in GPS:
-        text += mailbox(gln, name, "gp", 'accepts = [{ type = "DIS01", versions = ["D0133L"] }]\n')
+        # the case's GP also takes the DIS91 letters of the rehabilitation case
+        types = [{"type": "DIS01", "versions": ["D0133L"]}]
+        if gln == GP_GLN:
+            types.append({"type": "DIS91"})
+        text += mailbox(gln, name, "gp", accepts(types))
+    for ep in DEMO_ENDPOINTS:
+        text += mailbox(ep["gln"], ep["name"], ep["kind"], accepts(ep["accepts"]))
     return text
 
 
@@ -250,10 +271,59 @@ async def _scenario(step: Step, hub: Any, channels: dict[str, Any], ingested: li
     for file in hospital.outbox_names():
         step.detail(f"{file}: {_describe(hospital.read_outbox(file))}")
 
+    case_rows = await _rehabilitation_case(step, hub, channels)
+
     rows = [hub.message_view(i) for i in ids]
     _summary(rows)
+    _case_summary(case_rows)
     ok = sum(r["state"] == "acknowledged" for r in rows) == len(routable)
-    return 0 if ok else 1
+    case_ok = bool(case_rows) and all(r["file"] for r in case_rows)
+    return 0 if ok and case_ok else 1
+
+
+_ROUTED = re.compile(r"^\s+(\S+) -> (.+): routed as DIS91, message (\S+)$")
+
+
+async def _rehabilitation_case(step: Step, hub: Any, channels: dict[str, Any]
+                               ) -> list[dict[str, str]]:
+    """One case from LÆ 261 to the recommendation at the GP; its documents' delivery rows."""
+    from gateway.caseflow import demo_case
+    from gateway.caseflow.demo import GP_GLN, MUNICIPALITY_GLN
+
+    start = datetime.now().replace(second=0, microsecond=0)
+    step(f"a rehabilitation case (Københavns Kommune) runs from LÆ 261 to the recommendation "
+         f"at the GP, on a simulated clock from {start:%d.%m.%Y}:")
+    lines = await demo_case(hub, start, echo=step.detail)
+    routed = [m.groups() for m in map(_ROUTED.match, lines) if m]
+    refused = [line.strip() for line in lines if "REFUSED" in line]
+
+    def delivered() -> bool:
+        return all(hub.message_view(i)["state"] in ("delivered", "acknowledged")
+                   for _, _, i in routed)
+
+    await _until("delivery of the case's DIS91 letters", delivered)
+    step(f"the hub routed the case's {len(routed)} DIS91 letters into the receivers' outboxes"
+         + (f"; {len(refused)} REFUSED" if refused else ""))
+    rows = []
+    for kind, recipient, message_id in routed:
+        view = hub.message_view(message_id)
+        client = channels[view["receiver_gln"]].client
+        name = f"{MUNICIPALITY_GLN}_{view['control_ref']}.edi"
+        rows.append({"document": kind, "recipient": recipient, "id": message_id[:8],
+                     "receiver": view["receiver_gln"], "state": view["state"],
+                     "file": name if name in client.outbox_names() else ""})
+    gp = channels[GP_GLN].client
+    recommendation = next((r["file"] for r in rows
+                           if r["document"] == "recommendation" and r["receiver"] == GP_GLN
+                           and r["file"]), None)
+    if recommendation is not None:
+        from gateway.edifact import parse
+
+        letter = parse(gp.read_outbox(recommendation)).messages[0].letter
+        text = " ".join(t.text for t in letter.texts[1:])
+        step.detail(f"the GP's system reads {gp.config.outbox / recommendation}: {text[:90]!r}")
+    return rows + [{"document": "REFUSED", "recipient": line, "id": "", "receiver": "",
+                    "state": "refused", "file": ""} for line in refused]
 
 
 def _describe(data: bytes) -> str:
@@ -269,16 +339,29 @@ def _describe(data: bytes) -> str:
 
 def _summary(rows: list[dict[str, Any]]) -> None:
     head = ("message id", "control ref", "sender", "receiver", "state", "attempts", "receipt")
-    table = [head]
+    table = []
     for r in rows:
         kinds = ", ".join(f"{x['kind']} {'in' if x['direction'] == 'in' else 'out'}"
                           for x in r["receipts"]) or "-"
         table.append((r["id"][:8], r["control_ref"] or "", r["sender_gln"] or "",
                       r["receiver_gln"] or "", r["state"], str(len(r["attempts"])), kinds))
+    _table("Summary: discharge letters", head, table)
+
+
+def _case_summary(rows: list[dict[str, str]]) -> None:
+    head = ("document", "to", "message id", "receiver", "state", "outbox file")
+    _table("Summary: rehabilitation case (DIS91)", head,
+           [(r["document"], r["recipient"], r["id"], r["receiver"], r["state"],
+             r["file"] or "MISSING") for r in rows])
+
+
+def _table(title: str, head: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    table = [head, *rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(head))]
-    click.echo("\nSummary")
+    click.echo(f"\n{title}")
     for n, row in enumerate(table):
-        click.echo("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+        click.echo(("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+                   .rstrip())
         if n == 0:
             click.echo("  " + "  ".join("-" * w for w in widths))
 
@@ -289,7 +372,7 @@ def _summary(rows: list[dict[str, Any]]) -> None:
 @click.option("--letters", default=2, show_default=True, help="letters per GP")
 @click.option("--logs", is_flag=True, help="show the pipeline's log lines too")
 def demo_command(directory: Path, letters: int, logs: bool) -> None:
-    """Embedded end-to-end demo: hospital -> medbro -> GPs, CTL03 back (SQLite + memory://)."""
+    """Embedded end-to-end demo: hospital -> medbro -> GPs, CTL03 back, one rehab case."""
     import logging
 
     from gateway.logging import configure
