@@ -8,6 +8,8 @@ message id or a patient.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -17,6 +19,9 @@ from prometheus_client import (
     generate_latest,
 )
 
+from gateway.logging import get_logger
+
+log = get_logger(__name__)
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 MESSAGES = Counter(
@@ -79,8 +84,24 @@ ESCALATIONS = Counter(
 )
 
 
+_SCRAPE_HOOKS: list[Callable[[], None]] = []
+
+
+def on_scrape(hook: Callable[[], None]) -> Callable[[], None]:
+    """Run ``hook`` before each ``render``: gauges computed from the shared store (queue depth,
+    oldest message) are then right in every process, not only in the one that last set them.
+    Returns a function that removes the hook again."""
+    _SCRAPE_HOOKS.append(hook)
+    return lambda: _SCRAPE_HOOKS.remove(hook) if hook in _SCRAPE_HOOKS else None
+
+
 def render() -> tuple[bytes, str]:
     """The exposition text of every metric, and its content type."""
+    for hook in list(_SCRAPE_HOOKS):
+        try:
+            hook()
+        except Exception as exc:  # noqa: BLE001 - a scrape must not fail on a busy database
+            log.warning("metrics_refresh_failed", error=repr(exc))
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 
 
@@ -95,5 +116,6 @@ __all__ = [
     "OLDEST_MESSAGE_AGE",
     "QUEUE_DEPTH",
     "REGISTRY",
+    "on_scrape",
     "render",
 ]

@@ -17,6 +17,7 @@ MEDBRO_RETRY_DELAYS_SECONDS     [5, 30, 300]              delay tiers for failed
 MEDBRO_MAX_DELIVERY_ATTEMPTS    6                         then parked + operator task
 MEDBRO_POISON_DELIVERY_LIMIT    20                        crashes before the parking queue
 MEDBRO_SCAN_INTERVAL_SECONDS    30                        receipt/recovery scanner period
+MEDBRO_SLA_SWEEP_INTERVAL_SECONDS 60                      SLA sweep + backlog gauges period
 MEDBRO_REPUBLISH_AFTER_SECONDS  300                       routed, undelivered: publish again
 MEDBRO_PUBLISH_PATIENCE_SECONDS 8                         ingest waits out a broker restart
 MEDBRO_DB_POOL_SIZE             16                        DB connections/threads per process
@@ -55,6 +56,7 @@ class Settings(BaseSettings):
     max_delivery_attempts: int = 6
     poison_delivery_limit: int = 20  # quorum delivery-limit before a message is dead-lettered
     scan_interval_seconds: float = 30.0  # receipt-timeout and recovery scanner
+    sla_sweep_interval_seconds: float = 60.0  # SLA at-risk/breach sweep + queue gauges
     republish_after_seconds: float = 300.0  # routed but not delivered for this long: publish again
     publish_patience_seconds: float = 8.0  # ingest retries a publish this long (broker restart)
     db_pool_size: int = 16  # database connections = threads running store work per process
@@ -94,7 +96,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "receipt_timeout_seconds", "scan_interval_seconds", "republish_after_seconds",
-        "publish_patience_seconds",
+        "publish_patience_seconds", "sla_sweep_interval_seconds",
     )
     @classmethod
     def _positive(cls, value: float) -> float:

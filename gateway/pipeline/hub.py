@@ -12,10 +12,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from gateway import metrics
 from gateway.channels import Channel
 from gateway.logging import get_logger
 from gateway.pipeline import ingest as ingest_step
-from gateway.pipeline import operators
+from gateway.pipeline import operators, ticks
 from gateway.pipeline.context import Clock, Pipeline, utc_now
 from gateway.pipeline.ingest import IngestResult
 from gateway.pipeline.worker import DeliveryWorker, run_scanner
@@ -81,12 +82,14 @@ class Hub:
         await self._transport.connect()
         await self._transport.declare(self.ctx.topology)
         self.ctx.transport = self._transport
+        self._unhook_metrics = metrics.on_scrape(ticks.scrape_hook(self.ctx))
         self._started = True
         log.info("hub_started", endpoints=len(self.registry.endpoints),
                  broker=self.settings.broker_url.split("@")[-1], prefix=self.settings.broker_prefix)
 
     async def stop(self) -> None:
         if self._started:
+            self._unhook_metrics()
             await self._transport.close()
             self.ctx.transport = UnconnectedTransport()
             self._started = False

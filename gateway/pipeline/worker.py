@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,7 +40,7 @@ from gateway.channels import (
     load_channel,
 )
 from gateway.logging import get_logger
-from gateway.pipeline import codec, observers, receipts
+from gateway.pipeline import codec, metering, observers, receipts, retries
 from gateway.pipeline.context import Pipeline, delivery_command
 from gateway.registry import Endpoint
 from gateway.store import repository as repo
@@ -104,6 +105,14 @@ class DeliveryWorker:
 
     async def handle(self, incoming: IncomingMessage) -> None:
         interchange_id = incoming.body.decode("ascii")
+        hop = retries.remaining_hop(incoming.headers, self.ctx.clock(),
+                                    self.ctx.topology.delay_tiers)
+        if hop is not None:  # an SLA-scheduled retry back from a delay tier before it is due
+            await self.ctx.transport.publish(PublishCommand(
+                routing_key=incoming.routing_key, body=incoming.body,
+                message_id=incoming.message_id, headers=dict(incoming.headers),
+                delay_seconds=hop))
+            return
         job = await self._db(self._load, interchange_id)
         if job is None:
             raise LookupError(f"interchange {interchange_id} is not in the store")
@@ -131,9 +140,11 @@ class DeliveryWorker:
         try:
             result = await self.channel(endpoint).deliver(endpoint, delivery)
         except PermanentDeliveryError as exc:
+            metering.attempt(endpoint.gln, ok=False)
             await self._db(self._record_failure, job, endpoint, started, str(exc), True)
             return
         except Exception as exc:  # noqa: BLE001 - anything else may pass: retry later
+            metering.attempt(endpoint.gln, ok=False)
             transient = isinstance(exc, TransientDeliveryError)
             if not transient:
                 log.exception("channel_crashed", interchange_id=interchange_id)
@@ -142,6 +153,7 @@ class DeliveryWorker:
             if command is not None:
                 await self.ctx.transport.publish(command)
             return
+        metering.attempt(endpoint.gln, ok=True)
         commands = await self._db(self._record_delivery, job, endpoint, started,
                                   result.external_ref)
         for command in commands:
@@ -165,6 +177,7 @@ class DeliveryWorker:
                          external_ref: str) -> list[PublishCommand]:
         now = self.ctx.clock()
         commands: list[PublishCommand] = []
+        latencies: list[tuple[str, datetime]] = []
         with self.ctx.store.transaction() as session:
             rows = repo.messages_of(session, job.interchange_id, for_update=True)
             if not any(r.state == MessageState.ROUTED.value for r in rows):
@@ -180,6 +193,8 @@ class DeliveryWorker:
                     continue
                 repo.transition(session, row, MessageEvent.DELIVER, at=now,
                                 endpoint=endpoint.gln, external_ref=external_ref)
+                if row.delivered_at is None:  # a resend is not a new delivery latency
+                    latencies.append((row.type, row.created_at))
                 row.delivered_at = now
                 row.receipt_due_at = now + timeout if row.ack_requested else None
                 if row.family != "CONTRL":
@@ -188,6 +203,8 @@ class DeliveryWorker:
                 command = self._answer_as_final_receiver(session, job, rows, now)
                 if command is not None:
                     commands.append(command)
+        for letter_type, received_at in latencies:  # committed: now it counts
+            metering.delivered(letter_type, received_at, now)
         log.info("message_delivered", interchange_id=job.interchange_id, endpoint=endpoint.gln,
                  external_ref=external_ref)
         return commands
@@ -221,8 +238,15 @@ class DeliveryWorker:
                 error=error[:4000],
             ))
             routed = [r for r in rows if r.state == MessageState.ROUTED.value]
-            if permanent or attempt_no >= settings.max_delivery_attempts:
-                why = "refused by the channel" if permanent else f"{attempt_no} attempts failed"
+            plan = retries.RetryPlan(give_up="refused by the channel") if permanent else (
+                retries.plan_retry(
+                    session, routed, attempt_no=attempt_no, now=now,
+                    max_attempts=settings.max_delivery_attempts,
+                    generic_delay=lambda n: retry_delay(
+                        n, base=settings.retry_delays_seconds[0],
+                        cap=settings.retry_delays_seconds[-1])))
+            if plan.give_up:
+                why = plan.give_up
                 for row in routed:
                     repo.transition(session, row, MessageEvent.EXHAUST, at=now, error=error)
                     repo.open_task(session, message_id=row.id, kind="undeliverable",
@@ -230,14 +254,23 @@ class DeliveryWorker:
                 log.error("delivery_given_up", interchange_id=job.interchange_id,
                           endpoint=endpoint.gln, attempts=attempt_no, error=error, alert=True)
                 return None
-            delay = retry_delay(attempt_no, base=settings.retry_delays_seconds[0],
-                                cap=settings.retry_delays_seconds[-1])
+            delay = plan.delay
             for row in routed:
                 repo.transition(session, row, MessageEvent.RETRY, at=now, attempt_no=attempt_no,
-                                error=error, retry_in_seconds=delay)
+                                error=error, retry_in_seconds=delay, sla=plan.sla)
             log.warning("delivery_failed", interchange_id=job.interchange_id,
-                        endpoint=endpoint.gln, attempt_no=attempt_no, retry_in=delay, error=error)
-            return delivery_command(routed[0], delay_seconds=delay) if routed else None
+                        endpoint=endpoint.gln, attempt_no=attempt_no, retry_in=delay, error=error,
+                        sla=plan.sla)
+            if not routed:
+                return None
+            if not plan.sla:
+                return delivery_command(routed[0], delay_seconds=delay)
+            # The SLA's due time is exact: the longest tier that does not overshoot, then hops.
+            command = delivery_command(
+                routed[0], delay_seconds=retries.hop_delay(self.ctx.topology.delay_tiers, delay))
+            due = (now + timedelta(seconds=delay)).isoformat()
+            return dataclasses.replace(
+                command, headers={**command.headers, retries.NOT_BEFORE: due})
 
     def _park(self, job: _Job, kind: str, reason: str) -> None:
         now = self.ctx.clock()
@@ -251,14 +284,23 @@ class DeliveryWorker:
 
 
 async def run_scanner(ctx: Pipeline, stop: asyncio.Event) -> None:
-    """Every ``scan_interval_seconds``: receipt timeouts, resends, stuck messages."""
-    from gateway.pipeline import ingest, resend
+    """Every ``scan_interval_seconds``: receipt timeouts, resends, stuck messages; and every
+    ``sla_sweep_interval_seconds`` the SLA sweep and the backlog gauges (ticks.py)."""
+    from gateway.pipeline import ingest, resend, ticks
 
+    last_sweep: float | None = None
+    loop = asyncio.get_running_loop()
     while not stop.is_set():
         try:
             await resend.scan_once(ctx)
             await ingest.recover_received(ctx)
         except Exception as exc:  # noqa: BLE001 - the scanner must outlive one bad round
             log.warning("scan_failed", error=repr(exc))
+        if last_sweep is None or loop.time() - last_sweep >= ticks.sweep_interval(ctx):
+            last_sweep = loop.time()
+            try:
+                await ticks.tick(ctx)
+            except Exception as exc:  # noqa: BLE001 - same: the next tick tries again
+                log.warning("sla_sweep_failed", error=repr(exc))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=ctx.settings.scan_interval_seconds)
