@@ -2,6 +2,10 @@
 
 ``medbro sla report --events FILE.csv --format json`` is an acceptance contract: keep its
 options and its JSON shape (report.py).
+
+Exit codes: 1 when the input file is bad (the message names the line and the column), 2 for a
+bad option or setting. The command's result goes to stdout; logs go to stderr
+(gateway.logging, CPR masked), so ``medbro sla report ... > table.csv`` holds the table only.
 """
 
 from __future__ import annotations
@@ -39,9 +43,21 @@ def _engine_with_schema(url: str):  # type: ignore[no-untyped-def]
     return create_engine(url)
 
 
+def _fail(exc: MedbroError) -> click.ClickException:
+    """A bad file is a data error (exit 1); anything else is a usage error (exit 2)."""
+    from gateway.sla.events_file import EventsFileError
+
+    if isinstance(exc, EventsFileError):
+        return click.ClickException(str(exc))
+    return click.UsageError(str(exc))
+
+
 @click.group("sla")
 def sla_group() -> None:
     """Discharge-letter SLA: reports, imports and the daily worklist."""
+    from gateway.logging import configure
+
+    configure()
 
 
 @sla_group.command("report")
@@ -106,7 +122,7 @@ def report_command(
                 report = store_report(session, keys, start=first, end=last, basis=basis)
             engine.dispose()
     except MedbroError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise _fail(exc) from None
     if fmt == "json":
         click.echo(json.dumps(report.as_dict(), indent=2))
     elif fmt == "csv":
@@ -130,7 +146,7 @@ def import_command(file: Path, quiet: bool) -> None:
             session_factory(engine), file, config, progress=not quiet and sys.stderr.isatty()
         )
     except MedbroError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise _fail(exc) from None
     finally:
         engine.dispose()
     click.echo(

@@ -8,7 +8,10 @@ below)::
 Optional column ``patient_cpr`` (used by the importer for matching; never logged). Times are
 Copenhagen local ``YYYY-MM-DDTHH:MM`` (seconds allowed); ``letter_sent_at`` is empty when no
 letter was sent. A bad row stops the read with an error naming the line and the column:
-nothing is skipped silently.
+nothing is skipped silently. Bad rows include a ``letter_sent_at`` before ``discharged_at``
+(a typo that would otherwise count as "within 1 workday") and a ``hospital`` +
+``discharge_id`` already given on an earlier line (the report would count it twice and the
+importer would keep only the last one; a file must say each discharge once).
 """
 
 from __future__ import annotations
@@ -73,17 +76,35 @@ def read_events(lines: Iterable[str]) -> Iterator[DischargeRecord]:
             f"header lacks column(s) {', '.join(missing)} (found: {', '.join(header) or 'none'})",
             line=1,
         )
+    first_line: dict[tuple[str, str], int] = {}
     for row in reader:
         line = reader.line_num
         for column in ("hospital", "department", "discharge_id", "discharged_at"):
             if not (row.get(column) or "").strip():
                 raise EventsFileError("is empty", line=line, column=column)
+        hospital, discharge_id = row["hospital"].strip(), row["discharge_id"].strip()
+        earlier = first_line.setdefault((hospital, discharge_id), line)
+        if earlier != line:
+            raise EventsFileError(
+                f"discharge {hospital}/{discharge_id} is already on line {earlier}; "
+                "give each hospital + discharge_id once per file",
+                line=line,
+                column="discharge_id",
+            )
+        discharged_at = _parse_time(row["discharged_at"].strip(), line, "discharged_at")
         sent_text = (row.get("letter_sent_at") or "").strip()
+        sent = _parse_time(sent_text, line, "letter_sent_at") if sent_text else None
+        if sent is not None and sent < discharged_at:
+            raise EventsFileError(
+                f"{sent_text!r} is before discharged_at {row['discharged_at'].strip()!r}",
+                line=line,
+                column="letter_sent_at",
+            )
         yield DischargeRecord(
-            hospital=row["hospital"].strip(),
+            hospital=hospital,
             department=row["department"].strip(),
-            discharge_id=row["discharge_id"].strip(),
-            discharged_at=_parse_time(row["discharged_at"].strip(), line, "discharged_at"),
-            letter_sent_at=_parse_time(sent_text, line, "letter_sent_at") if sent_text else None,
+            discharge_id=discharge_id,
+            discharged_at=discharged_at,
+            letter_sent_at=sent,
             patient_cpr=(row.get("patient_cpr") or "").strip(),
         )

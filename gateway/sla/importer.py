@@ -1,6 +1,8 @@
 """Import of the hospitals' monthly discharge files (events_file.py) into the store.
 
-Idempotent: a discharge is keyed by ``hospital/discharge_id``; importing the same file again
+The file is checked whole before anything is written (a repeated discharge or a letter before
+its discharge stops the import, naming the line). Idempotent: a discharge is keyed by
+``hospital/discharge_id``; importing the same file again
 changes nothing, and a corrected file updates the rows it changes. A letter time already
 recorded from live traffic is kept when it is earlier (the first sent letter counts). Rows are
 committed in batches, so an interrupted import can simply be run again.
@@ -112,7 +114,9 @@ def import_file(
     """Import ``path`` with a progress bar (one commit per batch)."""
     total = ImportResult()
     with path.open(newline="", encoding="utf-8-sig") as stream:
-        lines = sum(1 for _ in stream) - 1
+        # Check the whole file before the first write: a bad row (events_file.py) near the
+        # end must not leave the earlier batches imported.
+        lines = sum(1 for _ in read_events(stream))
     with path.open(newline="", encoding="utf-8-sig") as stream:
         bar = tqdm(total=max(lines, 0), unit="rows", desc=path.name, disable=not progress)
         for batch in _batches(read_events(stream), BATCH):

@@ -55,5 +55,43 @@ def test_import_reports_a_bad_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text(EVENTS + "Herlev,1301011,a4,16/04/2025,\n")
     result = runner.invoke(main, ["sla", "import", str(path), "--quiet"])
-    assert result.exit_code == 2
-    assert "line 5, column 'discharged_at'" in result.output
+    assert result.exit_code == 1
+    assert "line 5, column 'discharged_at'" in result.stderr
+
+
+def _stored_total(runner: CliRunner) -> int:
+    stored = runner.invoke(main, ["sla", "report", "--format", "json", "--group-by", "none"])
+    assert stored.exit_code == 0, stored.output
+    return json.loads(stored.stdout)["total"]["discharges"]
+
+
+def test_import_refuses_a_repeated_discharge_and_writes_nothing(tmp_path: Path) -> None:
+    runner = CliRunner(env={"MEDBRO_DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}"})
+    path = tmp_path / "twice.csv"
+    path.write_text(EVENTS + "Herlev,1301011,a1,2025-04-17T09:00,,0108584947\n")
+    result = runner.invoke(main, ["sla", "import", str(path), "--quiet"])
+    assert result.exit_code == 1
+    assert "line 5, column 'discharge_id'" in result.stderr and "line 2" in result.stderr
+    assert _stored_total(runner) == 0  # checked whole before the first write
+
+
+def test_import_refuses_a_letter_before_its_discharge(tmp_path: Path) -> None:
+    runner = CliRunner(env={"MEDBRO_DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}"})
+    path = tmp_path / "early.csv"
+    path.write_text(EVENTS + "Herlev,1301011,a4,2025-04-17T09:00,2025-04-16T09:00,\n")
+    result = runner.invoke(main, ["sla", "import", str(path), "--quiet"])
+    assert result.exit_code == 1
+    assert "line 5, column 'letter_sent_at'" in result.stderr
+    assert _stored_total(runner) == 0
+
+
+def test_import_logs_to_stderr_and_prints_only_its_result(tmp_path: Path) -> None:
+    runner = CliRunner(env={"MEDBRO_DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}"})
+    path = tmp_path / "herlev.csv"
+    path.write_text(EVENTS)
+    result = runner.invoke(main, ["sla", "import", str(path), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "3 rows: 3 new, 0 updated, 0 unchanged\n"
+    logged = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    assert [e["event"] for e in logged] == ["discharge_file_imported"]
+    assert "0108584947" not in result.stderr

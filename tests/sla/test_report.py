@@ -188,6 +188,11 @@ def test_extra_closed_days_from_environment(tmp_path: Path) -> None:
         (EVENTS + "H,D,x,2025-13-01T10:00,\n", "line 6, column 'discharged_at'"),
         (EVENTS + "H,D,x,2025-01-01T10:00,tomorrow\n", "line 6, column 'letter_sent_at'"),
         (EVENTS + "H,,x,2025-01-01T10:00,\n", "line 6, column 'department': is empty"),
+        # a letter before its discharge would count as within 1 workday
+        (
+            EVENTS + "H,D,x,2025-01-02T10:00,2025-01-01T09:00\n",
+            "line 6, column 'letter_sent_at': '2025-01-01T09:00' is before discharged_at",
+        ),
     ],
 )
 def test_bad_file_names_line_and_column(content: str, message: str, tmp_path: Path) -> None:
@@ -196,7 +201,31 @@ def test_bad_file_names_line_and_column(content: str, message: str, tmp_path: Pa
     path = tmp_path / "bad.csv"
     path.write_text(content)
     result = CliRunner().invoke(main, ["sla", "report", "--events", str(path)])
-    assert result.exit_code == 2 and "line" in result.output
+    # a bad file is a data error: exit 1, the message on stderr, nothing on stdout
+    assert result.exit_code == 1
+    assert message.split(":")[0] in result.stderr and result.stdout == ""
+
+
+def test_repeated_discharge_is_refused_naming_both_lines(tmp_path: Path) -> None:
+    """The importer keys by hospital + discharge_id; the report must not count a repeat twice."""
+    first = EVENTS.splitlines()[1]
+    content = EVENTS + first + "\n"
+    with pytest.raises(EventsFileError, match=r"line 6, column 'discharge_id': .* on line 2"):
+        list(read_events(io.StringIO(content)))
+    path = tmp_path / "twice.csv"
+    path.write_text(content)
+    result = CliRunner().invoke(main, ["sla", "report", "--events", str(path)])
+    assert result.exit_code == 1 and "line 6" in result.stderr
+    # the same id at another hospital is another discharge
+    other = first.replace(first.split(",")[0], "Other", 1)
+    assert len(list(read_events(io.StringIO(EVENTS + other + "\n")))) == 5
+
+
+def test_letter_sent_at_discharge_time_is_accepted() -> None:
+    rows = "hospital,department,discharge_id,discharged_at,letter_sent_at\n"
+    rows += "H,D,x,2025-01-02T10:00,2025-01-02T10:00\n"
+    (record,) = read_events(io.StringIO(rows))
+    assert record.letter_sent_at == record.discharged_at
 
 
 def test_percent_rounds_half_up_to_one_decimal() -> None:
