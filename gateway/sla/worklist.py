@@ -4,19 +4,24 @@ Hospitals print this list so doctors dictate in time. Each item names the deadli
 play for (1 workday while it is open, then 3), the time left (negative once passed) and the
 status. The patient is shown as a masked CPR (DDMMYY-****) plus the hospital's discharge id,
 which is what the department looks the patient up by.
+
+There is no age limit: a patient still without a letter stays on the list however old the
+discharge (the alert sweep looks back 45 days; the list must not). The query reads only open
+rows (``letter_sent_at IS NULL``, index ``ix_sla_discharges_open``) and sorts and limits in
+SQL, so years of unanswered discharges cost one indexed scan, not a Python sort.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from gateway.logging import mask_cpr
-from gateway.sla.alerts import SWEEP_HORIZON
 from gateway.sla.config import SlaConfig
 from gateway.sla.deadlines import as_local, as_utc_naive
 from gateway.sla.state import Clock, SlaState
@@ -77,20 +82,26 @@ def worklist(
     *,
     department: str | None = None,
     hospital: str | None = None,
+    hospitals: Collection[str] | None = None,
     limit: int = 500,
 ) -> list[WorklistItem]:
-    """Open discharges (no delivered letter) of the last ``SWEEP_HORIZON``, by deadline."""
-    query = select(Discharge).where(
-        Discharge.letter_sent_at.is_(None),
-        Discharge.discharged_at >= as_utc_naive(now) - SWEEP_HORIZON,
-    )
+    """Open discharges (no delivered letter, of any age), most urgent deadline first.
+
+    The deadline of an item is deadline 1 while it has not passed at ``now``, then deadline 3
+    (item_for); the SQL sort uses the same rule so ``limit`` keeps the most urgent items.
+    """
+    now_utc = as_utc_naive(now)
+    due = case((Discharge.deadline_1 >= now_utc, Discharge.deadline_1), else_=Discharge.deadline_3)
+    shown_id = func.coalesce(func.nullif(Discharge.discharge_id, ""), Discharge.discharge_key)
+    query = select(Discharge).where(Discharge.letter_sent_at.is_(None))
     if department:
         query = query.where(Discharge.department == department)
     if hospital:
         query = query.where(Discharge.hospital == hospital)
-    items = [item_for(row, now, config) for row in session.scalars(query)]
-    items.sort(key=lambda i: (i.deadline, i.department, i.discharge_id))
-    return items[:limit]
+    if hospitals is not None:
+        query = query.where(Discharge.hospital.in_(sorted(hospitals)))
+    query = query.order_by(due, Discharge.department, shown_id, Discharge.id).limit(limit)
+    return [item_for(row, now, config) for row in session.scalars(query)]
 
 
 def render_worklist_table(items: list[WorklistItem]) -> str:

@@ -304,3 +304,22 @@ def test_sample_letters_from_the_codec_start_and_join_clocks(sessions, samples_d
     assert letter_row.corrections == 1  # the sample is a GIS+M correction
     assert rows["dis17"].department == "4202090"
     assert rows["dis17"].discharged_at == datetime(2000, 1, 24, 20, 30)  # DTM+137 21:30 CET
+
+
+def test_worklist_keeps_open_discharges_of_any_age(sessions) -> None:
+    """A patient still without a letter after months stays on the printed list."""
+    with sessions() as s, s.begin():
+        report_discharge(s, "january", at=datetime(2025, 1, 6, 10, 0))  # 106 days before now
+        report_discharge(s, "easter", at=datetime(2025, 4, 16, 13, 0), cpr="0202020202")
+        report_discharge(s, "today", at=datetime(2025, 4, 22, 9, 0), cpr="0303030303")
+    now = local(2025, 4, 22, 13, 0)
+    with sessions() as s:
+        items = worklist(s, now, CONFIG)
+        # the limit is applied after the sort: the most urgent deadlines survive it
+        first_two = worklist(s, now, CONFIG, limit=2)
+    assert [(i.discharge_id, i.target, i.status) for i in items] == [
+        ("january", 3, Clock.BREACHED),
+        ("easter", 1, Clock.AT_RISK),
+        ("today", 1, Clock.PENDING),
+    ]
+    assert [i.discharge_id for i in first_two] == ["january", "easter"]
