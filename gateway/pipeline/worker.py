@@ -42,6 +42,7 @@ from gateway.channels import (
 from gateway.logging import get_logger
 from gateway.pipeline import codec, metering, observers, receipts, retries
 from gateway.pipeline.context import Pipeline, delivery_command
+from gateway.pipeline.conversion import ConvertingChannel
 from gateway.registry import Endpoint
 from gateway.store import repository as repo
 from gateway.store.states import HANDED_OVER, MessageEvent, MessageState
@@ -85,8 +86,9 @@ class DeliveryWorker:
         self._factory = channel_factory or (lambda ep: load_channel(ep, ctx.settings))
 
     def channel(self, endpoint: Endpoint) -> Channel:
+        """The endpoint's channel, converting to its ``deliver_as`` format (conversion.py)."""
         if endpoint.gln not in self._channels:
-            self._channels[endpoint.gln] = self._factory(endpoint)
+            self._channels[endpoint.gln] = ConvertingChannel(self._factory(endpoint))
         return self._channels[endpoint.gln]
 
     async def _db(self, fn: Callable[..., T], *args: Any) -> T:
