@@ -155,6 +155,39 @@ def import_command(file: Path, quiet: bool) -> None:
     )
 
 
+@sla_group.command("recompute")
+@click.option(
+    "--all",
+    "include_closed",
+    is_flag=True,
+    help="Also discharges whose letter was delivered (changes past report figures).",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def recompute_command(include_closed: bool, quiet: bool) -> None:
+    """Recompute stored deadlines after MEDBRO_SLA_* or the holidays data changed (idempotent)."""
+    from tqdm import tqdm
+
+    from gateway.db import session_factory
+    from gateway.sla.recompute import count_in_scope, recompute
+
+    config = _config()
+    engine = _engine_with_schema(_database_url())
+    try:
+        sessions = session_factory(engine)
+        total = count_in_scope(sessions, include_closed=include_closed)
+        with tqdm(
+            total=total,
+            unit="rows",
+            desc="deadlines",
+            disable=quiet or not sys.stderr.isatty(),
+        ) as bar:
+            result = recompute(sessions, config, include_closed=include_closed, on_batch=bar.update)
+    finally:
+        engine.dispose()
+    scope = "discharges" if include_closed else "open discharges"
+    click.echo(f"{result.rows} {scope}: {result.changed} changed, {result.unchanged} unchanged")
+
+
 @sla_group.command("worklist")
 @click.option("--department", help="Only this department (SKS code).")
 @click.option("--hospital", help="Only this hospital.")

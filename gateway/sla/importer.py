@@ -55,14 +55,25 @@ def key_of(record: DischargeRecord) -> str:
 
 
 def apply_record(row: Discharge, record: DischargeRecord, config: SlaConfig) -> bool:
-    """Bring ``row`` in line with ``record``; True when something changed."""
-    before = (
-        row.hospital,
-        row.department,
-        row.patient_cpr,
-        row.discharged_at,
-        row.letter_sent_at,
-    )
+    """Bring ``row`` in line with ``record``; True when something changed.
+
+    The deadlines count too: after a calendar change (MEDBRO_SLA_EXTRA_CLOSED_DAYS, holidays)
+    re-importing a file rewrites them and reports those rows as updated (recompute.py).
+    """
+
+    def snapshot() -> tuple[object, ...]:
+        return (
+            row.hospital,
+            row.department,
+            row.patient_cpr,
+            row.discharged_at,
+            row.letter_sent_at,
+            row.deadline_1,
+            row.deadline_3,
+            row.at_risk_at,
+        )
+
+    before = snapshot()
     row.hospital = record.hospital
     row.department = record.department
     row.discharge_id = record.discharge_id
@@ -75,8 +86,7 @@ def apply_record(row: Discharge, record: DischargeRecord, config: SlaConfig) -> 
         sent = as_utc_naive(record.letter_sent_at)
         if row.letter_sent_at is None or sent < row.letter_sent_at:
             row.letter_sent_at = sent
-    after = (row.hospital, row.department, row.patient_cpr, row.discharged_at, row.letter_sent_at)
-    return before != after
+    return before != snapshot()
 
 
 def import_records(

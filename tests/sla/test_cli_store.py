@@ -95,3 +95,30 @@ def test_import_logs_to_stderr_and_prints_only_its_result(tmp_path: Path) -> Non
     logged = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
     assert [e["event"] for e in logged] == ["discharge_file_imported"]
     assert "0108584947" not in result.stderr
+
+
+def test_recompute_command_after_closed_days_change(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    path = tmp_path / "xmas.csv"
+    path.write_text(
+        "hospital,department,discharge_id,discharged_at,letter_sent_at\n"
+        "1301,1301011,x1,2026-12-23T10:00,\n"
+        "1301,1301011,x2,2026-12-23T10:00,2026-12-24T10:00\n"
+    )
+    assert CliRunner(env={"MEDBRO_DATABASE_URL": url}).invoke(
+        main, ["sla", "import", str(path), "--quiet"]
+    ).exit_code == 0
+    closed = CliRunner(
+        env={"MEDBRO_DATABASE_URL": url, "MEDBRO_SLA_EXTRA_CLOSED_DAYS": "12-24,12-31"}
+    )
+    first = closed.invoke(main, ["sla", "recompute"])
+    assert first.exit_code == 0, first.output
+    assert first.stdout == "1 open discharges: 1 changed, 0 unchanged\n"
+    assert closed.invoke(main, ["sla", "recompute"]).stdout.endswith("0 changed, 1 unchanged\n")
+    assert closed.invoke(main, ["sla", "recompute", "--all"]).stdout == (
+        "2 discharges: 1 changed, 1 unchanged\n"
+    )
+    listed = closed.invoke(
+        main, ["sla", "worklist", "--now", "2026-12-24T13:00", "--format", "json"]
+    )
+    assert json.loads(listed.stdout)[0]["deadline"].startswith("2026-12-28")

@@ -323,3 +323,68 @@ def test_worklist_keeps_open_discharges_of_any_age(sessions) -> None:
         ("today", 1, Clock.PENDING),
     ]
     assert [i.discharge_id for i in first_two] == ["january", "easter"]
+
+
+CLOSED_XMAS = SlaConfig(calendar=WorkdayCalendar.from_spec(["12-24", "12-31"]))
+XMAS_EVENTS = (
+    "hospital,department,discharge_id,discharged_at,letter_sent_at\n"
+    "1301,1301011,x1,2026-12-23T10:00,\n"  # deadline 1: Thu 24 Dec, or Mon 28 Dec when closed
+    "1301,1301011,x2,2026-11-10T10:00,\n"  # no closed day near: unchanged
+)
+
+
+def test_reimport_after_a_calendar_change_counts_new_deadlines_as_updated(
+    sessions, tmp_path: Path
+) -> None:
+    path = tmp_path / "xmas.csv"
+    path.write_text(XMAS_EVENTS)
+    import_file(sessions, path, CONFIG, progress=False)
+    again = import_file(sessions, path, CLOSED_XMAS, progress=False)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 1, 1)
+    with sessions() as s:
+        row = s.scalar(select(Discharge).where(Discharge.discharge_id == "x1"))
+        assert row.deadline_1 == datetime(2026, 12, 28, 22, 59, 59, 999999)  # naive UTC
+    assert import_file(sessions, path, CLOSED_XMAS, progress=False).unchanged == 2
+
+
+def test_recompute_refreshes_stale_deadlines_idempotently(sessions) -> None:
+    from gateway.sla.recompute import recompute
+
+    with sessions() as s, s.begin():
+        report_discharge(s, "open", at=datetime(2026, 12, 23, 10, 0))
+        report_discharge(s, "sent", at=datetime(2026, 12, 23, 9, 0), cpr="0303030303")
+        report_discharge(s, "november", at=datetime(2026, 11, 10, 10, 0), cpr="0202020202")
+        hooks.letter_received(
+            s,
+            message_id="m",
+            letter=epikrise(cpr="0303030303", discharged_at=datetime(2026, 12, 23, 9, 0)),
+            at=local(2026, 12, 23, 10),
+        )
+        hooks.letter_delivered(s, message_id="m", at=local(2026, 12, 29, 10))  # late by default
+    with sessions() as s, s.begin():  # at risk on Thu 24 Dec 12:00 by the default calendar
+        alerts.sweep(s, local(2026, 12, 24, 13, 0), CONFIG, sink=lambda e: None)
+
+    def deadline_1(discharge_id: str) -> datetime:
+        with sessions() as s:
+            return s.scalar(
+                select(Discharge.deadline_1).where(Discharge.discharge_id == discharge_id)
+            )
+
+    sent_before = deadline_1("sent")
+    batches: list[int] = []
+    first = recompute(sessions, CLOSED_XMAS, on_batch=batches.append, batch=1)
+    assert (first.rows, first.changed, first.unchanged) == (2, 1, 1)  # open ones only
+    assert batches == [1, 1]
+    assert deadline_1("open") == datetime(2026, 12, 28, 22, 59, 59, 999999)
+    assert deadline_1("sent") == sent_before  # reported figures stay by default
+    with sessions() as s:
+        task = s.scalar(select(SlaTask).where(SlaTask.kind == "at_risk_1"))
+        assert (task.resolved_at, task.deadline) == (None, deadline_1("open"))
+        assert s.scalar(
+            select(Discharge.at_risk_at).where(Discharge.discharge_id == "open")
+        ) == datetime(2026, 12, 28, 11, 0)  # Mon 28 Dec 12:00 local
+    again = recompute(sessions, CLOSED_XMAS)
+    assert (again.rows, again.changed) == (2, 0)
+    everything = recompute(sessions, CLOSED_XMAS, include_closed=True)
+    assert (everything.rows, everything.changed) == (3, 1)
+    assert deadline_1("sent") == datetime(2026, 12, 28, 22, 59, 59, 999999)
