@@ -18,7 +18,9 @@ Checks beyond the order of segments, each with its code (docs/edifact.md has the
   agency, MedCom version) and element 3 (MedCom letter type) present (``UNH_EMPTY``,
   ``UNH_ELEMENT``).
 * UNT: count = segments UNH..UNT inclusive (``UNT_COUNT``), reference = UNH's (``UNH_UNT_REF``).
-* UNZ: count = number of messages (``UNZ_COUNT``), reference = UNB's (``UNZ_REF``).
+* UNZ: at least one message in the interchange (``NO_MESSAGES``: MedCom writes one letter per
+  interchange, and an empty one has nothing to deliver or acknowledge), count = number of
+  messages (``UNZ_COUNT``), reference = UNB's (``UNZ_REF``).
 * UNO/UNP (MEDBIN): UNP follows the binary object, UNP element 1 = the byte count and element 2
   = UNO element 1 (``BIN_UNP``).
 
@@ -354,6 +356,13 @@ class EnvelopeBuilder:
                 element=2,
             )
         n = len(self._messages)
+        if n == 0:
+            raise self._error(
+                "NO_MESSAGES",
+                f"interchange {ref} contains no messages (UNB..UNZ needs at least one UNH..UNT)",
+                tag="UNZ",
+                segment_no=no,
+            )
         if not (count.isascii() and count.isdigit()) or int(count) != n:
             raise self._error(
                 "UNZ_COUNT",

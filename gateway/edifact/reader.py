@@ -17,20 +17,48 @@ from datetime import datetime
 
 from pydifact.segments import Segment
 
+from gateway.edifact._segment_text import TAG
 from gateway.edifact.envelope import build_interchange
+from gateway.edifact.errors import EdifactError
 from gateway.edifact.interchange import Interchange, unb_datetime
-from gateway.edifact.syntax import DEFAULT_SEPARATORS
+from gateway.edifact.syntax import DEFAULT_SEPARATORS, WHITESPACE
 from gateway.edifact.tokenizer import Tokenizer
 
 __all__ = ["EnvelopeInfo", "MessageInfo", "parse", "read_envelope_leniently", "parse_envelope"]
 
+_WHITESPACE = frozenset(WHITESPACE)
+
 
 def parse_envelope(data: bytes) -> Interchange:
     """Tokenise and check the envelope only (no letter-type validation, ``letter`` stays None)."""
+    if isinstance(data, bytes | bytearray):
+        _require_edifact_start(data)
     tok = Tokenizer()
     tok.feed_all(data)  # the one-shot path: the tokeniser's whole-buffer scan, no copy
     tokens, error = tok.drain()
     return build_interchange(tokens, tok.separators or DEFAULT_SEPARATORS, tok.una, error)
+
+
+def _require_edifact_start(data: bytes | bytearray) -> None:
+    """Refuse input that is not EDIFACT at all (XML, a PDF, garbage) with one clear error,
+    instead of whatever the tokeniser trips over first. An interchange starts with UNA or UNB;
+    a start that is at least shaped like a segment (``GIS+``, ``UNH+``) is left to the envelope,
+    which names the segment found where UNB belongs (UNB_MISSING)."""
+    start = 0
+    while start < len(data) and data[start] in _WHITESPACE:
+        start += 1
+    if start == len(data):
+        return  # nothing but whitespace: the envelope says "no UNB"
+    head = bytes(data[start : start + 4])
+    tag = head[:3].decode("latin-1")
+    if tag == "UNA" or (TAG.match(tag) and head[3:] in (b"", b"+", b"'")):
+        return
+    shown = bytes(data[start : start + 8]).decode("latin-1")  # too short for a CPR number
+    raise EdifactError(
+        "NOT_EDIFACT",
+        f"not an EDIFACT interchange: it starts with {shown!r}, not with UNA or UNB",
+        segment_no=1,
+    )
 
 
 def parse(data: bytes) -> Interchange:

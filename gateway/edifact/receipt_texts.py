@@ -34,6 +34,7 @@ TITLES: dict[str, tuple[str, str | None, str | None]] = {
     "BIN_UNP": ("UNP svarer ikke til det binære objekt", None, None),
     "CLOSED": ("data efter afslutning", None, None),
     # envelope
+    "NOT_EDIFACT": ("ikke en EDIFACT-forsendelse (starter hverken med UNA eller UNB)", None, None),
     "UNB_MISSING": ("UNB mangler", None, None),
     "UNB_DUPLICATE": ("UNB forekommer mere end én gang", None, None),
     "UNB_ELEMENT": (
@@ -70,6 +71,7 @@ TITLES: dict[str, tuple[str, str | None, str | None]] = {
         r"reference (?P<got>\S*) does not match UNB control reference (?P<want>\S*)",
         "reference {got} svarer ikke til UNB-kontrolreference {want}",
     ),
+    "NO_MESSAGES": ("forsendelsen indeholder ingen meddelelser", None, None),
     "AFTER_UNZ": ("data efter UNZ", None, None),
     "ENVELOPE": ("segmentet er ikke tilladt her i kuverten", None, None),
     # letter grammar (gateway.edifact.validate)

@@ -193,8 +193,6 @@ async def recover_received(ctx: Pipeline) -> int:
 def _accept(ctx: Pipeline, session: Session, inter: InterchangeRow, data: bytes,
             parsed: ParsedInterchange, now: datetime) -> _Outcome:
     env = parsed.envelope
-    if not parsed.messages:
-        return _empty(session, inter, now)
     inter.status = "processed"
     rows: list[MessageRow] = []
     for head in parsed.messages:
@@ -231,18 +229,6 @@ def _accept(ctx: Pipeline, session: Session, inter: InterchangeRow, data: bytes,
     state = rows[0].state if rows else MessageState.VALIDATED.value
     return _Outcome(IngestResult([r.id for r in rows], state, receipt=receipt,
                                  interchange_id=inter.id), publish)
-
-
-def _empty(session: Session, inter: InterchangeRow, now: datetime) -> _Outcome:
-    """A valid envelope around no message (UNZ+0): stored, visible, nothing to deliver."""
-    text = f"interchange {inter.control_ref} contains no messages"
-    inter.status = "rejected"
-    inter.error = {"code": "NO_MESSAGES", "text": text}
-    row = repo.add_message(session, inter, at=now, sender_gln=inter.sender_gln,
-                           receiver_gln=inter.receiver_gln, control_ref=inter.control_ref,
-                           message_ref=None, summary={"error": inter.error}, ack_requested=False)
-    repo.transition(session, row, MessageEvent.REJECT, at=now, error=text)
-    return _Outcome(IngestResult([row.id], row.state, error=text, interchange_id=inter.id))
 
 
 def _first_refusal(ctx: Pipeline, rows: list[MessageRow]) -> Match:

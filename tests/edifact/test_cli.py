@@ -82,7 +82,9 @@ def test_parse_reads_files_as_they_are(tmp_path: Path) -> None:
     path.write_bytes(b"# SOURCE: a comment line\nUNB+UNOC:3+1+2+250101:0000+R'UNZ+0+R'")
     result = run("parse", str(path))
     assert result.exit_code == 1
-    assert result.stderr.startswith("segment 1: byte 0x0A is not allowed in UNOC")
+    assert result.stderr.startswith(
+        "segment 1: not an EDIFACT interchange: it starts with '# SOURCE'"
+    )
 
 
 @pytest.mark.parametrize("name", VALID)
@@ -142,6 +144,19 @@ def test_receipt_for_a_rejected_interchange(
     segments = tokenize(result.stdout_bytes)
     unh = next(s for s in segments if s.tag == "UNH")
     assert unh.elements[2] == "CTL02"
+
+
+def test_empty_interchange_is_invalid_for_parse_and_receipt(tmp_path: Path) -> None:
+    path = tmp_path / "empty.edi"
+    path.write_bytes(b"UNB+UNOC:3+5790000000001:14+5790000000002:14+250101:0000+R1++++1'UNZ+0+R1'")
+    parsed = run("parse", str(path))
+    assert parsed.exit_code == 1 and parsed.stdout == ""
+    assert parsed.stderr.startswith("UNZ segment 2: interchange R1 contains no messages")
+    result = run("receipt", str(path))
+    assert result.exit_code == 0
+    segments = tokenize(result.stdout_bytes)
+    assert next(s for s in segments if s.tag == "UNH").elements[2] == "CTL02"
+    assert "ingen meddelelser" in result.stdout_bytes.decode("latin-1")
 
 
 def test_receipt_positive_when_requested(samples_dir: Path, tmp_path: Path, receipts: None) -> None:

@@ -78,7 +78,10 @@ def test_no_una_when_the_sender_wrote_none() -> None:
 
 
 def test_unb_extras_survive_and_ack_follows_the_envelope() -> None:
-    data = b"UNB+UNOC:3+1:14:ROUTE+2:ZZ+991231:2359+R1+PW+APP+A++AGR+1'UNZ+0+R1'"
+    data = (
+        b"UNB+UNOC:3+1:14:ROUTE+2:ZZ+991231:2359+R1+PW+APP+A++AGR+1'"
+        b"UNH+M1+MEDDIS:D:93A:UN:D0133L+DIS01'UNT+2+M1'UNZ+1+R1'"
+    )
     ic = parse_envelope(data)
     assert tokenize(encode(ic))[0] == tokenize(data)[0]
     ic.envelope = envelope(sender="9", control_ref="R1", ack_requested=True)

@@ -83,6 +83,10 @@ def msg(ref: str = "R1", *body: str, count: int | None = None) -> str:
 ERROR_CASES = [
     # (input, code, tag, segment number, element)
     (b"", "UNB_MISSING", "UNB", None, None),
+    (b"<?xml version='1.0'?><Emessage/>", "NOT_EDIFACT", None, 1, None),
+    (b"\r\n  plain text, no terminator", "NOT_EDIFACT", None, 1, None),
+    (b"%PDF-1.4\x00\xff", "NOT_EDIFACT", None, 1, None),
+    (b"unb+UNOC:3+1+2+250301:0930+IC1'", "NOT_EDIFACT", None, 1, None),
     (msg().encode(), "UNB_MISSING", "UNH", 1, None),
     (wrap(msg(), unb="UNB+UNOC:3+1:14+2:14+250301:0930'"), "UNB_ELEMENT", "UNB", 1, 5),
     (wrap(msg(), unb="UNB+UNOC:3+1:14'"), "UNB_ELEMENT", "UNB", 1, 3),
@@ -110,6 +114,8 @@ ERROR_CASES = [
     (wrap(msg(), unz="UNZ+1:IC1'"), "UNZ_ELEMENT", "UNZ", 4, 1),
     (wrap(msg(), unz="UNZ+¹+IC1'"), "UNZ_COUNT", "UNZ", 4, None),
     (wrap(msg(), unz="UNZ'"), "UNZ_EMPTY", "UNZ", 4, None),
+    (wrap(unz="UNZ+0+IC1'"), "NO_MESSAGES", "UNZ", 2, None),  # MedCom: one letter or more
+    (wrap(unz="UNZ+1+IC1'"), "NO_MESSAGES", "UNZ", 2, None),
     (wrap(msg(), unz=""), "UNZ_MISSING", "UNZ", None, None),
     (wrap(msg("R1", "UNO+1+A+B+3'abcGIS+N'")), "BIN_UNP", "GIS", 3, None),
     (wrap(msg("R1", "UNO+1+A+B+3'abcUNP+4+1'")), "BIN_UNP", "UNP", 3, 1),
@@ -129,6 +135,22 @@ def test_envelope_errors(
     err = info.value
     assert (err.code, err.tag, err.segment_no, err.element) == (code, tag, segment_no, element)
     assert str(err).startswith(err.location)
+
+
+def test_input_that_is_not_edifact_is_called_so() -> None:
+    with pytest.raises(EdifactError) as info:
+        parse_envelope(b"  <?xml version='1.0' encoding='UTF-8'?><Emessage/>")
+    assert str(info.value) == (
+        "segment 1: not an EDIFACT interchange: it starts with '<?xml ve', not with UNA or UNB"
+    )
+
+
+def test_an_empty_interchange_is_refused_naming_it() -> None:
+    with pytest.raises(EdifactError) as info:
+        parse_envelope(wrap(unz="UNZ+0+IC1'"))
+    assert str(info.value) == (
+        "UNZ segment 2: interchange IC1 contains no messages (UNB..UNZ needs at least one UNH..UNT)"
+    )
 
 
 def test_errors_inside_a_message_carry_its_reference() -> None:

@@ -482,7 +482,9 @@ async def test_receipt_clock_runs_on_the_injected_clock(pipeline_db, broker_pref
         await hub.stop()
 
 
-async def test_envelope_without_messages_is_stored_and_rejected(make_hub, channel):
+async def test_envelope_without_messages_is_rejected_by_the_codec(make_hub, channel):
+    """The codec refuses UNB..UNZ without a UNH (NO_MESSAGES); the pipeline stores that
+    refusal like any other and answers the sender."""
     hub = await make_hub()
     control = ref()
     empty = (f"UNA:+.? 'UNB+UNOC:3+{HOSPITAL}:14+{GP}:14+990115:1202+{control}++++0'"
@@ -490,6 +492,8 @@ async def test_envelope_without_messages_is_stored_and_rejected(make_hub, channe
     result = await hub.ingest(empty, received_via="test")
     again = await hub.ingest(empty, received_via="test")
     assert result.state == "rejected" and "no messages" in (result.error or "")
+    assert (result.error or "").startswith("UNZ segment 2: interchange")
+    assert result.receipt is not None  # a negative receipt to the sender, like any refusal
     assert again.state == "rejected" and again.message_ids != result.message_ids
 
 
