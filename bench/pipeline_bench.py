@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import json
 import os
 import shutil
 import signal
@@ -27,6 +28,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import aio_pika
@@ -104,18 +106,18 @@ async def raw_run(n: int, size: int, concurrency: int) -> tuple[float, list[floa
 # -- medbro end to end ----------------------------------------------------------------------
 
 
-def make_letters(n: int) -> list[bytes]:
-    """N distinct DIS01 interchanges (distinct patients and UNB refs, no receipt asked)."""
-    from datetime import datetime
-
+def make_letters(n: int, prepared: datetime | None = None) -> list[bytes]:
+    """N distinct DIS01 interchanges (distinct patients, letter ids and UNB refs, no receipt
+    asked), written an hour ago: each starts its own SLA clock, none is already late."""
     from gateway.demo import discharge_letter
 
+    prepared = prepared or (datetime.now() - timedelta(hours=1)).replace(second=0, microsecond=0)
     out = []
     for i in range(n):
         cpr = f"{1 + i % 28:02d}{1 + (i // 28) % 12:02d}{50 + (i // 336) % 40:02d}{9000 + i % 1000}"
         out.append(discharge_letter(i, sender=HOSPITAL, receiver=GP,
                                     patient=(cpr, "Ærøboe", f"Søren {i}"),
-                                    prepared_at=datetime(2026, 3, 2, 9, 30),
+                                    prepared_at=prepared,
                                     ack_requested=False))
     return out
 
@@ -143,8 +145,59 @@ class ScratchDatabase:
         self.admin.dispose()
 
 
+async def ingest_in_processes(count: int, n: int, concurrency: int, root: Path,
+                              env: dict[str, str], started: dict[str, int]) -> None:
+    """``count`` ingest processes (each its own Hub: a watcher or API process in production),
+    letter i going to process i % count; they start together and report their start times."""
+    go = root / "go"
+    procs = [subprocess.Popen(
+        [sys.executable, __file__, "--ingest-child", str(k), "--ingesters", str(count),
+         "-n", str(n), "--concurrency", str(concurrency), "--root", str(root)], env=env)
+        for k in range(count)]
+    while not all((root / f"ready{k}").exists() for k in range(count)):
+        if any(p.poll() is not None for p in procs):
+            raise RuntimeError("an ingest process died while starting")
+        await asyncio.sleep(0.05)
+    go.touch()
+    for proc in procs:
+        if await asyncio.to_thread(proc.wait) != 0:
+            raise RuntimeError(f"ingest process failed: exit {proc.returncode}")
+    for k in range(count):
+        started.update(json.loads((root / f"started{k}.json").read_text()))
+
+
+async def ingest_child(k: int, count: int, n: int, concurrency: int, root: Path) -> int:
+    from gateway.pipeline.hub import Hub
+    from gateway.settings import Settings
+
+    prepared = datetime.fromisoformat((root / "prepared").read_text())
+    mine = [(i, d) for i, d in enumerate(make_letters(n, prepared)) if i % count == k]
+    hub = Hub.from_settings(Settings.load())
+    await hub.start()
+    started: dict[str, int] = {}
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(i: int, data: bytes) -> None:
+        async with gate:
+            started[f"{HOSPITAL}_KDEMO{i:06d}.edi"] = time.time_ns()
+            result = await hub.ingest(data, received_via="bench")
+            if result.error:
+                raise RuntimeError(result.error)
+
+    try:
+        (root / f"ready{k}").touch()
+        while not (root / "go").exists():
+            await asyncio.sleep(0.005)
+        await asyncio.gather(*(one(i, d) for i, d in mine))
+    finally:
+        await hub.stop()
+    (root / f"started{k}.json").write_text(json.dumps(started))
+    return 0
+
+
 async def medbro_run(letters: list[bytes], concurrency: int, workers: int, root: Path,
-                     database_url: str, profile: str | None) -> tuple[float, list[float]]:
+                     database_url: str, profile: str | None,
+                     ingesters: int = 1) -> tuple[float, list[float]]:
     from gateway.pipeline.hub import Hub
     from gateway.settings import Settings
 
@@ -184,7 +237,10 @@ async def medbro_run(letters: list[bytes], concurrency: int, workers: int, root:
         if profiler:
             profiler.enable()
         t0 = time.perf_counter()
-        await asyncio.gather(*(one(i, d) for i, d in enumerate(letters)))
+        if ingesters > 1:
+            await ingest_in_processes(ingesters, len(letters), concurrency, root, env, started)
+        else:
+            await asyncio.gather(*(one(i, d) for i, d in enumerate(letters)))
         ingested = time.perf_counter() - t0
         print(f"  medbro ingest side: {len(letters)} stored + published in {ingested:.2f} s "
               f"= {len(letters) / ingested:.0f} msgs/s")
@@ -224,26 +280,36 @@ async def main() -> int:
     parser.add_argument("-n", type=int, default=2000, help="messages per phase")
     parser.add_argument("--concurrency", type=int, default=64, help="publishes/ingests in flight")
     parser.add_argument("--workers", type=int, default=1, help="medbro worker processes")
+    parser.add_argument("--ingesters", type=int, default=1,
+                        help="ingest processes (1: in this process)")
     parser.add_argument("--profile", help="write a cProfile of the medbro ingest side here")
+    parser.add_argument("--ingest-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--root", help=argparse.SUPPRESS)
     args = parser.parse_args()
     import logging
 
     from gateway.logging import configure
 
     configure(json=True, level=logging.WARNING)  # the figures, not a log line per message
-    letters = make_letters(args.n)
+    if args.ingest_child is not None:
+        return await ingest_child(args.ingest_child, args.ingesters, args.n, args.concurrency,
+                                  Path(args.root))
+    prepared = (datetime.now() - timedelta(hours=1)).replace(second=0, microsecond=0)
+    letters = make_letters(args.n, prepared)
     size = len(letters[0])
     print(f"pipeline bench: N={args.n}, {size} byte DIS01 interchanges, "
-          f"concurrency {args.concurrency}, {args.workers} worker process(es), "
-          f"{os.cpu_count()} CPUs")
+          f"concurrency {args.concurrency} per ingest process; processes: "
+          f"{args.ingesters} ingest ({'in the bench process' if args.ingesters == 1 else 'own'}),"
+          f" {args.workers} worker; {os.cpu_count()} CPUs shared with PostgreSQL and RabbitMQ")
     raw_seconds, raw_latency = await raw_run(args.n, size, args.concurrency)
     raw_rate = report("raw", args.n, raw_seconds, raw_latency)
 
     root = Path(tempfile.mkdtemp(prefix="medbro-bench-"))
+    (root / "prepared").write_text(prepared.isoformat())
     database = ScratchDatabase()
     try:
         seconds, latency = await medbro_run(letters, args.concurrency, args.workers, root,
-                                            database.url, args.profile)
+                                            database.url, args.profile, args.ingesters)
     finally:
         database.drop()
         shutil.rmtree(root, ignore_errors=True)

@@ -12,11 +12,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from gateway import metrics
 from gateway.channels import Channel
 from gateway.logging import get_logger
-from gateway.pipeline import ingest as ingest_step
-from gateway.pipeline import operators, ticks
+from gateway.pipeline import operators
+from gateway.pipeline.batch_ingest import BatchIngest
 from gateway.pipeline.context import Clock, Pipeline, utc_now
 from gateway.pipeline.ingest import IngestResult
 from gateway.pipeline.worker import DeliveryWorker, run_scanner
@@ -56,6 +55,7 @@ class Hub:
                             clock=clock,
                             executor=ThreadPoolExecutor(pool, thread_name_prefix="medbro-db"))
         self.worker = DeliveryWorker(self.ctx, channel_factory)
+        self._ingest = BatchIngest(self.ctx)  # group commit: ingests arriving together
         self._started = False
 
     @classmethod
@@ -82,14 +82,12 @@ class Hub:
         await self._transport.connect()
         await self._transport.declare(self.ctx.topology)
         self.ctx.transport = self._transport
-        self._unhook_metrics = metrics.on_scrape(ticks.scrape_hook(self.ctx))
         self._started = True
         log.info("hub_started", endpoints=len(self.registry.endpoints),
                  broker=self.settings.broker_url.split("@")[-1], prefix=self.settings.broker_prefix)
 
     async def stop(self) -> None:
         if self._started:
-            self._unhook_metrics()
             await self._transport.close()
             self.ctx.transport = UnconnectedTransport()
             self._started = False
@@ -105,8 +103,8 @@ class Hub:
         source: str = "",
         authenticated_glns: frozenset[str] | None = None,
     ) -> IngestResult:
-        return await ingest_step.ingest(self.ctx, data, received_via=received_via, source=source,
-                                        authenticated_glns=authenticated_glns)
+        return await self._ingest(data, received_via=received_via, source=source,
+                                  authenticated_glns=authenticated_glns)
 
     async def run_worker(self, stop: asyncio.Event) -> None:
         """Consume every endpoint queue (competing with other workers) and scan for timeouts."""

@@ -45,3 +45,28 @@ def letter_acknowledged(session: Session, *, message_id: str, at: datetime) -> N
     hooks = _module()
     if hooks is not None:
         hooks.letter_acknowledged(session, message_id=message_id, at=at)
+
+
+def letters_received(session: Session, letters: list[tuple[str, Any]], *, at: datetime) -> None:
+    """``letter_received`` for many (message id, letter) pairs stored in one transaction."""
+    hooks = _module()
+    if hooks is None:
+        return
+    letters = [(mid, letter) for mid, letter in letters if letter is not None]
+    if hasattr(hooks, "letters_received"):
+        hooks.letters_received(session, letters, at=at)
+        return
+    for message_id, letter in letters:
+        hooks.letter_received(session, message_id=message_id, letter=letter, at=at)
+
+
+def letters_delivered(session: Session, message_ids: list[str], *, at: datetime) -> None:
+    """``letter_delivered`` for many messages delivered and recorded in one transaction."""
+    hooks = _module()
+    if hooks is None:
+        return
+    if hasattr(hooks, "letters_delivered"):
+        hooks.letters_delivered(session, message_ids, at=at)
+        return
+    for message_id in message_ids:
+        hooks.letter_delivered(session, message_id=message_id, at=at)

@@ -11,16 +11,16 @@ from __future__ import annotations
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.logging import get_logger
 from gateway.model import Letter, LetterStatus
 from gateway.sla import matching
 from gateway.sla.config import SlaConfig
-from gateway.sla.deadlines import as_utc_naive
+from gateway.sla.deadlines import as_utc_naive, from_utc_naive
 from gateway.sla.state import clock_for
-from gateway.sla.tables import Discharge, SlaLetter
+from gateway.sla.tables import Discharge, SlaLetter, SlaTask
 
 EPIKRISE_TYPES = frozenset(
     {"DIS01", "DIS02", "DIS03", "DIS05", "DIS06", "DIS07", "DIS08", "DIS09", "DIS10"}
@@ -204,4 +204,160 @@ def letter_acknowledged(
     discharge = session.get(Discharge, letter.discharge_pk) if letter.discharge_pk else None
     if discharge is not None and discharge.letter_acknowledged_at is None:
         discharge.letter_acknowledged_at = acked
+    session.flush()
+
+
+def letters_received(
+    session: Session,
+    letters: list[tuple[str, Letter]],
+    *,
+    at: datetime,
+    config: SlaConfig | None = None,
+) -> None:
+    """``letter_received`` for the letters of one ingest batch, in a few statements.
+
+    The common case - epikriser whose patient and department have no discharge in the window,
+    whose letter id is new, no two of them about the same patient - starts one clock per letter
+    with two queries and two inserts for the whole batch. Any other batch goes letter by letter
+    through ``letter_received``, so matching is exactly the same.
+    """
+    config = config or current_config()
+    epikriser = [(mid, letter) for mid, letter in letters if is_epikrise(letter.type)]
+    if not epikriser or len(epikriser) != len(letters) or not _all_new(session, epikriser, at):
+        for message_id, letter in letters:
+            letter_received(session, message_id=message_id, letter=letter, at=at, config=config)
+        return
+    received = as_utc_naive(at)
+    discharges = []
+    for message_id, letter in epikriser:
+        department = letter.sender.id if letter.sender is not None else ""
+        discharge = Discharge(
+            discharge_key=f"letter/{message_id}",
+            source="letter",
+            hospital=hospital_of(department),
+            department=department,
+            discharge_id="",
+            patient_cpr=letter.patient.cpr if letter.patient is not None else "",
+            letters=1,
+            corrections=1 if letter.status is LetterStatus.CORRECTED else 0,
+            letter_received_at=received,
+            letter_message_id=message_id,
+        )
+        set_clock(discharge, letter.discharged_at or at, config)
+        discharges.append(discharge)
+    session.add_all(discharges)
+    session.flush()  # one multi-row INSERT .. RETURNING id
+    session.add_all(
+        SlaLetter(
+            message_id=message_id,
+            discharge_pk=discharge.id,
+            letter_type=letter.type.upper(),
+            letter_id=letter.letter_id,
+            status=letter.status.value,
+            sender_id=discharge.department,
+            received_at=received,
+        )
+        for (message_id, letter), discharge in zip(epikriser, discharges, strict=True)
+    )
+    session.flush()
+    for message_id, _ in epikriser:
+        log.info("letter_clock_joined", message_id=message_id, source="letter")
+
+
+def _all_new(session: Session, letters: list[tuple[str, Letter]], at: datetime) -> bool:
+    """True when every letter would start its own clock: no earlier version, no candidate
+    discharge, no other letter of the batch about the same patient and department."""
+    received = as_utc_naive(at)
+    keys, ids, windows = set(), set(), []
+    keys_by_letter = []
+    for _, letter in letters:
+        department = letter.sender.id if letter.sender is not None else ""
+        cpr = letter.patient.cpr if letter.patient is not None else ""
+        dtm91 = as_utc_naive(letter.discharged_at) if letter.discharged_at else None
+        if not department or not cpr or (department, cpr) in keys:
+            return False
+        if letter.letter_id and (department, letter.letter_id) in ids:
+            return False
+        keys.add((department, cpr))
+        keys_by_letter.append((department, cpr))
+        if letter.letter_id:
+            ids.add((department, letter.letter_id))
+        windows.append(matching.window(dtm91, received))
+    clauses = [SlaLetter.message_id.in_([mid for mid, _ in letters])]
+    if ids:  # an earlier version of one of these letters (a superset: ids crossed with senders)
+        clauses.append(
+            and_(
+                SlaLetter.sender_id.in_({d for d, _ in ids}),
+                SlaLetter.letter_id.in_({i for _, i in ids}),
+                SlaLetter.discharge_pk.is_not(None),
+            )
+        )
+    if session.execute(select(SlaLetter.message_id).where(or_(*clauses)).limit(1)).first():
+        return False
+    spans = dict(zip(keys_by_letter, windows, strict=True))
+    rows = session.execute(
+        select(Discharge.department, Discharge.patient_cpr, Discharge.discharged_at).where(
+            Discharge.patient_cpr.in_({c for _, c in spans}),
+            Discharge.department.in_({d for d, _ in spans}),
+            Discharge.discharged_at >= min(start for start, _ in windows),
+            Discharge.discharged_at <= max(end for _, end in windows),
+        )
+    ).all()
+    return not any(
+        (department, cpr) in spans
+        and spans[(department, cpr)][0] <= discharged_at <= spans[(department, cpr)][1]
+        for department, cpr, discharged_at in rows
+    )
+
+
+def letters_delivered(
+    session: Session, message_ids: list[str], *, at: datetime, config: SlaConfig | None = None
+) -> None:
+    """``letter_delivered`` for the messages of one delivery batch, in a few statements."""
+    if not message_ids:
+        return
+    from gateway.sla.alerts import raise_escalation
+
+    sent = as_utc_naive(at)
+    letters = {
+        row.message_id: row
+        for row in session.scalars(select(SlaLetter).where(SlaLetter.message_id.in_(message_ids)))
+    }
+    first_of: dict[int, str] = {}
+    for message_id in message_ids:
+        letter = letters.get(message_id)
+        if letter is None:
+            continue
+        if letter.delivered_at is None:
+            letter.delivered_at = sent
+        if letter.discharge_pk is not None:
+            first_of.setdefault(letter.discharge_pk, message_id)
+    if not first_of:
+        session.flush()
+        return
+    discharges = session.scalars(
+        select(Discharge).where(
+            Discharge.id.in_(list(first_of)), Discharge.letter_sent_at.is_(None)
+        )
+    ).all()
+    if discharges:
+        tasks: dict[int, list[SlaTask]] = {}
+        for task in session.scalars(
+            select(SlaTask).where(SlaTask.discharge_pk.in_([d.id for d in discharges]))
+        ):
+            tasks.setdefault(task.discharge_pk, []).append(task)
+        for discharge in discharges:
+            discharge.letter_sent_at = sent
+            discharge.letter_message_id = first_of[discharge.id]
+            own = tasks.get(discharge.id, [])
+            kinds = {t.kind for t in own}
+            for task in own:
+                if task.resolved_at is None:
+                    task.resolved_at = sent
+            for n, due in ((1, discharge.deadline_1), (3, discharge.deadline_3)):
+                if sent > due and f"breached_{n}" not in kinds:
+                    raise_escalation(
+                        session, discharge, "breached", n, from_utc_naive(due),
+                        from_utc_naive(sent),
+                    )
     session.flush()
