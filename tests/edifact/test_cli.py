@@ -25,7 +25,6 @@ INTERCHANGE_KEYS = {
     "ack_requested",
 }
 MESSAGE_KEYS = {"ref", "family", "version", "type", "segments", "letter"}
-NEEDS_MODEL_JSON = ("MEDDIS", "CONTRL")
 
 
 def sample_file(tmp_path: Path, name: str) -> Path:
@@ -34,18 +33,8 @@ def sample_file(tmp_path: Path, name: str) -> Path:
     return path
 
 
-@pytest.fixture
-def receipts() -> None:
-    pytest.importorskip("gateway.edifact.receipts")
-
-
 def run(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-
-def needs_model_json(name: str) -> None:
-    if any(part in name for part in ("DIS", "CTL")):
-        pytest.importorskip("gateway.model_json")
 
 
 def test_parse_prints_the_contract_json(samples_dir: Path, tmp_path: Path) -> None:
@@ -64,7 +53,6 @@ def test_parse_prints_the_contract_json(samples_dir: Path, tmp_path: Path) -> No
 
 
 def test_parse_dis01_includes_the_letter(samples_dir: Path, tmp_path: Path) -> None:
-    pytest.importorskip("gateway.model_json")
     result = run("parse", str(sample_file(tmp_path, "edifact_DIS01_1.edi")))
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["messages"][0]["letter"] is not None
@@ -89,7 +77,6 @@ def test_parse_reads_files_as_they_are(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", VALID)
 def test_render_reproduces_every_valid_sample(samples_dir: Path, tmp_path: Path, name: str) -> None:
-    needs_model_json(name)
     parsed = run("parse", str(sample_file(tmp_path, name)))
     assert parsed.exit_code == 0, parsed.stderr
     doc_path = tmp_path / "doc.json"
@@ -136,9 +123,7 @@ def test_render_names_an_unencodable_character(tmp_path: Path) -> None:
     assert "FTX segment 3, element 4 component 2" in result.stderr
 
 
-def test_receipt_for_a_rejected_interchange(
-    samples_dir: Path, tmp_path: Path, receipts: None
-) -> None:
+def test_receipt_for_a_rejected_interchange(samples_dir: Path, tmp_path: Path) -> None:
     result = run("receipt", str(sample_file(tmp_path, "edifact_unittest_DIS20_ERROR_UNT0.edi")))
     assert result.exit_code == 0
     segments = tokenize(result.stdout_bytes)
@@ -159,16 +144,14 @@ def test_empty_interchange_is_invalid_for_parse_and_receipt(tmp_path: Path) -> N
     assert "ingen meddelelser" in result.stdout_bytes.decode("latin-1")
 
 
-def test_receipt_positive_when_requested(samples_dir: Path, tmp_path: Path, receipts: None) -> None:
+def test_receipt_positive_when_requested(samples_dir: Path, tmp_path: Path) -> None:
     result = run("receipt", str(sample_file(tmp_path, "edifact_REF06_1.edi")))
     assert result.exit_code == 0
     unh = next(s for s in tokenize(result.stdout_bytes) if s.tag == "UNH")
     assert unh.elements[2] == "CTL03"
 
 
-def test_no_receipt_owed_is_said_on_stderr(
-    samples_dir: Path, tmp_path: Path, receipts: None
-) -> None:
+def test_no_receipt_owed_is_said_on_stderr(samples_dir: Path, tmp_path: Path) -> None:
     result = run("receipt", str(sample_file(tmp_path, "edifact_REF01_1.edi")))
     assert result.exit_code == 0 and result.stdout_bytes == b""
     assert "no receipt is owed" in result.stderr

@@ -137,9 +137,6 @@ def test_enc0_names_the_charset(samples_dir: Path) -> None:
 
 @pytest.fixture
 def full_parse():
-    pytest.importorskip("gateway.edifact.letters")
-    pytest.importorskip("gateway.edifact.validate")
-    pytest.importorskip("gateway.edifact.receipts")
     from gateway.edifact import parse
 
     return parse
