@@ -23,6 +23,9 @@ from gateway.errors import ConfigError
 from gateway.routing import Accept, Match, Route, RouteRequest, decide_route
 
 ORGANISATION_KINDS = ("hospital", "gp", "municipality", "region")
+# Organisations of these kinds see every hospital in the SLA views (report, worklist, tasks);
+# reporting a discharge still needs the hospital in ``hospitals`` (docs/sla.md).
+SLA_OVERVIEW_KINDS = ("region", "operator")
 LOCAL_CHANNEL = "local"  # medbro itself is the final receiver and answers CTL03/CTL02
 # Each inner tuple: at least one of these options must be set (the plugin checks the rest).
 _REQUIRED_CHANNEL_FIELDS = {
@@ -66,15 +69,27 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class Organisation:
-    """An API client: its keys (as SHA-256) and the GLNs it may send as."""
+    """An API client: its keys (as SHA-256), the GLNs it may send as, and the hospitals (SKS
+    sygehus codes) whose discharges it reports and sees in the SLA views."""
 
     name: str
     glns: frozenset[str]
     key_hashes: tuple[str, ...]
+    hospitals: frozenset[str] = frozenset()
+    kind: str | None = None
 
     def has_key(self, api_key: str) -> bool:
         digest = hash_api_key(api_key)
         return any(hmac.compare_digest(digest, known) for known in self.key_hashes)
+
+    def owns_hospital(self, hospital: str) -> bool:
+        """May report discharges of ``hospital`` (an SKS sygehus code)."""
+        return hospital in self.hospitals
+
+    @property
+    def sla_hospitals(self) -> frozenset[str] | None:
+        """The hospitals whose SLA data it may see; None = all (a region or the operator)."""
+        return None if self.kind in SLA_OVERVIEW_KINDS else self.hospitals
 
 
 def hash_api_key(api_key: str) -> str:
@@ -139,7 +154,13 @@ class Registry:
                     f"GLN {', '.join(unknown)} is not a configured endpoint"
                 )
             organisations.append(
-                Organisation(org.name, frozenset(org.glns), tuple(org.api_key_sha256))
+                Organisation(
+                    org.name,
+                    frozenset(org.glns),
+                    tuple(org.api_key_sha256),
+                    frozenset(org.hospitals),
+                    org.kind,
+                )
             )
         try:
             return cls(endpoints, organisations)
@@ -202,6 +223,18 @@ class _Organisation(_Strict):
     name: str = Field(min_length=1)
     glns: list[str] = Field(min_length=1)
     api_key_sha256: list[str] = []
+    kind: Literal["hospital", "gp", "municipality", "region", "operator"] | None = None
+    hospitals: list[str] = []
+
+    @field_validator("hospitals")
+    @classmethod
+    def _hospitals(cls, value: list[str]) -> list[str]:
+        for code in value:
+            if not (len(code) == 4 and code.isascii() and code.isalnum()):
+                raise ValueError(f"{code!r} is not a 4-character SKS hospital (sygehus) code")
+        if len(set(value)) != len(value):
+            raise ValueError("a hospital code is listed twice")
+        return value
 
     @field_validator("api_key_sha256")
     @classmethod

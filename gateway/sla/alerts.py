@@ -10,7 +10,7 @@ Prometheus alerts on the same numbers (deploy/prometheus/medbro-rules.yml).
 from __future__ import annotations
 
 from collections import Counter as Tally
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -153,9 +153,16 @@ def letter_delivered_for(session: Session, discharge: Discharge, sent_utc: datet
             )
 
 
-def open_tasks(session: Session, *, department: str | None = None) -> list[SlaTask]:
-    """Unresolved operator tasks, most urgent deadline first."""
+def open_tasks(
+    session: Session,
+    *,
+    department: str | None = None,
+    hospitals: Collection[str] | None = None,
+) -> list[SlaTask]:
+    """Unresolved operator tasks, most urgent deadline first (``hospitals``: None = all)."""
     query = select(SlaTask).where(SlaTask.resolved_at.is_(None))
     if department:
         query = query.where(SlaTask.department == department)
+    if hospitals is not None:
+        query = query.where(SlaTask.hospital.in_(sorted(hospitals)))
     return list(session.scalars(query.order_by(SlaTask.deadline, SlaTask.id)))

@@ -12,9 +12,14 @@ Mounted by gateway.api.app through the ``medbro.routers`` entry point ``sla``.
 * ``GET /metrics``: every medbro metric (gateway.metrics), for Prometheus; no key.
 
 The ``/v1`` endpoints need the ``X-API-Key`` of an organisation in the partner registry (the
-hub's ``registry.organisation_for_key``), as ``/v1/messages`` does. The database session comes
-from ``app.state.sla_sessions`` (a sessionmaker) when set, else from the hub's store; the clock
-from ``app.state.clock`` when set (tests), else the system clock.
+hub's ``registry.organisation_for_key``), as ``/v1/messages`` does. An organisation reports
+discharges only for the hospitals (SKS sygehus codes) in its ``hospitals`` list: both the
+``hospital`` and the department's hospital (its first four characters), else 403. It sees the
+report, the worklist and the tasks of those hospitals only; a ``region`` or ``operator``
+organisation sees every hospital (gateway.registry.Organisation.sla_hospitals).
+
+The database session comes from ``app.state.sla_sessions`` (a sessionmaker) when set, else from
+the hub's store; the clock from ``app.state.clock`` when set (tests), else the system clock.
 """
 
 from __future__ import annotations
@@ -77,6 +82,15 @@ def config(request: Request) -> SlaConfig:
     return getattr(request.app.state, "sla_config", None) or hooks.current_config()
 
 
+def _forbidden(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_403_FORBIDDEN, detail)
+
+
+def visible_hospitals(org: Any) -> frozenset[str] | None:
+    """The hospitals ``org`` may see in the SLA views; None = all. Nothing when undeclared."""
+    return getattr(org, "sla_hospitals", frozenset())
+
+
 Auth = Annotated[Any, Depends(organisation)]
 Db = Annotated[Session, Depends(session)]
 Now = Annotated[datetime, Depends(clock)]
@@ -115,8 +129,16 @@ def _out(row: Discharge, now: datetime, cfg: SlaConfig) -> DischargeOut:
 
 
 @router.post("/v1/discharges", response_model=DischargeOut, status_code=201)
-def post_discharge(body: DischargeIn, response: Response, _: Auth, db: Db, now: Now, cfg: Config):
+def post_discharge(body: DischargeIn, response: Response, org: Auth, db: Db, now: Now, cfg: Config):
     """Record a discharge event; repeating it (same hospital + discharge id) updates it."""
+    owns = getattr(org, "owns_hospital", lambda _hospital: False)
+    if not owns(body.hospital):
+        raise _forbidden(f"hospital {body.hospital!r} is not one of this organisation's hospitals")
+    if not owns(hooks.hospital_of(body.department)):
+        raise _forbidden(
+            f"department {body.department!r} is not at one of this organisation's hospitals "
+            "(its first four characters are the SKS hospital code)"
+        )
     key = f"{body.hospital}/{body.discharge_id}"
     known = db.scalar(select(Discharge.id).where(Discharge.discharge_key == key)) is not None
     row = hooks.discharge_reported(
@@ -147,7 +169,7 @@ def _date_param(name: str, value: str | None) -> date | None:
 @router.get("/v1/sla/report")
 def get_report(
     request: Request,
-    _: Auth,
+    org: Auth,
     db: Db,
     start: Annotated[str | None, Query(alias="from", description="YYYY-MM-DD")] = None,
     end: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD")] = None,
@@ -158,7 +180,14 @@ def get_report(
     """The region's table (a, b, c, d, b/a, c/a, d/a) per group and in total."""
     first, last = _date_param("from", start), _date_param("to", end)
     try:
-        report = store_report(db, parse_group_by(group_by), start=first, end=last, basis=basis)
+        report = store_report(
+            db,
+            parse_group_by(group_by),
+            start=first,
+            end=last,
+            basis=basis,
+            hospitals=visible_hospitals(org),
+        )
     except MedbroError as exc:
         raise HTTPException(422, str(exc)) from None
     wants_csv = format == "csv" or (
@@ -173,7 +202,7 @@ def get_report(
 
 @router.get("/v1/sla/worklist")
 def get_worklist(
-    _: Auth,
+    org: Auth,
     db: Db,
     now: Now,
     cfg: Config,
@@ -182,12 +211,17 @@ def get_worklist(
     limit: Annotated[int, Query(ge=1, le=10000)] = 500,
 ) -> list[dict[str, Any]]:
     """Discharged patients without a delivered letter, most urgent deadline first."""
-    items = worklist(db, now, cfg, department=department, hospital=hospital, limit=limit)
+    hospitals = visible_hospitals(org)
+    if hospital and hospitals is not None and hospital not in hospitals:
+        raise _forbidden(f"hospital {hospital!r} is not one of this organisation's hospitals")
+    items = worklist(
+        db, now, cfg, department=department, hospital=hospital, hospitals=hospitals, limit=limit
+    )
     return [item.as_dict() for item in items]
 
 
 @router.get("/v1/sla/tasks")
-def get_tasks(_: Auth, db: Db, department: str | None = None) -> list[dict[str, Any]]:
+def get_tasks(org: Auth, db: Db, department: str | None = None) -> list[dict[str, Any]]:
     """Unresolved escalation tasks (at risk, breached), most urgent deadline first."""
     return [
         {
@@ -198,7 +232,7 @@ def get_tasks(_: Auth, db: Db, department: str | None = None) -> list[dict[str, 
             "deadline": from_utc_naive(task.deadline).isoformat(),
             "created_at": from_utc_naive(task.created_at).isoformat(),
         }
-        for task in alerts.open_tasks(db, department=department)
+        for task in alerts.open_tasks(db, department=department, hospitals=visible_hospitals(org))
     ]
 
 

@@ -7,6 +7,7 @@ as "sent": delivery to the receiver's channel (default) or the receiver's acknow
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 
 from sqlalchemy import case, func, select
@@ -26,8 +27,10 @@ def store_report(
     start: date | None = None,
     end: date | None = None,
     basis: str = "sent",
+    hospitals: Collection[str] | None = None,
 ) -> Report:
-    """The table over discharges with local discharge date in [start, end]."""
+    """The table over discharges with local discharge date in [start, end]; ``hospitals``
+    limits it to those hospitals (an API client's own, api.py), None = all."""
     if basis not in BASES:
         raise LocalUsageError(f"basis must be one of {', '.join(BASES)}, not {basis!r}")
     sent = Discharge.letter_sent_at if basis == "sent" else Discharge.letter_acknowledged_at
@@ -48,6 +51,8 @@ def store_report(
         query = query.where(Discharge.discharge_date >= start)
     if end is not None:
         query = query.where(Discharge.discharge_date <= end)
+    if hospitals is not None:
+        query = query.where(Discharge.hospital.in_(sorted(hospitals)))
     if keys:
         query = query.group_by(*keys).order_by(*keys)
     report = Report(group_by)

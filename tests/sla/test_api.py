@@ -12,22 +12,52 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from gateway.errors import ConfigError
+from gateway.registry import Registry, hash_api_key
+from gateway.sla import alerts
 from gateway.sla.api import router
+from gateway.sla.config import SlaConfig
 from gateway.sla.deadlines import COPENHAGEN
 
-KEY = {"X-API-Key": "secret"}
+KEY = {"X-API-Key": "secret"}  # hospital 1301
+OTHER = {"X-API-Key": "other-key"}  # hospital 1330
+REGION = {"X-API-Key": "region-key"}  # kind region: sees all, owns none
+GP = {"X-API-Key": "gp-key"}  # no hospitals
 
 
-class Registry:
-    def organisation_for_key(self, key: str) -> object | None:
-        return object() if key == "secret" else None
+def registry() -> Registry:
+    """A real partner registry: organisations bound to hospitals (SKS sygehus codes)."""
+    glns = ["5790000120420", "5790000120437", "5790000128686"]
+    return Registry.from_dict(
+        {
+            "endpoints": [
+                {
+                    "gln": gln,
+                    "name": gln,
+                    "kind": "hospital",
+                    "channel": {"kind": "edi_mailbox", "directory": "var/x"},
+                }
+                for gln in glns
+            ],
+            "organisations": [
+                org("Rigshospitalet", glns[0], "secret", hospitals=["1301"]),
+                org("Herlev", glns[1], "other-key", hospitals=["1330"]),
+                org("Region", glns[0], "region-key", kind="region"),
+                org("Lægehuset", glns[2], "gp-key", kind="gp"),
+            ],
+        }
+    )
+
+
+def org(name: str, gln: str, key: str, **more: object) -> dict:
+    return {"name": name, "glns": [gln], "api_key_sha256": [hash_api_key(key)], **more}
 
 
 @pytest.fixture
 async def client(sessions) -> AsyncIterator[httpx.AsyncClient]:
     app = FastAPI()
     app.include_router(router)
-    app.state.hub = SimpleNamespace(registry=Registry())
+    app.state.hub = SimpleNamespace(registry=registry())
     app.state.sla_sessions = sessions
     app.state.clock = lambda: datetime(2025, 4, 22, 13, 0, tzinfo=COPENHAGEN)
     transport = httpx.ASGITransport(app=app)
@@ -35,9 +65,11 @@ async def client(sessions) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-def discharge(discharge_id: str, at: str, department: str = "1301011") -> dict:
+def discharge(
+    discharge_id: str, at: str, department: str = "1301011", hospital: str = "1301"
+) -> dict:
     return {
-        "hospital": "1301",
+        "hospital": hospital,
         "department": department,
         "patient_cpr": "010858-4947",
         "discharge_id": discharge_id,
@@ -138,7 +170,7 @@ async def test_mounted_by_the_api_app_over_the_hubs_store(sqlite_url: str) -> No
 
     store = Store(sqlite_url)
     store.migrate()
-    hub = SimpleNamespace(registry=Registry(), store=store)
+    hub = SimpleNamespace(registry=registry(), store=store)
     app = create_app(hub, manage_hub=False)
     transport = httpx.ASGITransport(app=app)
     try:
@@ -152,3 +184,80 @@ async def test_mounted_by_the_api_app_over_the_hubs_store(sqlite_url: str) -> No
             assert (await http.get("/metrics")).status_code == 200
     finally:
         store.dispose()
+
+
+async def test_discharge_of_another_hospital_is_forbidden(client: httpx.AsyncClient) -> None:
+    """An API key may neither create nor overwrite another hospital's discharge."""
+    mine = await client.post(
+        "/v1/discharges", json=discharge("D1", "2025-04-16T14:00"), headers=KEY
+    )
+    assert mine.status_code == 201, mine.text
+    moved = discharge("D1", "2025-04-22T12:00")  # would move Rigshospitalet's deadlines
+    for headers in (OTHER, REGION, GP):
+        response = await client.post("/v1/discharges", json=moved, headers=headers)
+        assert response.status_code == 403, response.text
+        assert "hospital '1301'" in response.json()["detail"]
+    # its own hospital code with another hospital's department is refused too
+    smuggled = discharge("D2", "2025-04-16T14:00", department="1301011", hospital="1330")
+    response = await client.post("/v1/discharges", json=smuggled, headers=OTHER)
+    assert response.status_code == 403 and "department '1301011'" in response.text
+    (item,) = await get_json(client, "/v1/sla/worklist")
+    assert (item["discharge_id"], item["discharged_at"]) == ("D1", "2025-04-16T14:00:00+02:00")
+
+
+async def test_views_show_only_the_organisations_hospitals(client, sessions) -> None:
+    posts = [
+        (KEY, discharge("R1", "2025-04-16T14:00")),
+        (KEY, discharge("R2", "2025-04-17T09:00", department="1301012")),
+        (OTHER, discharge("H1", "2025-04-16T15:00", department="1330011", hospital="1330")),
+    ]
+    for headers, body in posts:
+        posted = await client.post("/v1/discharges", json=body, headers=headers)
+        assert posted.status_code == 201, posted.text
+    with sessions() as s, s.begin():  # Tue 22 April 13:00: all three are at risk
+        raised = alerts.sweep(
+            s, datetime(2025, 4, 22, 13, 0, tzinfo=COPENHAGEN), SlaConfig(), sink=lambda e: None
+        )
+    assert len(raised) == 3
+
+    async def seen(headers: dict) -> tuple[set, set, set]:
+        report = await client.get(
+            "/v1/sla/report", params={"group_by": "hospital"}, headers=headers
+        )
+        worklist = await client.get("/v1/sla/worklist", headers=headers)
+        tasks = await client.get("/v1/sla/tasks", headers=headers)
+        assert {report.status_code, worklist.status_code, tasks.status_code} == {200}
+        return (
+            {(g["hospital"], g["discharges"]) for g in report.json()["groups"]},
+            {i["discharge_id"] for i in worklist.json()},
+            {t["hospital"] for t in tasks.json()},
+        )
+
+    assert await seen(KEY) == ({("1301", 2)}, {"R1", "R2"}, {"1301"})
+    assert await seen(OTHER) == ({("1330", 1)}, {"H1"}, {"1330"})
+    assert await seen(REGION) == ({("1301", 2), ("1330", 1)}, {"R1", "R2", "H1"}, {"1301", "1330"})
+    assert await seen(GP) == (set(), set(), set())
+    total = await get_json(client, "/v1/sla/report", group_by="none")
+    assert total["total"]["discharges"] == 2  # the total is limited too
+    asked = await client.get("/v1/sla/worklist", params={"hospital": "1330"}, headers=KEY)
+    assert asked.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("more", "message"),
+    [
+        ({"hospitals": ["13011"]}, "hospitals: '13011' is not a 4-character SKS hospital"),
+        ({"hospitals": ["1301", "1301"]}, "hospitals: a hospital code is listed twice"),
+        ({"kind": "pharmacy"}, "organisations[0] (X).kind"),
+    ],
+)
+def test_organisation_hospitals_are_checked_at_load(more: dict, message: str) -> None:
+    data = {
+        "endpoints": [
+            {"gln": "5790000120420", "name": "H", "kind": "hospital", "channel": {"kind": "local"}}
+        ],
+        "organisations": [org("X", "5790000120420", "k", **more)],
+    }
+    with pytest.raises(ConfigError) as err:
+        Registry.from_dict(data, source="p.toml")
+    assert message in str(err.value)

@@ -105,9 +105,10 @@ def test_recompute_command_after_closed_days_change(tmp_path: Path) -> None:
         "1301,1301011,x1,2026-12-23T10:00,\n"
         "1301,1301011,x2,2026-12-23T10:00,2026-12-24T10:00\n"
     )
-    assert CliRunner(env={"MEDBRO_DATABASE_URL": url}).invoke(
+    imported = CliRunner(env={"MEDBRO_DATABASE_URL": url}).invoke(
         main, ["sla", "import", str(path), "--quiet"]
-    ).exit_code == 0
+    )
+    assert imported.exit_code == 0, imported.output
     closed = CliRunner(
         env={"MEDBRO_DATABASE_URL": url, "MEDBRO_SLA_EXTRA_CLOSED_DAYS": "12-24,12-31"}
     )
