@@ -35,11 +35,16 @@ class EdiMailboxChannel:
 
     kind = "edi_mailbox"
 
-    def __init__(self, client: Any, *, gln: str, poll_interval: float = 0.5) -> None:
+    def __init__(self, client: Any, *, gln: str, poll_interval: float = 0.5,
+                 envelope_store_url: str | None = None) -> None:
         self.client = client
         self.gln = gln
         self.poll_interval = poll_interval
+        # Where VANSEnvelopes' reliable-mode history is kept; None: .xml envelopes are not
+        # unwrapped (they reach the hub raw and are refused there, stored).
+        self.envelope_store_url = envelope_store_url
         self._dirs_ready = False
+        self._vans: Any = None
 
     async def deliver(self, endpoint: Any, delivery: Delivery) -> DeliveryResult:
         try:
@@ -70,16 +75,41 @@ class EdiMailboxChannel:
         """The inbound side of this mailbox, feeding ``ingest`` (``Hub.ingest``).
 
         Files in an endpoint's inbox are taken as sent by that endpoint: the hub refuses an
-        interchange whose UNB sender is not the mailbox owner's GLN.
+        interchange whose UNB sender is not the mailbox owner's GLN. ``.xml`` VANSEnvelopes
+        beside the ``.edi`` files go through ``adapters.vans`` (``envelope_aware``): reliable
+        mode, the payload to the hub once, and the Positive/NegativeMessage receipt written
+        to this mailbox's outbox (the sender's), as ``<receipt sender>_<envelope id>.xml``.
         """
         return MailboxWatcher(
             self.client,
-            ingest,
+            self._envelope_aware(ingest),
             gln=self.gln,
             authenticated_glns=frozenset({self.gln}),
             poll_interval=self.poll_interval,
             concurrency=self.client.config.concurrency,
         )
+
+    def _envelope_aware(self, ingest: Ingest) -> Ingest:
+        if not self.envelope_store_url:
+            return ingest
+        from adapters.vans import SqlSeenStore, VansIngest, envelope_aware, receipt_file_name
+
+        if self._vans is None:
+            self._vans = VansIngest(ingest, SqlSeenStore.create(self.envelope_store_url),
+                                    received_via="edi_mailbox")
+
+        async def write_receipt(received: Any) -> None:
+            name = receipt_file_name(received)
+            await asyncio.to_thread(self._publish, name, received.receipt)
+            log.info("mailbox_vans_receipt_written", endpoint=self.gln, file=name,
+                     case=received.case.value)
+
+        return envelope_aware(ingest, self._vans, on_receipt=write_receipt)
+
+    def close(self) -> None:
+        if self._vans is not None:
+            self._vans.close()
+            self._vans = None
 
     @property
     def has_inbox(self) -> bool:
@@ -88,4 +118,7 @@ class EdiMailboxChannel:
     async def watch(self, ingest: Ingest, stop: asyncio.Event) -> None:
         """Run the inbound watcher until ``stop`` is set (returns at once without an inbox)."""
         if self.has_inbox:
-            await self.watcher(ingest).run(stop)
+            try:
+                await self.watcher(ingest).run(stop)
+            finally:
+                self.close()
