@@ -12,7 +12,7 @@ from gateway.logging import configure
 @click.option("--port", default=8000, show_default=True, type=int, help="TCP port")
 @click.option("--log-level", default="info", show_default=True)
 def api_command(host: str, port: int, log_level: str) -> None:
-    """Serve POST /v1/messages, GET /v1/messages/{id}, /healthz, /readyz (MEDBRO_* settings)."""
+    """Serve the HTTP API: /v1/messages, every plugin router, /healthz, /readyz (MEDBRO_*)."""
     import uvicorn
 
     from gateway.api.app import create_app
