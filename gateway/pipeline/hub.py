@@ -16,9 +16,10 @@ from gateway.channels import Channel
 from gateway.logging import get_logger
 from gateway.pipeline import operators
 from gateway.pipeline.batch_ingest import BatchIngest
+from gateway.pipeline.batch_worker import BatchDeliveryWorker
 from gateway.pipeline.context import Clock, Pipeline, utc_now
 from gateway.pipeline.ingest import IngestResult
-from gateway.pipeline.worker import DeliveryWorker, run_scanner
+from gateway.pipeline.worker import run_scanner
 from gateway.registry import Endpoint, Registry
 from gateway.settings import Settings
 from gateway.store import Store
@@ -54,7 +55,7 @@ class Hub:
         self.ctx = Pipeline(settings=settings, registry=registry, store=store, topology=topology,
                             clock=clock,
                             executor=ThreadPoolExecutor(pool, thread_name_prefix="medbro-db"))
-        self.worker = DeliveryWorker(self.ctx, channel_factory)
+        self.worker = BatchDeliveryWorker(self.ctx, channel_factory)  # prefetch batches
         self._ingest = BatchIngest(self.ctx)  # group commit: ingests arriving together
         self._started = False
 
