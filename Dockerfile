@@ -8,9 +8,8 @@ COPY pyproject.toml README.md ./
 COPY gateway ./gateway
 COPY adapters ./adapters
 COPY schemas ./schemas
-# Editable on purpose: the XML schemas are read from /app/schemas next to the packages
-# (gateway/oioxml, gateway/forms, adapters/vans locate them relative to the source tree).
-RUN pip install -e . \
+# A plain install: the XML schemas travel as package data (gateway/schemas.py finds them).
+RUN pip install . \
     && useradd --system --uid 10001 --home /var/lib/medbro medbro \
     && mkdir -p /var/lib/medbro/var/mailbox \
     && chown -R medbro /var/lib/medbro
