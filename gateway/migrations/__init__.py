@@ -10,10 +10,13 @@ checks that the migrations create exactly what those modules declare.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+
+from gateway.errors import ConfigError
 
 HERE = Path(__file__).resolve().parent
 
@@ -26,20 +29,24 @@ TABLE_MODULES = (
 )
 
 
-def import_table_modules() -> list[str]:
+def import_table_modules(modules: Sequence[str] = TABLE_MODULES) -> list[str]:
     """Import every table module so ``Base.metadata`` is complete; returns those imported.
 
-    A module whose area is not built yet (the module file does not exist) is skipped; any other
-    import error is raised.
+    Every listed module must exist: skipping a missing one would let the migrations (and the
+    schema test) run against an incomplete ``Base.metadata`` without anyone noticing. A missing
+    module is a ``ConfigError`` naming it; any other import error is raised as it is.
     """
     imported = []
-    for name in TABLE_MODULES:
+    for name in modules:
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:
             if exc.name is None or not name.startswith(exc.name):
-                raise
-            continue
+                raise  # the module exists but needs something that is missing
+            raise ConfigError(
+                f"table module {name} (listed in gateway.migrations.TABLE_MODULES) does not "
+                f"exist: {exc.name} cannot be imported"
+            ) from exc
         imported.append(name)
     return imported
 
