@@ -360,7 +360,11 @@ async def test_database_outage_keeps_messages_in_broker_until_it_returns(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 "WHERE datname = :n AND usename = :r"), {"n": name, "r": role})
         await scenario.ingest_all(dict(items[10:]))  # stored by the API side, queued
-        await asyncio.sleep(6)
+        deadline = time.monotonic() + 60  # the worker has met the outage (not: 6 s passed)
+        while "store_unavailable" not in scenario.worker_log():
+            assert time.monotonic() < deadline, "the worker never noticed the outage"
+            assert worker.poll() is None, scenario.worker_log()[-3000:]
+            await asyncio.sleep(0.1)
         assert worker.poll() is None, scenario.worker_log()[-3000:]
         assert len(scenario.files()) == 10, "nothing may be delivered without the store"
         topology = scenario.hub.topology
