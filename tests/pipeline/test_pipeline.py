@@ -214,7 +214,10 @@ async def test_malformed_interchange_is_stored_rejected_and_answered(make_hub, c
     assert view["summary"]["error"]["tag"] == "UNT"
     garbage = await hub.ingest(b"\x00\xffnot edifact at all", received_via="test")
     assert garbage.state == "rejected" and garbage.receipt is None
-    assert hub.message_view(garbage.message_ids[0])["state"] == "rejected"
+    garbage_view = hub.message_view(garbage.message_ids[0])
+    assert garbage_view["state"] == "rejected"
+    assert garbage_view["summary"]["error"]["code"] == "NOT_EDIFACT"
+    assert (garbage.error or "").startswith("segment 1: not an EDIFACT interchange")
 
 
 async def test_medbro_as_final_receiver_answers_ctl03_and_ctl02(make_hub, channel):
