@@ -3,10 +3,8 @@
 Every router named in the ``medbro.routers`` entry point group is mounted, so adapters add
 endpoints without ``gateway`` importing them; the ``medbro.envelopes`` plugins (body formats
 besides EDIFACT on ``POST /v1/messages``) are loaded here too and closed on shutdown. A router
-whose module exists but fails to import (a bug, a missing dependency) stops startup with a
+that fails to load (its module missing, a bug, a missing dependency) stops startup with a
 ``ConfigError`` naming it: an API silently missing a route is worse than one that does not start.
-A router whose module is not there at all (a part not built yet while the project grows) is
-skipped with a ``router_unavailable`` log line.
 """
 
 from __future__ import annotations
@@ -27,12 +25,6 @@ log = get_logger(__name__)
 ROUTER_GROUP = "medbro.routers"
 
 
-def _module_missing(ep: EntryPoint, exc: ModuleNotFoundError) -> bool:
-    """True when the plugin's own module (or a parent package) does not exist."""
-    module = ep.value.split(":", 1)[0]
-    return bool(exc.name) and (module == exc.name or module.startswith(exc.name + "."))
-
-
 def load_routers(
     entry_points: Mapping[str, EntryPoint] | None = None,
 ) -> list[tuple[str, APIRouter]]:
@@ -43,11 +35,6 @@ def load_routers(
     for name, ep in sorted(entry_points.items()):
         try:
             router = ep.load()
-        except ModuleNotFoundError as exc:
-            if _module_missing(ep, exc):
-                log.warning("router_unavailable", router=name, reason=str(exc))
-                continue
-            raise ConfigError(f"API router plugin {name!r} ({ep.value}) failed: {exc}") from exc
         except Exception as exc:
             raise ConfigError(f"API router plugin {name!r} ({ep.value}) failed: {exc!r}") from exc
         if not isinstance(router, APIRouter):

@@ -213,10 +213,11 @@ def _ep(name: str, value: str):
     return {name: EntryPoint(name=name, value=value, group="medbro.routers")}
 
 
-def test_router_not_built_yet_is_skipped_but_a_broken_one_stops_startup() -> None:
+def test_a_router_that_does_not_load_stops_startup() -> None:
     from gateway.errors import ConfigError
 
-    assert load_routers(_ep("later", "gateway.not_built_yet.api:router")) == []
+    with pytest.raises(ConfigError, match="'later'.*gateway.not_built_yet.api:router"):
+        load_routers(_ep("later", "gateway.not_built_yet.api:router"))
     with pytest.raises(ConfigError, match="'broken'.*gateway.errors:router"):
         load_routers(_ep("broken", "gateway.errors:router"))
     with pytest.raises(ConfigError, match="'wrong' .*not an APIRouter"):
