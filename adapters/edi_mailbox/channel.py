@@ -51,6 +51,8 @@ class EdiMailboxChannel:
             name = outbox_name(delivery.sender_gln, delivery.control_ref)
         except MailboxNameError as exc:
             raise PermanentDeliveryError(f"cannot name the outbox file: {exc}") from exc
+        if delivery.format == "oioxml":  # an XML letter (converted, or routed by envelope)
+            name = name.removesuffix(".edi") + ".xml"
         try:
             created = await asyncio.to_thread(self._publish, name, delivery.payload)
         except OSError as exc:

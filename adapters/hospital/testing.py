@@ -34,9 +34,10 @@ class RecordingHub:
     ingested: list[dict[str, Any]] = field(default_factory=list)
 
     async def ingest(self, data: bytes, *, received_via: str, source: str = "",
-                     authenticated_glns: frozenset[str] | None = None) -> FakeIngestResult:
+                     authenticated_glns: frozenset[str] | None = None,
+                     hint: Any = None) -> FakeIngestResult:
         self.ingested.append({"data": data, "received_via": received_via, "source": source,
-                              "authenticated_glns": authenticated_glns})
+                              "authenticated_glns": authenticated_glns, "hint": hint})
         if self.results:
             return self.results.pop(0)
         return FakeIngestResult([f"msg-{len(self.ingested)}"])

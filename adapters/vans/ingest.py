@@ -25,7 +25,7 @@ from typing import Any, Protocol
 from adapters.vans.client import SqlSeenStore
 from adapters.vans.config import VansSettings
 from adapters.vans.envelope import VansEnvelope, is_vans_envelope
-from adapters.vans.mapping import ErrorCode, payload_info, sniff_format
+from adapters.vans.mapping import ErrorCode, PayloadInfo, payload_info, sniff_format
 from adapters.vans.reliable import Outcome, Received, ReliableReceiver, SeenStore
 from gateway.errors import RemoteMessageError
 from gateway.logging import get_logger
@@ -49,6 +49,28 @@ def hub_payload(payload: bytes) -> bytes:
     raise UnroutablePayload(f"medbro cannot route a {fmt} payload")
 
 
+# Letter types medbro converts to EDIFACT: such a payload that did not convert is broken (or
+# mislabelled) and is refused, never routed raw on its envelope's word.
+CONVERTED_TYPES = frozenset({"DIS01", "DIS91", "CTL01", "CTL02", "CTL03"})
+
+
+def routable_by_envelope(info: PayloadInfo) -> bool:
+    """A payload the hub may route by the envelope's facts: a type without an EDIFACT twin
+    here (XDIS22, ...), in a format other than EDIFACT."""
+    kind = info.message_type.upper().removeprefix("X")
+    return info.format != "edifact" and kind not in CONVERTED_TYPES
+
+
+def payload_hint(info: PayloadInfo) -> Any:
+    """The envelope's facts as ``hub.ingest``'s ``hint``: the message id (unchanged across
+    resends) is the duplicate key."""
+    from gateway.pipeline.hinted import PayloadHint
+
+    return PayloadHint(sender_gln=info.sender_id, receiver_gln=info.receiver_id,
+                       format=info.format, type=info.message_type, version=info.version,
+                       message_key=info.message_id)
+
+
 def outcome_of(result: Any) -> Outcome:
     """The hub's ``IngestResult`` as a receipt decision."""
     if getattr(result, "error", None):
@@ -68,7 +90,8 @@ class Ingest(Protocol):
     """``Hub.ingest``'s signature, the one thing VansIngest needs from the pipeline."""
 
     async def __call__(self, data: bytes, *, received_via: str, source: str = "",
-                       authenticated_glns: frozenset[str] | None = None) -> Any: ...
+                       authenticated_glns: frozenset[str] | None = None,
+                       hint: Any = None) -> Any: ...
 
 
 class VansIngest:
@@ -123,21 +146,26 @@ class VansIngest:
             ):
                 return Outcome(False, f"ReceiverID {envelope.receiver.id} is not a medbro "
                                "endpoint", ErrorCode.UNKNOWN_RECEIVER)
+            extra: dict[str, Any] = {}
             try:
                 interchange, problem = hub_payload(envelope.message.data), ""
             except RemoteMessageError as exc:
-                # Not convertible: the hub still gets the raw payload, so it is stored (and
-                # judged by the hub: refused today, routed once the hub reads the format).
+                # Not convertible: the hub gets the raw payload with the envelope's facts
+                # (hub.ingest's ``hint``), so it is stored and routed by them to an endpoint
+                # that takes this type and version, or refused with the reason.
                 interchange, problem = envelope.message.data, f"{exc}"
-                log.info("vans_payload_not_converted", envelope_id=envelope.envelope_id,
-                         error=problem)
+                if routable_by_envelope(info):
+                    extra["hint"] = payload_hint(info)
+                    log.info("vans_payload_routed_by_envelope",
+                             envelope_id=envelope.envelope_id, message_type=info.message_type,
+                             version=info.version, format=info.format)
             result = await self._ingest(
                 interchange, received_via=self.received_via,
                 source=f"{source} vans:{envelope.envelope_id}".strip(),
-                authenticated_glns=glns,
+                authenticated_glns=glns, **extra,
             )
             outcome = outcome_of(result)
-            if problem and not outcome.accepted:
+            if problem and not outcome.accepted and "hint" not in extra:
                 return Outcome(False, f"{info.message_type} {info.version}: {problem}",
                                detail=result)
             return outcome

@@ -12,12 +12,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from gateway import metrics
 from gateway.channels import Channel
 from gateway.logging import get_logger
-from gateway.pipeline import operators
+from gateway.pipeline import hinted, operators, ticks
 from gateway.pipeline.batch_ingest import BatchIngest
 from gateway.pipeline.batch_worker import BatchDeliveryWorker
 from gateway.pipeline.context import Clock, Pipeline, utc_now
+from gateway.pipeline.hinted import PayloadHint
 from gateway.pipeline.ingest import IngestResult
 from gateway.pipeline.worker import run_scanner
 from gateway.registry import Endpoint, Registry
@@ -83,12 +85,14 @@ class Hub:
         await self._transport.connect()
         await self._transport.declare(self.ctx.topology)
         self.ctx.transport = self._transport
+        self._unhook_metrics = metrics.on_scrape(ticks.scrape_hook(self.ctx))
         self._started = True
         log.info("hub_started", endpoints=len(self.registry.endpoints),
                  broker=self.settings.broker_url.split("@")[-1], prefix=self.settings.broker_prefix)
 
     async def stop(self) -> None:
         if self._started:
+            self._unhook_metrics()
             await self._transport.close()
             self.ctx.transport = UnconnectedTransport()
             self._started = False
@@ -103,7 +107,13 @@ class Hub:
         received_via: str,
         source: str = "",
         authenticated_glns: frozenset[str] | None = None,
+        hint: PayloadHint | None = None,
     ) -> IngestResult:
+        """Store, then route. ``hint``: the envelope's facts about a payload that is not
+        EDIFACT (hinted.py); it is routed by them. An EDIFACT payload ignores the hint."""
+        if hint is not None and hint.format != "edifact":
+            return await hinted.ingest(self.ctx, data, hint, received_via=received_via,
+                                       source=source, authenticated_glns=authenticated_glns)
         return await self._ingest(data, received_via=received_via, source=source,
                                   authenticated_glns=authenticated_glns)
 
@@ -140,4 +150,4 @@ def _pool_options(url: str, size: int) -> dict[str, Any]:
     return {}
 
 
-__all__ = ["Hub", "IngestResult"]
+__all__ = ["Hub", "IngestResult", "PayloadHint"]

@@ -168,8 +168,9 @@ async def test_bad_envelope_is_400_with_the_reason(client, hub, samples_dir):
 
 async def test_xdis22_sample_payload_is_handed_to_the_hub_raw(client, hub, samples_dir):
     """The MedCom XDIS22 sample envelope (2019 OIOXML namespace, which has no EDIFACT twin):
-    its payload is extracted and handed to the hub as it is, so it is stored whatever the hub
-    decides; a refusal comes back as a NegativeMessage naming the letter type."""
+    its payload is extracted and handed to the hub as it is, with the envelope's facts as the
+    routing hint, so it is stored whatever the hub decides; a refusal comes back as a
+    NegativeMessage with the hub's reason."""
     from adapters.vans import unwrap
 
     hub.results.append(FakeIngestResult(["m1"], "rejected", error="not EDIFACT"))
@@ -177,11 +178,15 @@ async def test_xdis22_sample_payload_is_handed_to_the_hub_raw(client, hub, sampl
     response = await _post(client, data)
     assert response.status_code == 200
     assert [c["data"] for c in hub.ingested] == [unwrap(data)[0]]
+    hint = hub.ingested[0]["hint"]
+    assert (hint.sender_gln, hint.receiver_gln, hint.format, hint.type, hint.version,
+            hint.message_key) == ("5790001659592", "5790000121526", "oioxml", "XDIS22",
+                                  "XD2230L", "068dadff-12bb-406d-8c86-083974dc0180")
     receipt = parse(response.content).receipt
     assert receipt.original_envelope_id == "068dadff-12bb-406d-8c86-083974dc0180"
     assert receipt.original_message.document.name == "MCM:XDIS22"
     assert receipt.kind is ReceiptKind.NEGATIVE_MESSAGE
-    assert receipt.error.description.startswith("XDIS22 XD2230L: ")
+    assert receipt.error.description == "not EDIFACT"
 
 
 async def test_unknown_body_is_415_and_empty_is_400(client, hub):

@@ -86,8 +86,8 @@ async def test_xdis01_in_a_vans_envelope_reaches_an_edifact_gp_as_dis01(hub, tmp
 
 async def test_the_xdis22_sample_envelope_is_stored_and_answered(tmp_path, broker_prefix,
                                                                  samples_dir):
-    """The MedCom XDIS22 envelope through the real hub: the payload is stored (never lost);
-    the hub cannot read the 2019 namespace yet, so the sender gets a NegativeMessage."""
+    """The MedCom XDIS22 envelope through the real hub: the payload is stored and routed by
+    the envelope's facts to the receiver that takes XDIS22; the sender gets a PositiveMessage."""
     sender, receiver = "5790001659592", "5790000121526"
     registry = Registry.from_dict({
         "endpoints": [
@@ -113,11 +113,10 @@ async def test_the_xdis22_sample_envelope_is_stored_and_answered(tmp_path, broke
                 headers={"X-API-Key": "k-odense", "Content-Type": "application/xml"})
         assert response.status_code == 200, response.text
         receipt = parse(response.content).receipt
-        assert receipt.kind is ReceiptKind.NEGATIVE_MESSAGE
-        assert receipt.error.description.startswith("XDIS22 XD2230L: ")
+        assert receipt.kind is ReceiptKind.POSITIVE_MESSAGE
         (message_id,) = response.headers["x-medbro-message-ids"].split(",")
         view = hub.message_view(message_id)
-        assert view["state"] == "rejected"
+        assert (view["state"], view["type"], view["format"]) == ("routed", "XDIS22", "oioxml")
     finally:
         vans_http.close(app)
         await hub.stop()
