@@ -54,6 +54,9 @@ class BatchDeliveryWorker(DeliveryWorker):
                  channel_factory: Callable[[Endpoint], Channel] | None = None, *,
                  max_batch: int | None = None, max_inflight: int = 2) -> None:
         super().__init__(ctx, channel_factory)
+        # interchanges a running batch is delivering: a repeat in another batch of this
+        # process waits for that batch's commit, then finds it delivered (no second delivery)
+        self._busy: dict[str, asyncio.Future[None]] = {}
         self._coalescer: Coalescer[IncomingMessage, None] = Coalescer(
             self._handle_batch, max_batch=max_batch or ctx.settings.prefetch,
             max_inflight=max_inflight)
@@ -73,19 +76,44 @@ class BatchDeliveryWorker(DeliveryWorker):
         tiers = self.ctx.topology.delay_tiers
         plain = [i for i, m in enumerate(batch)
                  if retries.remaining_hop(m.headers, now, tiers) is None]
-        ids = list(dict.fromkeys(batch[i].body.decode("ascii") for i in plain))
-        jobs = await self._db(self._load_many, ids) if ids else {}
+        # Claim before the first await: a repeat in another batch of this process waits for
+        # this batch's commit, then finds the interchange delivered (no second delivery).
+        owned: dict[str, asyncio.Future[None]] = {}
+        others_busy: list[asyncio.Future[None]] = []
+        for i in plain:
+            interchange_id = batch[i].body.decode("ascii")
+            if interchange_id in self._busy and interchange_id not in owned:
+                others_busy.append(self._busy[interchange_id])
+            elif interchange_id not in owned:
+                owned[interchange_id] = asyncio.get_running_loop().create_future()
+        self._busy.update(owned)
         results: list[None | BaseException] = [None] * len(batch)
-        ready: dict[str, tuple[_Job, Endpoint]] = {}
         other: list[int] = []
-        for i, message in enumerate(batch):
-            interchange_id = message.body.decode("ascii")
-            job = jobs.get(interchange_id) if i in plain else None
-            endpoint = self._deliverable(job) if job is not None else None
-            if job is None or endpoint is None or interchange_id in ready:
-                other.append(i)  # DeliveryWorker decides (skip, park, hop, raise)
-            else:
-                ready[interchange_id] = (job, endpoint)
+        try:
+            jobs = await self._db(self._load_many, list(owned)) if owned else {}
+            ready: dict[str, tuple[_Job, Endpoint]] = {}
+            for i, message in enumerate(batch):
+                interchange_id = message.body.decode("ascii")
+                job = jobs.get(interchange_id) if i in plain else None
+                endpoint = self._deliverable(job) if job is not None else None
+                if job is None or endpoint is None or interchange_id in ready:
+                    other.append(i)  # DeliveryWorker decides (skip, park, hop, raise)
+                else:
+                    ready[interchange_id] = (job, endpoint)
+            results = await self._deliver_ready(batch, ready, other, results)
+        finally:
+            for interchange_id, future in owned.items():
+                del self._busy[interchange_id]
+                future.set_result(None)
+        await asyncio.gather(*(asyncio.shield(f) for f in others_busy))
+        singles = await asyncio.gather(*(self._one(batch[i]) for i in other))
+        for i, result in zip(other, singles, strict=True):
+            results[i] = result
+        return results
+
+    async def _deliver_ready(self, batch: list[IncomingMessage],
+                             ready: dict[str, tuple[_Job, Endpoint]], other: list[int],
+                             results: list[None | BaseException]) -> list[None | BaseException]:
         delivered: list[_Delivered] = []
         failed: list[tuple[str, BaseException | None]] = []
         outcomes = await asyncio.gather(*(self._deliver(job, ep) for job, ep in ready.values()))
@@ -110,9 +138,6 @@ class BatchDeliveryWorker(DeliveryWorker):
         for i, message in enumerate(batch):
             if i not in other:
                 results[i] = errors.get(message.body.decode("ascii"))
-        singles = await asyncio.gather(*(self._one(batch[i]) for i in other))
-        for i, result in zip(other, singles, strict=True):
-            results[i] = result
         return results
 
     def _deliverable(self, job: _Job) -> Endpoint | None:

@@ -180,7 +180,11 @@ def letter_delivered(
     sent = as_utc_naive(at)
     if letter.delivered_at is None:
         letter.delivered_at = sent
-    discharge = session.get(Discharge, letter.discharge_pk) if letter.discharge_pk else None
+    discharge = (
+        session.get(Discharge, letter.discharge_pk, with_for_update=True)
+        if letter.discharge_pk
+        else None
+    )  # locked: a competing delivery of another letter of it stops the clock once
     if discharge is None or discharge.letter_sent_at is not None:
         return
     discharge.letter_sent_at = sent
@@ -335,10 +339,13 @@ def letters_delivered(
     if not first_of:
         session.flush()
         return
+    # Locked, in one order: two batches delivering letters of one discharge stop its clock
+    # once (the second waits, then no longer sees it open), and raise its breaches once.
     discharges = session.scalars(
-        select(Discharge).where(
-            Discharge.id.in_(list(first_of)), Discharge.letter_sent_at.is_(None)
-        )
+        select(Discharge)
+        .where(Discharge.id.in_(list(first_of)), Discharge.letter_sent_at.is_(None))
+        .order_by(Discharge.id)
+        .with_for_update()
     ).all()
     if discharges:
         tasks: dict[int, list[SlaTask]] = {}
