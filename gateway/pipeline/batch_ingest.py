@@ -23,7 +23,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from gateway.logging import get_logger
-from gateway.pipeline import codec, observers, receipts
+from gateway.pipeline import codec, copies, observers, receipts
 from gateway.pipeline.batching import Coalescer
 from gateway.pipeline.codec import ParsedInterchange
 from gateway.pipeline.context import Pipeline
@@ -117,7 +117,8 @@ def _plain(ctx: Pipeline, item: IngestRequest, interchange: ParsedInterchange) -
                                format="edifact")
         if ctx.registry.match(request) is not Match.FULL:
             return False
-    return True
+    # Municipal copies (copies.py) are made by ingest.py.
+    return not copies.has_municipal_copy(ctx, interchange.messages, env.recipient)
 
 
 def _store_batch(

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from gateway.errors import RemoteMessageError
 from gateway.logging import get_logger
 from gateway.model import RefusalCode
-from gateway.pipeline import codec, observers, receipts
+from gateway.pipeline import codec, copies, observers, receipts
 from gateway.pipeline.codec import ParsedInterchange
 from gateway.pipeline.context import Pipeline
 from gateway.routing import Match, RouteRequest
@@ -216,6 +216,7 @@ def _accept(ctx: Pipeline, session: Session, inter: InterchangeRow, data: bytes,
     receipt: bytes | None = None
     if command is not None:
         publish.append(command)
+        publish += copies.route_copies(ctx, session, inter, data, rows, parsed.messages, at=now)
     elif not any(h.is_receipt for h in parsed.messages):
         outcome = _first_refusal(ctx, rows)
         receipt = codec.refusal(
