@@ -1,13 +1,19 @@
 """Pipeline throughput: medbro end to end against raw aio-pika, on the same broker, same run.
 
     .venv/bin/python bench/pipeline_bench.py [-n 2000] [--concurrency 64] [--workers 1]
+        [--ingesters 1] [--prefetch 128]
 
 1. **raw**: aio-pika publishes N persistent messages with publisher confirms into a durable
    quorum queue (the queue type medbro uses) and one consumer acks them. This is the ceiling the
    broker sets on this machine.
 2. **medbro**: N DIS01 interchanges of the same size go through ``Hub.ingest`` (parse, validate,
    store in PostgreSQL, publish with confirms) while ``Hub.run_worker`` consumes them, records
-   the delivery and writes each into the GP's EDI mailbox outbox.
+   the delivery and writes each into the GP's EDI mailbox outbox. Ingests in flight together
+   share one transaction (batch_ingest.py); a worker records its prefetched deliveries in one
+   transaction (batch_worker.py). ``--ingesters N`` runs N ingest processes (as N mailbox
+   watchers or API processes would in production) instead of ingesting in the bench process;
+   ``--workers N`` runs N competing worker processes. Each letter is a different patient and
+   letter id, written an hour ago (each starts its own SLA clock, as real traffic does).
 
 Both print msgs/s and p50/p99 latency (raw: publish start -> ack; medbro: ingest start -> outbox
 file written), then the ratio medbro/raw. Targets (issue 3): >= 1,000 msgs/s end to end on this
@@ -197,7 +203,7 @@ async def ingest_child(k: int, count: int, n: int, concurrency: int, root: Path)
 
 async def medbro_run(letters: list[bytes], concurrency: int, workers: int, root: Path,
                      database_url: str, profile: str | None,
-                     ingesters: int = 1) -> tuple[float, list[float]]:
+                     ingesters: int = 1, prefetch: int = 128) -> tuple[float, list[float]]:
     from gateway.pipeline.hub import Hub
     from gateway.settings import Settings
 
@@ -215,7 +221,8 @@ async def medbro_run(letters: list[bytes], concurrency: int, workers: int, root:
     hub = Hub.from_settings(settings)
     await hub.start()
     env = {**os.environ, "MEDBRO_DATABASE_URL": database_url, "MEDBRO_BROKER_URL": AMQP_URL,
-           "MEDBRO_CONFIG": str(config), "MEDBRO_BROKER_PREFIX": prefix}
+           "MEDBRO_CONFIG": str(config), "MEDBRO_BROKER_PREFIX": prefix,
+           "MEDBRO_PREFETCH": str(prefetch)}
     procs = []
     for i in range(workers):
         log = open(root / f"worker{i}.log", "wb")  # noqa: SIM115
@@ -280,6 +287,8 @@ async def main() -> int:
     parser.add_argument("-n", type=int, default=2000, help="messages per phase")
     parser.add_argument("--concurrency", type=int, default=64, help="publishes/ingests in flight")
     parser.add_argument("--workers", type=int, default=1, help="medbro worker processes")
+    parser.add_argument("--prefetch", type=int, default=128,
+                        help="worker prefetch = the most queue messages one delivery batch holds")
     parser.add_argument("--ingesters", type=int, default=1,
                         help="ingest processes (1: in this process)")
     parser.add_argument("--profile", help="write a cProfile of the medbro ingest side here")
@@ -300,7 +309,8 @@ async def main() -> int:
     print(f"pipeline bench: N={args.n}, {size} byte DIS01 interchanges, "
           f"concurrency {args.concurrency} per ingest process; processes: "
           f"{args.ingesters} ingest ({'in the bench process' if args.ingesters == 1 else 'own'}),"
-          f" {args.workers} worker; {os.cpu_count()} CPUs shared with PostgreSQL and RabbitMQ")
+          f" {args.workers} worker (prefetch {args.prefetch}); "
+          f"{os.cpu_count()} CPUs shared with PostgreSQL and RabbitMQ")
     raw_seconds, raw_latency = await raw_run(args.n, size, args.concurrency)
     raw_rate = report("raw", args.n, raw_seconds, raw_latency)
 
@@ -309,7 +319,8 @@ async def main() -> int:
     database = ScratchDatabase()
     try:
         seconds, latency = await medbro_run(letters, args.concurrency, args.workers, root,
-                                            database.url, args.profile, args.ingesters)
+                                            database.url, args.profile, args.ingesters,
+                                            args.prefetch)
     finally:
         database.drop()
         shutil.rmtree(root, ignore_errors=True)
