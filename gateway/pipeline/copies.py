@@ -10,8 +10,11 @@ wrong authority. Copies for the main receiver itself, or for parties that are no
 municipalities, are not made (the GP copy receivers are the hospital's business).
 
 Store shape: the copy is its own tracked delivery without a schema change, as a second
-interchange row (``origin = "copy"``, the same raw bytes: the receiver gets the letter as the
-hospital wrote it) with one message row addressed to the municipality. Its duplicate key is
+interchange row (``origin = "copy"``) with one message row addressed to the municipality. Its
+bytes are the hospital's, with only the UNB recipient changed to the municipality (as a sender
+addresses a copy interchange itself): a municipality system that answers it names itself as
+the original recipient, so its receipt can never be taken for the GP's. (Such a receipt is
+stored as uncorrelated: the copy asked for none.) Its duplicate key is
 derived: same sender and UNB ref, message ref ``<UNH ref>~CC<municipality GLN>`` (unique per
 letter and copy receiver, within the 35 characters), so a resent original is still recognised
 by its own key and never produces a second copy. The copy asks for no receipt (the sender
@@ -38,6 +41,26 @@ from gateway.transport.port import PublishCommand
 
 log = get_logger(__name__)
 COPY_MARK = "~CC"
+
+
+def readdress(data: bytes, old: str, new: str) -> bytes:
+    """``data`` with the UNB recipient ``old`` replaced by ``new`` (only inside the UNB)."""
+    start = data.find(b"UNB+")
+    if start < 0:
+        return data
+    end = start
+    while True:
+        end = data.find(b"'", end + 1)
+        if end < 0 or data[end - 1:end] != b"?":
+            break
+    if end < 0:
+        return data
+    segment = data[start:end]
+    elements = segment.split(b"+")
+    if len(elements) < 4 or elements[3].split(b":")[0] != old.encode():
+        return data
+    elements[3] = new.encode() + elements[3][len(old.encode()):]
+    return data[:start] + b"+".join(elements) + data[end:]
 
 
 def _party_glns(party: Any) -> list[str]:
@@ -85,8 +108,8 @@ def route_copies(ctx: Pipeline, session: Session, inter: InterchangeRow, data: b
                                     family=row.family, letter_type=row.type,
                                     version=row.version):
             copy_inter = repo.add_interchange(
-                session, raw=data, received_via="copy", source=f"copy of {inter.id}", at=at,
-                origin="copy", status="processed")
+                session, raw=readdress(data, row.receiver_gln or "", gln), received_via="copy",
+                source=f"copy of {inter.id}", at=at, origin="copy", status="processed")
             copy_inter.sender_gln, copy_inter.receiver_gln, copy_inter.control_ref = (
                 inter.sender_gln, gln, inter.control_ref)
             copy = repo.add_message(

@@ -299,12 +299,19 @@ def _reject(ctx: Pipeline, session: Session, inter: InterchangeRow, data: bytes,
     receipt: bytes | None = None
     if hint is not None:
         receiver = ctx.registry.endpoint(hint.recipient)
-        if receiver is not None and receiver.is_local:
-            receipt = codec.final_receipt(data, now=now)
-        else:
-            code = RefusalCode(str(getattr(error, "receipt_hint", "SYN")))
-            receipt = codec.refusal(data, code=code, text=f"Fejl i EDI-kuvert: {error}"[:350],
-                                    sender_id=ctx.settings.medbro_gln, now=now)
+        try:
+            if receiver is not None and receiver.is_local:
+                receipt = codec.final_receipt(data, now=now)
+            else:
+                code = RefusalCode(str(getattr(error, "receipt_hint", "SYN")))
+                receipt = codec.refusal(data, code=code,
+                                        text=f"Fejl i EDI-kuvert: {error}"[:350],
+                                        sender_id=ctx.settings.medbro_gln, now=now)
+        except Exception as exc:  # noqa: BLE001 - too broken to answer: stored, rejected, told
+            receipt = None
+            repo.audit(session, "receipt_not_written", at=now, message_id=row.id,
+                       interchange_id=inter.id, error=str(exc)[:500])
+            log.warning("receipt_not_written", interchange_id=inter.id, error=str(exc))
         if receipt is not None:
             session.flush()
             sent = receipts.emit(ctx, session, receipt, originals=[row], at=now)

@@ -9,6 +9,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+from gateway.edifact import parse
 from gateway.pipeline import Hub
 from gateway.registry import Registry
 from gateway.settings import Settings
@@ -64,8 +65,14 @@ async def test_epikrise_with_a_municipal_copy_receiver_is_delivered_there_too(hu
         assert again.duplicate and again.message_ids == result.message_ids
         await eventually(lambda: all(m.state in ("delivered", "acknowledged")
                                      for m in messages(hub)))
-    assert channel.payloads(GP) == [data] and channel.payloads(ODENSE) == [data]
-    original, municipal = messages(hub)
+    assert channel.payloads(GP) == [data]
+    # The copy is the hospital's interchange, addressed to the municipality in its UNB.
+    assert channel.payloads(ODENSE) == [data.replace(f"+{GP}:14+".encode(),
+                                                     f"+{ODENSE}:14+".encode(), 1)]
+    assert parse(channel.payloads(ODENSE)[0]).envelope.recipient == ODENSE
+    by_receiver = {m.receiver_gln: m for m in messages(hub)}
+    assert sorted(by_receiver) == sorted([GP, ODENSE])
+    original, municipal = by_receiver[GP], by_receiver[ODENSE]
     assert original.id == result.message_ids[0] and original.receiver_gln == GP
     assert municipal.receiver_gln == ODENSE and municipal.interchange_id != original.interchange_id
     assert municipal.message_ref == f"{original.message_ref}~CC{ODENSE}"

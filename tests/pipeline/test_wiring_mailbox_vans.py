@@ -76,3 +76,24 @@ async def test_envelopes_beside_edi_files_are_routed_and_answered(mailbox_hub, t
         assert delivered == {plain, wrapped}
     finally:
         channel.close()
+
+
+async def test_an_unanswerable_file_is_stored_rejected_and_does_not_block_the_inbox(
+        mailbox_hub, tmp_path):
+    """An envelope too broken even for a CTL01 (no recipient) is stored and rejected; the
+    watcher archives it and goes on (it used to raise, leaving the file to block the inbox)."""
+    hub = mailbox_hub
+    channel = edi_mailbox.channel(hub.registry.endpoint(HOSPITAL), hub.settings)
+    try:
+        channel.client.ensure_dirs()
+        channel.client.drop("a-garbage.edi", b"UNB+UNOC:3+garbage'")
+        channel.client.drop("b-letter.edi", letter(ref()))
+        assert await channel.watcher(hub.ingest).poll_once() == 2
+        assert files(tmp_path / "hospital" / "inbox", "") == []
+        assert files(tmp_path / "hospital" / "processing", "") == []
+        result = await hub.ingest(b"UNB+UNOC:3+garbage'", received_via="test")
+        assert result.state == "rejected" and result.receipt is None
+        events = [e["event"] for e in hub.message_view(result.message_ids[0])["events"]]
+        assert "receipt_not_written" in events
+    finally:
+        channel.close()
