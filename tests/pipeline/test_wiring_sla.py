@@ -49,16 +49,22 @@ def epikrise(control_ref: str, discharged: str = DISCHARGED,
 
 
 @pytest.fixture
-async def hub(pipeline_db, broker_prefix, channel):
+async def hub(pipeline_db, broker, broker_prefix, channel):
+    """On the in-process transport and RabbitMQ (the not_before hops through real delay
+    queues); the fake clock decides when a retry is due."""
     clock = FakeClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
-    settings = Settings.load(database_url=pipeline_db, broker_prefix=broker_prefix,
-                             retry_delays_seconds=(0.05, 0.2), scan_interval_seconds=3600)
+    settings = Settings.load(database_url=pipeline_db, broker_url=broker,
+                             broker_prefix=broker_prefix, retry_delays_seconds=(0.05, 0.2),
+                             scan_interval_seconds=3600)
     hub = Hub(settings, Registry.from_dict(PARTNERS), clock=clock,
               channel_factory=lambda endpoint: channel)
     hub.clock = clock
     await hub.start()
-    yield hub
-    await hub.stop()
+    try:
+        yield hub
+    finally:
+        await hub.transport.delete(hub.topology)
+        await hub.stop()
 
 
 def retries_of(hub: Hub, message_id: str) -> list[dict]:
