@@ -66,7 +66,8 @@ class BatchIngest:
 async def ingest_batch(ctx: Pipeline,
                        batch: list[IngestRequest]) -> list[IngestResult | BaseException]:
     """Results in the order of ``batch``; an exception in place of a result that failed."""
-    parsed = [read_interchange(item.data)[0] for item in batch]
+    # parsed off the event loop, so publisher confirms and acks keep flowing meanwhile
+    parsed = await ctx.db(lambda: [read_interchange(item.data)[0] for item in batch])
     fast: list[int] = []
     keys: set[tuple[str, str, str]] = set()
     for i, (item, interchange) in enumerate(zip(batch, parsed, strict=True)):
