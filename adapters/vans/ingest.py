@@ -75,6 +75,11 @@ def outcome_of(result: Any) -> Outcome:
     """The hub's ``IngestResult`` as a receipt decision."""
     if getattr(result, "error", None):
         return Outcome(accepted=False, description=str(result.error), detail=result)
+    if str(getattr(result, "state", "")) == "parked" and not getattr(result, "duplicate", False):
+        # Stored but refused by routing (unknown receiver, type not taken): the hub answered
+        # with a CTL01 inside; the envelope's sender must hear it as a NegativeMessage.
+        return Outcome(accepted=False, description="stored but not routable: the receiver "
+                       "does not take this message (parked for an operator)", detail=result)
     return Outcome(accepted=True, detail=result)
 
 

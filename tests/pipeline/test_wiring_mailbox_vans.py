@@ -97,3 +97,24 @@ async def test_an_unanswerable_file_is_stored_rejected_and_does_not_block_the_in
         assert "receipt_not_written" in events
     finally:
         channel.close()
+
+
+async def test_envelope_for_a_receiver_medbro_does_not_know_gets_a_negative_receipt(
+        mailbox_hub, tmp_path):
+    hub = mailbox_hub
+    channel = edi_mailbox.channel(hub.registry.endpoint(HOSPITAL), hub.settings)
+    unknown = "5790009999994"
+    payload = letter(ref()).replace(f"+{GP}:14+".encode(), f"+{unknown}:14+".encode())
+    try:
+        channel.client.ensure_dirs()
+        channel.client.drop("lost.xml", serialize(wrap(
+            payload, sender=EndPoint(HOSPITAL), receiver=EndPoint(unknown),
+            message_type="DIS01", version="D0133L", envelope_id=str(uuid.uuid4()),
+            message_id=str(uuid.uuid4()), now=datetime(2026, 11, 22, 10, 0))))
+        assert await channel.watcher(hub.ingest).poll_once() == 1
+        (receipt_file,) = files(tmp_path / "hospital" / "outbox", ".xml")
+        receipt = parse(receipt_file.read_bytes()).receipt
+        assert receipt.kind is ReceiptKind.NEGATIVE_MESSAGE
+        assert "not routable" in receipt.error.description
+    finally:
+        channel.close()
