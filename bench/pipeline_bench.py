@@ -151,11 +151,10 @@ class ScratchDatabase:
         self.admin.dispose()
 
 
-async def ingest_in_processes(count: int, n: int, concurrency: int, root: Path,
-                              env: dict[str, str], started: dict[str, int]) -> None:
+async def start_ingesters(count: int, n: int, concurrency: int, root: Path,
+                          env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
     """``count`` ingest processes (each its own Hub: a watcher or API process in production),
-    letter i going to process i % count; they start together and report their start times."""
-    go = root / "go"
+    letter i going to process i % count; returns once all are connected and waiting."""
     procs = [subprocess.Popen(
         [sys.executable, __file__, "--ingest-child", str(k), "--ingesters", str(count),
          "-n", str(n), "--concurrency", str(concurrency), "--root", str(root)], env=env)
@@ -164,11 +163,17 @@ async def ingest_in_processes(count: int, n: int, concurrency: int, root: Path,
         if any(p.poll() is not None for p in procs):
             raise RuntimeError("an ingest process died while starting")
         await asyncio.sleep(0.05)
-    go.touch()
+    return procs
+
+
+async def run_ingesters(procs: list[subprocess.Popen[bytes]], root: Path,
+                        started: dict[str, int]) -> None:
+    """Start them together (the clock runs from here) and collect their start times."""
+    (root / "go").touch()
     for proc in procs:
         if await asyncio.to_thread(proc.wait) != 0:
             raise RuntimeError(f"ingest process failed: exit {proc.returncode}")
-    for k in range(count):
+    for k in range(len(procs)):
         started.update(json.loads((root / f"started{k}.json").read_text()))
 
 
@@ -241,11 +246,14 @@ async def medbro_run(letters: list[bytes], concurrency: int, workers: int, root:
                 if result.error:
                     raise RuntimeError(result.error)
 
+        ingest_procs = []
+        if ingesters > 1:  # started and connected before the clock starts
+            ingest_procs = await start_ingesters(ingesters, len(letters), concurrency, root, env)
         if profiler:
             profiler.enable()
         t0 = time.perf_counter()
-        if ingesters > 1:
-            await ingest_in_processes(ingesters, len(letters), concurrency, root, env, started)
+        if ingest_procs:
+            await run_ingesters(ingest_procs, root, started)
         else:
             await asyncio.gather(*(one(i, d) for i, d in enumerate(letters)))
         ingested = time.perf_counter() - t0
