@@ -137,7 +137,7 @@ async def test_discharge_events_start_the_sla_clocks(tmp_path, broker_prefix, sa
             {"gln": receiver, "name": "Kommune", "kind": "municipality",
              "accepts": [{"type": "DIS17"}], "channel": {"kind": "local"}},
         ],
-        "organisations": [{"name": "region", "glns": [hospital],
+        "organisations": [{"name": "region", "glns": [hospital], "hospitals": ["1301"],
                            "api_key_sha256": [hash_api_key("k-region")]}],
     })
     settings = Settings.load(database_url=f"sqlite:///{tmp_path / 'medbro.db'}",
