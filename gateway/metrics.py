@@ -95,6 +95,15 @@ def on_scrape(hook: Callable[[], None]) -> Callable[[], None]:
     return lambda: _SCRAPE_HOOKS.remove(hook) if hook in _SCRAPE_HOOKS else None
 
 
+CASE_DEADLINES = Gauge(
+    "medbro_case_deadlines",
+    "Open rehabilitation cases' deadlines that need action, per municipality and status "
+    "(due_soon, missed; postponement_advised counts cases the flow advises to postpone).",
+    ["municipality", "status"],
+    registry=REGISTRY,
+)
+
+
 def render() -> tuple[bytes, str]:
     """The exposition text of every metric, and its content type."""
     for hook in list(_SCRAPE_HOOKS):
@@ -107,6 +116,7 @@ def render() -> tuple[bytes, str]:
 
 __all__ = [
     "BREACHES",
+    "CASE_DEADLINES",
     "DELIVERY_ATTEMPTS",
     "DELIVERY_LATENCY",
     "ESCALATIONS",
