@@ -8,7 +8,7 @@ DIS17 (udskrivningsadvis) is a discharge event. Times may be aware or naive loca
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 
 from sqlalchemy import and_, or_, select
@@ -18,8 +18,8 @@ from gateway.logging import get_logger
 from gateway.model import Letter, LetterStatus
 from gateway.sla import matching
 from gateway.sla.config import SlaConfig
-from gateway.sla.deadlines import as_utc_naive, from_utc_naive
-from gateway.sla.state import clock_for
+from gateway.sla.deadlines import as_local, as_utc_naive, from_utc_naive
+from gateway.sla.state import ClockColumns, clock_for
 from gateway.sla.tables import Discharge, SlaLetter, SlaTask
 
 EPIKRISE_TYPES = frozenset(
@@ -54,6 +54,23 @@ def set_clock(row: Discharge, discharged_at: datetime, config: SlaConfig) -> Non
     row.deadline_1 = clock.deadline_1
     row.deadline_3 = clock.deadline_3
     row.at_risk_at = clock.at_risk_at
+
+
+def _set_clock_by_day(
+    row: Discharge, discharged_at: datetime, config: SlaConfig, days: dict[date, ClockColumns]
+) -> None:
+    """``set_clock`` for many rows: the deadlines depend only on the local discharge date
+    (deadlines.deadline), so the calendar is walked once per date of a batch."""
+    local = as_local(discharged_at)
+    same_day = days.get(local.date())
+    if same_day is None:
+        same_day = days[local.date()] = clock_for(discharged_at, config)
+    row.discharged_at = as_utc_naive(local)
+    row.discharge_date = local.date()
+    row.month = local.strftime("%Y-%m")
+    row.deadline_1 = same_day.deadline_1
+    row.deadline_3 = same_day.deadline_3
+    row.at_risk_at = same_day.at_risk_at
 
 
 def discharge_reported(
@@ -233,6 +250,7 @@ def letters_received(
         return
     received = as_utc_naive(at)
     discharges = []
+    days: dict[date, ClockColumns] = {}
     for message_id, letter in epikriser:
         department = letter.sender.id if letter.sender is not None else ""
         discharge = Discharge(
@@ -247,7 +265,7 @@ def letters_received(
             letter_received_at=received,
             letter_message_id=message_id,
         )
-        set_clock(discharge, letter.discharged_at or at, config)
+        _set_clock_by_day(discharge, letter.discharged_at or at, config, days)
         discharges.append(discharge)
     session.add_all(discharges)
     session.flush()  # one multi-row INSERT .. RETURNING id
