@@ -8,6 +8,8 @@ event records it (the audit log is append-only; nothing here updates or deletes 
 
 from __future__ import annotations
 
+import fcntl
+
 import hashlib
 import uuid
 from collections.abc import Iterator
@@ -46,11 +48,21 @@ class Store:
 
     def migrate(self) -> None:
         """Bring the schema to the latest revision; safe when several processes start at once
-        (PostgreSQL: under an advisory lock; SQLite: its write lock serialises them)."""
+        (PostgreSQL: under an advisory lock; SQLite: under an exclusive lock on a file beside
+        the database, because SQLite's write lock does not cover Alembic's check-then-create)."""
         from gateway.migrations import upgrade
 
         if self.engine.dialect.name != "postgresql":
-            upgrade(self.url)
+            database = self.engine.url.database
+            if not database or database == ":memory:":
+                upgrade(self.url)
+                return
+            with open(f"{database}.migrate.lock", "a+b") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                try:
+                    upgrade(self.url)
+                finally:
+                    fcntl.flock(lock, fcntl.LOCK_UN)
             return
         with self.engine.connect() as conn:
             conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
