@@ -43,14 +43,23 @@ class Pipeline:
 
 def delivery_command(message: MessageRow, *, delay_seconds: float = 0.0) -> PublishCommand:
     """The queue message that asks a worker to deliver ``message``'s interchange."""
+    return delivery_command_for(
+        message.interchange_id, receiver_gln=message.receiver_gln or "", family=message.family,
+        type=message.type, version=message.version, format=message.format,
+        delay_seconds=delay_seconds)
+
+
+def delivery_command_for(interchange_id: str, *, receiver_gln: str, family: str, type: str,
+                         version: str, format: str = "edifact",
+                         delay_seconds: float = 0.0) -> PublishCommand:
+    """``delivery_command`` from the column values (batch ingest writes no ORM rows)."""
     request = RouteRequest(
-        receiver_gln=message.receiver_gln or "", family=message.family, type=message.type,
-        version=message.version, format=message.format,
+        receiver_gln=receiver_gln, family=family, type=type, version=version, format=format,
     )
     return PublishCommand(
         routing_key=routing_key(request),
-        body=message.interchange_id.encode("ascii"),
-        message_id=message.interchange_id,
-        headers={"interchange_id": message.interchange_id},
+        body=interchange_id.encode("ascii"),
+        message_id=interchange_id,
+        headers={"interchange_id": interchange_id},
         delay_seconds=delay_seconds,
     )

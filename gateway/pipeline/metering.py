@@ -60,6 +60,12 @@ def _collect(session: Session, _flush_context: Any) -> None:
         pending.append((_type_of(session, obj.message_id, flushed), state))
 
 
+def count_on_commit(session: Session, reached: list[tuple[str, str]]) -> None:
+    """Count (letter type, state) pairs written without ORM objects (bulk INSERTs of audit
+    events), like ``_collect`` does for objects: only once the session's COMMIT succeeded."""
+    session.info.setdefault(_PENDING, []).extend(reached)
+
+
 @event.listens_for(Session, "after_commit")
 def _count(session: Session) -> None:
     for (letter_type, state), n in Tally(session.info.pop(_PENDING, ())).items():
@@ -111,4 +117,4 @@ def refresh_backlog(session: Session, endpoints: dict[str, str], now: datetime) 
             max((now - oldest).total_seconds(), 0.0) if count else 0.0)
 
 
-__all__ = ["attempt", "backlog", "delivered", "refresh_backlog"]
+__all__ = ["attempt", "backlog", "count_on_commit", "delivered", "refresh_backlog"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from functools import lru_cache
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.logging import get_logger
@@ -28,6 +28,13 @@ EPIKRISE_TYPES = frozenset(
 DISCHARGE_ADVICE_TYPES = frozenset({"DIS17"})
 
 log = get_logger(__name__)
+
+# What letters_received writes for a new clock (the other columns stay NULL until it runs).
+_DISCHARGE_COLUMNS = (
+    "discharge_key", "source", "hospital", "department", "discharge_id", "patient_cpr",
+    "discharged_at", "discharge_date", "month", "deadline_1", "deadline_3", "at_risk_at",
+    "letters", "corrections", "letter_received_at", "letter_message_id",
+)
 
 
 @lru_cache(maxsize=1)
@@ -249,7 +256,7 @@ def letters_received(
             letter_received(session, message_id=message_id, letter=letter, at=at, config=config)
         return
     received = as_utc_naive(at)
-    discharges = []
+    discharges: list[dict[str, object]] = []
     days: dict[date, ClockColumns] = {}
     for message_id, letter in epikriser:
         department = letter.sender.id if letter.sender is not None else ""
@@ -266,22 +273,31 @@ def letters_received(
             letter_message_id=message_id,
         )
         _set_clock_by_day(discharge, letter.discharged_at or at, config, days)
-        discharges.append(discharge)
-    session.add_all(discharges)
-    session.flush()  # one multi-row INSERT .. RETURNING id
-    session.add_all(
-        SlaLetter(
-            message_id=message_id,
-            discharge_pk=discharge.id,
-            letter_type=letter.type.upper(),
-            letter_id=letter.letter_id,
-            status=letter.status.value,
-            sender_id=discharge.department,
-            received_at=received,
-        )
-        for (message_id, letter), discharge in zip(epikriser, discharges, strict=True)
+        discharges.append({c: getattr(discharge, c) for c in _DISCHARGE_COLUMNS})
+    # Bulk INSERTs (the rows are final, nothing reads them back in this transaction): one
+    # multi-row INSERT .. RETURNING id in parameter order, then the letters pointing at them.
+    ids = session.scalars(
+        insert(Discharge).returning(Discharge.id, sort_by_parameter_order=True), discharges
+    ).all()
+    session.execute(
+        insert(SlaLetter),
+        [
+            dict(
+                message_id=message_id,
+                discharge_pk=discharge_pk,
+                letter_type=letter.type.upper(),
+                letter_id=letter.letter_id,
+                status=letter.status.value,
+                sender_id=discharge["department"],
+                received_at=received,
+                delivered_at=None,
+                acknowledged_at=None,
+            )
+            for (message_id, letter), discharge, discharge_pk in zip(
+                epikriser, discharges, ids, strict=True
+            )
+        ],
     )
-    session.flush()
     for message_id, _ in epikriser:
         log.info("letter_clock_joined", message_id=message_id, source="letter")
 

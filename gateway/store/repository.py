@@ -108,13 +108,34 @@ def add_interchange(
     origin: str = "inbound",
     status: str = "received",
 ) -> InterchangeRow:
-    row = InterchangeRow(
-        id=new_id(), raw=raw, sha256=hashlib.sha256(raw).hexdigest(), format="edifact",
-        origin=origin, received_via=received_via, source=source, status=status, created_at=at,
-        ack_requested=False,
-    )
+    row = InterchangeRow(**interchange_values(
+        new_id(), raw=raw, received_via=received_via, source=source, at=at, origin=origin,
+        status=status))
     session.add(row)  # the row itself is the "interchange_received" event (see message_view)
     return row
+
+
+def interchange_values(
+    interchange_id: str,
+    *,
+    raw: bytes,
+    received_via: str,
+    source: str,
+    at: datetime,
+    origin: str = "inbound",
+    status: str = "received",
+    sender_gln: str | None = None,
+    receiver_gln: str | None = None,
+    control_ref: str | None = None,
+    ack_requested: bool = False,
+) -> dict[str, Any]:
+    """The columns of a new interchange row (``add_interchange``, or a bulk INSERT)."""
+    return dict(
+        id=interchange_id, raw=raw, sha256=hashlib.sha256(raw).hexdigest(), format="edifact",
+        origin=origin, received_via=received_via, source=source, status=status, created_at=at,
+        sender_gln=sender_gln, receiver_gln=receiver_gln, control_ref=control_ref,
+        ack_requested=ack_requested,
+    )
 
 
 def add_message(session: Session, interchange: InterchangeRow, *, at: datetime,
