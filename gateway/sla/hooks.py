@@ -298,8 +298,9 @@ def letters_received(
             )
         ],
     )
-    for message_id, _ in epikriser:
-        log.info("letter_clock_joined", message_id=message_id, source="letter")
+    # one line for the batch (a line per letter was a measurable share of batch ingest)
+    log.info("letter_clocks_started", source="letter", letters=len(epikriser),
+             message_ids=[message_id for message_id, _ in epikriser])
 
 
 def _all_new(session: Session, letters: list[tuple[str, Letter]], at: datetime) -> bool:
