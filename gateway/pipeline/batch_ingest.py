@@ -144,6 +144,7 @@ def _store_batch(
         messages: list[dict[str, object]] = []
         audits: list[dict[str, object]] = []
         counted: list[tuple[str, str]] = []
+        routable: dict[tuple[str, str, str, str], bool] = {}
         for item, interchange in items:
             assert interchange is not None
             env = interchange.envelope
@@ -159,9 +160,12 @@ def _store_batch(
             command: PublishCommand | None = None
             for head in interchange.messages:
                 family, type_, version = head.family.upper(), head.type.upper(), head.version.upper()
-                if ctx.registry.match(RouteRequest(
+                route = (env.recipient, family, type_, version)
+                if route not in routable:  # a batch's letters mostly share one route
+                    routable[route] = ctx.registry.match(RouteRequest(
                         receiver_gln=env.recipient, family=family, type=type_, version=version,
-                        format="edifact")) is not Match.FULL:
+                        format="edifact")) is Match.FULL
+                if not routable[route]:
                     raise _Fallback(inter_id)  # the registry changed: let ingest.py refuse it
                 message_id = repo.new_id()
                 messages.append(dict(
