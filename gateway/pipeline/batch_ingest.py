@@ -26,8 +26,7 @@ from gateway.logging import get_logger
 from gateway.pipeline import codec, copies, metering, observers
 from gateway.pipeline.batching import Coalescer
 from gateway.pipeline.codec import ParsedInterchange
-from gateway.pipeline.context import delivery_command_for
-from gateway.pipeline.context import Pipeline
+from gateway.pipeline.context import Pipeline, delivery_command_for
 from gateway.pipeline.ingest import IngestResult, ingest, publish_or_defer
 from gateway.pipeline.ingest import _read as read_interchange
 from gateway.routing import Match, RouteRequest
@@ -159,7 +158,8 @@ def _store_batch(
             ids: list[str] = []
             command: PublishCommand | None = None
             for head in interchange.messages:
-                family, type_, version = head.family.upper(), head.type.upper(), head.version.upper()
+                family, type_ = head.family.upper(), head.type.upper()
+                version = head.version.upper()
                 route = (env.recipient, family, type_, version)
                 if route not in routable:  # a batch's letters mostly share one route
                     routable[route] = ctx.registry.match(RouteRequest(
