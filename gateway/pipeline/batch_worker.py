@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import defer
@@ -37,8 +37,7 @@ from gateway.pipeline.batching import Coalescer
 from gateway.pipeline.context import Pipeline
 from gateway.pipeline.worker import DeliveryWorker, _Job
 from gateway.registry import Endpoint
-from gateway.store import repository as repo
-from gateway.store.states import MessageEvent, MessageState
+from gateway.store.states import MessageState
 from gateway.store.tables import AttemptRow, InterchangeRow, MessageRow
 from gateway.transport.port import IncomingMessage, PublishCommand
 
@@ -197,7 +196,6 @@ class BatchDeliveryWorker(DeliveryWorker):
 
     def _record_deliveries(self, delivered: list[_Delivered]) -> list[PublishCommand]:
         now = self.ctx.clock()
-        timeout = timedelta(seconds=self.ctx.settings.receipt_timeout_seconds)
         commands: list[PublishCommand] = []
         latencies: list[tuple[str, datetime]] = []
         letters: list[str] = []
@@ -212,26 +210,11 @@ class BatchDeliveryWorker(DeliveryWorker):
             for job, endpoint, started, result in delivered:
                 rows = sorted(locked.get(job.interchange_id, []),
                               key=lambda r: (r.created_at, r.id))
-                if not any(r.state == MessageState.ROUTED.value for r in rows):
+                marked = self._mark_delivered(session, job, rows, endpoint, started, now,
+                                              result.external_ref, latencies)
+                if marked is None:
                     continue  # a competing worker committed first (both delivered: idempotent)
-                external_ref = result.external_ref
-                session.add(AttemptRow(
-                    interchange_id=job.interchange_id, endpoint_gln=endpoint.gln,
-                    channel=endpoint.channel.kind, attempt_no=job.attempts + 1,
-                    started_at=started, finished_at=now, outcome="delivered",
-                    external_ref=external_ref[:500],
-                ))
-                for row in rows:
-                    if row.state != MessageState.ROUTED.value:
-                        continue
-                    repo.transition(session, row, MessageEvent.DELIVER, at=now,
-                                    endpoint=endpoint.gln, external_ref=external_ref)
-                    if row.delivered_at is None:  # a resend is not a new delivery latency
-                        latencies.append((row.type, row.created_at))
-                    row.delivered_at = now
-                    row.receipt_due_at = now + timeout if row.ack_requested else None
-                    if row.family != "CONTRL":
-                        letters.append(row.id)
+                letters.extend(marked)
                 if endpoint.is_local:
                     answer.append((job, rows))
             observers.letters_delivered(session, letters, at=now)

@@ -182,25 +182,12 @@ class DeliveryWorker:
         latencies: list[tuple[str, datetime]] = []
         with self.ctx.store.transaction() as session:
             rows = repo.messages_of(session, job.interchange_id, for_update=True)
-            if not any(r.state == MessageState.ROUTED.value for r in rows):
-                return []  # a competing worker committed first (both delivered: idempotent)
-            session.add(AttemptRow(
-                interchange_id=job.interchange_id, endpoint_gln=endpoint.gln,
-                channel=endpoint.channel.kind, attempt_no=job.attempts + 1, started_at=started,
-                finished_at=now, outcome="delivered", external_ref=external_ref[:500],
-            ))
-            timeout = timedelta(seconds=self.ctx.settings.receipt_timeout_seconds)
-            for row in rows:
-                if row.state != MessageState.ROUTED.value:
-                    continue
-                repo.transition(session, row, MessageEvent.DELIVER, at=now,
-                                endpoint=endpoint.gln, external_ref=external_ref)
-                if row.delivered_at is None:  # a resend is not a new delivery latency
-                    latencies.append((row.type, row.created_at))
-                row.delivered_at = now
-                row.receipt_due_at = now + timeout if row.ack_requested else None
-                if row.family != "CONTRL":
-                    observers.letter_delivered(session, message_id=row.id, at=now)
+            letters = self._mark_delivered(session, job, rows, endpoint, started, now,
+                                           external_ref, latencies)
+            if letters is None:
+                return []
+            for message_id in letters:
+                observers.letter_delivered(session, message_id=message_id, at=now)
             if endpoint.is_local:
                 command = self._answer_as_final_receiver(session, job, rows, now)
                 if command is not None:
@@ -210,6 +197,36 @@ class DeliveryWorker:
         log.info("message_delivered", interchange_id=job.interchange_id, endpoint=endpoint.gln,
                  external_ref=external_ref)
         return commands
+
+    def _mark_delivered(self, session: Any, job: _Job, rows: list[MessageRow],
+                        endpoint: Endpoint, started: datetime, now: datetime, external_ref: str,
+                        latencies: list[tuple[str, datetime]]) -> list[str] | None:
+        """Record one delivered interchange in ``session`` (rows locked by the caller): the
+        attempt, and for each routed message its DELIVER transition and receipt deadline.
+        None when a competing worker committed first (both delivered: idempotent); else the
+        ids of the delivered letters (not CONTRL) for the SLA clocks. Appends to ``latencies``
+        what the metrics count once the caller has committed."""
+        if not any(r.state == MessageState.ROUTED.value for r in rows):
+            return None
+        session.add(AttemptRow(
+            interchange_id=job.interchange_id, endpoint_gln=endpoint.gln,
+            channel=endpoint.channel.kind, attempt_no=job.attempts + 1, started_at=started,
+            finished_at=now, outcome="delivered", external_ref=external_ref[:500],
+        ))
+        timeout = timedelta(seconds=self.ctx.settings.receipt_timeout_seconds)
+        letters: list[str] = []
+        for row in rows:
+            if row.state != MessageState.ROUTED.value:
+                continue
+            repo.transition(session, row, MessageEvent.DELIVER, at=now,
+                            endpoint=endpoint.gln, external_ref=external_ref)
+            if row.delivered_at is None:  # a resend is not a new delivery latency
+                latencies.append((row.type, row.created_at))
+            row.delivered_at = now
+            row.receipt_due_at = now + timeout if row.ack_requested else None
+            if row.family != "CONTRL":
+                letters.append(row.id)
+        return letters
 
     def _answer_as_final_receiver(self, session: Any, job: _Job, rows: list[MessageRow],
                                   now: datetime) -> PublishCommand | None:
