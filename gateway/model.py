@@ -81,7 +81,7 @@ class Party:
 
 @dataclass(frozen=True)
 class Patient:
-    """PNA+PAT: the patient. ``cpr`` is the full CPR number; never log it (gateway.logging masks)."""
+    """PNA+PAT: the patient. ``cpr`` is the full CPR number: never log it (logging masks it)."""
 
     cpr: str
     surname: str = ""

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from databases import fresh_postgres_database
 
 from gateway.db import Base, create_engine
 from gateway.errors import ConfigError
@@ -60,19 +61,12 @@ def test_processes_starting_together_migrate_once(database_url, tmp_path):
     import subprocess
     import sys
 
+    fresh = None
     if database_url.startswith("postgresql"):
-        import uuid
-
-        from tests.conftest import PG_ADMIN_URL
-
-        name = f"medbro_mig_{uuid.uuid4().hex[:10]}"
-        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        url = sa.engine.make_url(database_url).set(database=name).render_as_string(
-            hide_password=False)
+        fresh = fresh_postgres_database("medbro_mig")
+        url = next(fresh)
     else:
-        admin, url = None, f"sqlite:///{tmp_path / 'race.db'}"
+        url = f"sqlite:///{tmp_path / 'race.db'}"
     code = ("import sys; from gateway.store import Store; s = Store(sys.argv[1]); s.migrate(); "
             "s.dispose()")
     try:
@@ -81,10 +75,5 @@ def test_processes_starting_together_migrate_once(database_url, tmp_path):
         errors = [p.communicate(timeout=120)[1] for p in procs]
         assert [p.returncode for p in procs] == [0, 0, 0], errors
     finally:
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.execute(sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                    {"n": name})
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-            admin.dispose()
+        if fresh is not None:
+            fresh.close()  # drops the database

@@ -23,6 +23,7 @@ def test_mask_cpr_keeps_glns_and_masks_cpr() -> None:
 
 def test_cpr_never_reaches_a_log_event() -> None:
     with structlog.testing.capture_logs(processors=[MaskCPR()]) as logs:
-        structlog.get_logger().info("letter_received", cpr="0108584947", nested={"a": ["1502824933"]})
+        structlog.get_logger().info(
+            "letter_received", cpr="0108584947", nested={"a": ["1502824933"]})
     assert logs[0]["cpr"] == "010858-****"
     assert logs[0]["nested"] == {"a": ["150282-****"]}

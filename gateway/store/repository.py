@@ -9,7 +9,6 @@ event records it (the audit log is append-only; nothing here updates or deletes 
 from __future__ import annotations
 
 import fcntl
-
 import hashlib
 import uuid
 from collections.abc import Iterator

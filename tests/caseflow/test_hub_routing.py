@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from collections.abc import Iterator
 from datetime import date, datetime
 
 import pytest
+from databases import fresh_postgres_database
 
 from gateway.caseflow.outbox import HubOutbox
 from gateway.caseflow.service import CaseService
@@ -36,24 +36,7 @@ from .scenario import create, lae261, lae265, lae271, lae275, new_ref
 @pytest.fixture
 def fresh_pg(postgres_url: str) -> Iterator[str]:
     """A database of its own: the Hub's scanner looks at every message in its store."""
-    import sqlalchemy as sa
-
-    from tests.conftest import PG_ADMIN_URL
-
-    name = f"medbro_case_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.engine.make_url(postgres_url).set(database=name).render_as_string(
-            hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                {"n": name})
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    yield from fresh_postgres_database("medbro_case")
 
 
 def t(month: int, day: int, hour: int = 10) -> datetime:

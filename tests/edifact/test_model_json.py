@@ -6,8 +6,8 @@ import json
 from datetime import datetime
 
 import pytest
-from medcom_samples import sample_bytes
 from hypothesis import given, settings
+from medcom_samples import sample_bytes
 
 from gateway.edifact import parse
 from gateway.errors import LocalUsageError

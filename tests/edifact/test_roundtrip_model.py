@@ -5,8 +5,8 @@ model segment for segment (model -> segments, not segments -> segments)."""
 from __future__ import annotations
 
 import pytest
-from medcom_samples import sample_bytes
 from hypothesis import HealthCheck, given, settings
+from medcom_samples import sample_bytes
 
 from gateway.edifact import parse
 from gateway.edifact.letters import from_model, render_letter

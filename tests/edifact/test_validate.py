@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from medcom_samples import sample_bytes
+from medcom_samples import VALID_EDIFACT, sample_bytes
 
 from gateway.edifact import EdifactError, parse
 from gateway.edifact.validate import message_problems, validate_message
@@ -14,25 +14,7 @@ from gateway.model import RefusalCode
 
 from .fixtures_semantics.messages import index_of, inserted, sample_message, with_segment
 
-VALID = [
-    "edifact_BIN01_5.edi",
-    "edifact_CTL01_1.edi",
-    "edifact_CTL02_1.edi",
-    "edifact_CTL03_1.edi",
-    *(f"edifact_DIS{n}_1.edi" for n in ("01", "02", "03", "05", "06", "07", "08", "13", "14")),
-    "edifact_DIS17_1.edi",
-    "edifact_DIS20_1.edi",
-    "edifact_DIS91_1.edi",
-    "edifact_DIS91_2.edi",
-    "edifact_DIS91_3.edi",
-    "edifact_PRE01_1.edi",
-    *(f"edifact_REF{n}_1.edi" for n in ("01", "02", "06", "07")),
-    "edifact_REQ01_1.edi",
-    "edifact_RPT01_1.edi",
-    "edifact_RPT04_1.edi",
-    "edifact_unittest_DIS20_ok.edi",
-    "edifact_unittest_DIS20_ok_UNA.edi",
-]
+VALID = VALID_EDIFACT
 
 
 @pytest.mark.parametrize("name", VALID)

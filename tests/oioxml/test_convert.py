@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from medcom_samples import sample_bytes
 
 from gateway.edifact import parse
 from gateway.errors import LocalUsageError
@@ -22,7 +23,6 @@ from gateway.oioxml import (
     to_edifact,
 )
 from gateway.oioxml.cli import convert_command
-from medcom_samples import sample_bytes
 
 from .helpers import TWINS, canonical
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from medcom_samples import sample_bytes
 from structlog.testing import capture_logs
 
 from gateway.model import Party
 from gateway.oioxml import read, unrepresented, write
-from medcom_samples import sample_bytes
 
 
 @pytest.fixture

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from medcom_samples import sample_bytes
 
 from gateway.errors import RemoteMessageError
 from gateway.oioxml import OioxmlError, read
-from medcom_samples import sample_bytes
 
 DIS01 = "oioxml_DIS01_1.xml"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from medcom_samples import sample_bytes
 
 from gateway.model import LetterStatus, Receipt, RefusalCode
 from gateway.oioxml import read, validate, write
-from medcom_samples import sample_bytes
 
 from .helpers import TWINS, canonical
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
+from databases import fresh_postgres_database
 
 from gateway.channels import (
     Delivery,
@@ -145,24 +145,7 @@ def pipeline_db(database_url: str, samples_dir: object) -> Iterator[str]:
     if not database_url.startswith("postgresql"):
         yield database_url
         return
-    import sqlalchemy as sa
-
-    from tests.conftest import PG_ADMIN_URL
-
-    name = f"medbro_pipe_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.engine.make_url(database_url).set(database=name).render_as_string(
-            hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                {"n": name})
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    yield from fresh_postgres_database("medbro_pipe")
 
 
 @pytest.fixture
