@@ -16,11 +16,12 @@ message: parked for an operator at once).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from gateway import plugins
-from gateway.errors import MedbroError
+from gateway.errors import ConfigError, MedbroError
 
 if TYPE_CHECKING:
     from gateway.registry import Endpoint
@@ -82,3 +83,35 @@ def load_channel(endpoint: Endpoint, settings: Settings) -> Channel:
         return LocalChannel()
     factory = plugins.load(CHANNEL_GROUP, endpoint.channel.kind)
     return factory(endpoint, settings)
+
+
+@dataclass(frozen=True)
+class HttpOptions:
+    """The options every HTTP-speaking channel takes from its partner-registry entry."""
+
+    url: str
+    timeout: float
+    headers: dict[str, str]
+    bearer_token: str  # from the environment variable named by ``api_key_env``: never in git
+
+
+def read_http_options(kind: str, gln: str, options: Mapping[str, Any],
+                      environ: Mapping[str, str]) -> HttpOptions:
+    """``url`` (required, http(s)), ``timeout`` (s, default 10), ``headers`` (a table) and
+    ``api_key_env``, checked with errors naming the endpoint and the option."""
+    url = options.get("url")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise ConfigError(f"endpoint {gln}: {kind} channel needs an http(s) 'url', got {url!r}")
+    try:
+        timeout = float(options.get("timeout", 10.0))
+    except (TypeError, ValueError):
+        raise ConfigError(f"endpoint {gln}: {kind} 'timeout' is not a number") from None
+    headers = options.get("headers", {})
+    if not isinstance(headers, Mapping):
+        raise ConfigError(f"endpoint {gln}: {kind} 'headers' must be a table")
+    token = ""
+    if env := options.get("api_key_env"):
+        token = environ.get(env, "")
+        if not token:
+            raise ConfigError(f"endpoint {gln}: environment variable {env} is not set")
+    return HttpOptions(url, timeout, {str(k): str(v) for k, v in headers.items()}, token)

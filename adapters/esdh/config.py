@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.channels import read_http_options
 from gateway.errors import ConfigError
 
 VENDORS = ("medbro-rest",)
@@ -38,28 +39,20 @@ class EsdhConfig:
     def from_options(
         cls, gln: str, options: Mapping[str, Any], environ: Mapping[str, str] = os.environ
     ) -> EsdhConfig:
-        url = options.get("url")
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise ConfigError(f"endpoint {gln}: esdh channel needs an http(s) 'url', got {url!r}")
+        http = read_http_options("esdh", gln, options, environ)
         vendor = options.get("vendor", "medbro-rest")
         if vendor not in VENDORS:
             raise ConfigError(
                 f"endpoint {gln}: esdh 'vendor' {vendor!r} is unknown (known: {', '.join(VENDORS)})"
             )
         try:
-            timeout = float(options.get("timeout", 10.0))
             attempts = int(options.get("attempts", 4))
         except (TypeError, ValueError):
-            raise ConfigError(f"endpoint {gln}: esdh 'timeout'/'attempts' not numbers") from None
+            raise ConfigError(f"endpoint {gln}: esdh 'attempts' is not a number") from None
         if attempts < 1:
             raise ConfigError(f"endpoint {gln}: esdh 'attempts' must be at least 1")
         kinds = options.get("case_kinds", {})
         if not isinstance(kinds, Mapping):
             raise ConfigError(f"endpoint {gln}: esdh 'case_kinds' must be a table")
-        token = ""
-        if env := options.get("api_key_env"):
-            token = environ.get(env, "")
-            if not token:
-                raise ConfigError(f"endpoint {gln}: environment variable {env} is not set")
-        return cls(gln, url, vendor, timeout, attempts, token,
+        return cls(gln, http.url, vendor, http.timeout, attempts, http.bearer_token,
                    {str(k): str(v) for k, v in kinds.items()})

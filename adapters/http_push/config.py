@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.errors import ConfigError
+from gateway.channels import read_http_options
 
 
 @dataclass(frozen=True)
@@ -27,19 +27,5 @@ class HttpPushConfig:
     def from_options(
         cls, gln: str, options: Mapping[str, Any], environ: Mapping[str, str] = os.environ
     ) -> HttpPushConfig:
-        url = options.get("url")
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise ConfigError(f"endpoint {gln}: http channel needs an http(s) 'url', got {url!r}")
-        try:
-            timeout = float(options.get("timeout", 10.0))
-        except (TypeError, ValueError):
-            raise ConfigError(f"endpoint {gln}: http 'timeout' is not a number") from None
-        headers = options.get("headers", {})
-        if not isinstance(headers, Mapping):
-            raise ConfigError(f"endpoint {gln}: http 'headers' must be a table")
-        token = ""
-        if env := options.get("api_key_env"):
-            token = environ.get(env, "")
-            if not token:
-                raise ConfigError(f"endpoint {gln}: environment variable {env} is not set")
-        return cls(gln, url, timeout, {str(k): str(v) for k, v in headers.items()}, token)
+        http = read_http_options("http", gln, options, environ)
+        return cls(gln, http.url, http.timeout, http.headers, http.bearer_token)

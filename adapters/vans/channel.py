@@ -36,8 +36,8 @@ from gateway.channels import (
     DeliveryResult,
     PermanentDeliveryError,
     TransientDeliveryError,
+    read_http_options,
 )
-from gateway.errors import ConfigError
 from gateway.logging import get_logger
 
 log = get_logger(__name__)
@@ -64,23 +64,11 @@ class VansChannelConfig:
     def from_options(
         cls, gln: str, options: Mapping[str, Any], environ: Mapping[str, str] = os.environ
     ) -> VansChannelConfig:
-        url = options.get("url")
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise ConfigError(f"endpoint {gln}: vans channel needs an http(s) 'url', got {url!r}")
-        try:
-            timeout = float(options.get("timeout", 10.0))
-        except (TypeError, ValueError):
-            raise ConfigError(f"endpoint {gln}: vans 'timeout' is not a number") from None
-        headers = options.get("headers", {})
-        if not isinstance(headers, Mapping):
-            raise ConfigError(f"endpoint {gln}: vans 'headers' must be a table")
-        out = {str(k): str(v) for k, v in headers.items()}
-        if env := options.get("api_key_env"):
-            token = environ.get(env, "")
-            if not token:
-                raise ConfigError(f"endpoint {gln}: environment variable {env} is not set")
-            out["Authorization"] = f"Bearer {token}"
-        return cls(gln, url, timeout, bool(options.get("reliable", True)), out)
+        http = read_http_options("vans", gln, options, environ)
+        headers = dict(http.headers)
+        if http.bearer_token:
+            headers["Authorization"] = f"Bearer {http.bearer_token}"
+        return cls(gln, http.url, http.timeout, bool(options.get("reliable", True)), headers)
 
 
 def _local_now() -> datetime:
