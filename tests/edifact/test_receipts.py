@@ -226,7 +226,7 @@ from hypothesis import strategies as st  # noqa: E402
         st.tuples(st.integers(0, 3000), st.integers(0, 40), st.binary(max_size=6)), max_size=3
     ),
 )
-def test_a_receipt_for_anything_is_a_valid_contrl_or_none(name, cuts) -> None:
+def test_a_receipt_for_anything_is_a_valid_contrl_or_none(samples_dir, name, cuts) -> None:
     data = bytearray(sample_bytes(name))
     for at, length, insert in cuts:
         at %= len(data) + 1

@@ -288,7 +288,7 @@ def _normal(el):
         ["edifact_DIS01_1.edi", "edifact_DIS20_1.edi", "edifact_DIS91_3.edi", "edifact_CTL02_1.edi"]
     ),
 )
-def test_edited_letters_are_valid_or_named_never_a_crash(edits, sample) -> None:
+def test_edited_letters_are_valid_or_named_never_a_crash(samples_dir, edits, sample) -> None:
     message = sample_message(sample)
     segments = list(message.segments)
     for action, at, piece, junk in edits:
