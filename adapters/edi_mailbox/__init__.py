@@ -36,19 +36,5 @@ __all__ = [
 def channel(endpoint: Any, settings: Any = None) -> EdiMailboxChannel:
     """Plugin factory: the mailbox channel of a registry endpoint."""
     config = MailboxConfig.from_endpoint(endpoint)
-    return EdiMailboxChannel(
-        MailboxClient(config), gln=config.gln, poll_interval=config.poll_interval,
-        envelope_store_url=_envelope_store_url(settings),
-    )
-
-
-def _envelope_store_url(settings: Any) -> str | None:
-    """The reliable-mode store for ``.xml`` VANSEnvelopes (None without the vans adapter)."""
-    database_url = getattr(settings, "database_url", None)
-    if not database_url:
-        return None
-    try:
-        from adapters.vans import VansSettings
-    except ModuleNotFoundError:
-        return None
-    return VansSettings().resolved_database_url(database_url)
+    return EdiMailboxChannel(MailboxClient(config), gln=config.gln,
+                             poll_interval=config.poll_interval, settings=settings)

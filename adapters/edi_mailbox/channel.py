@@ -20,6 +20,7 @@ from gateway.channels import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
+from gateway.envelopes import EnvelopeIntake, envelope_intake
 from gateway.logging import get_logger
 
 log = get_logger(__name__)
@@ -36,15 +37,15 @@ class EdiMailboxChannel:
     kind = "edi_mailbox"
 
     def __init__(self, client: Any, *, gln: str, poll_interval: float = 0.5,
-                 envelope_store_url: str | None = None) -> None:
+                 settings: Any = None) -> None:
         self.client = client
         self.gln = gln
         self.poll_interval = poll_interval
-        # Where VANSEnvelopes' reliable-mode history is kept; None: .xml envelopes are not
-        # unwrapped (they reach the hub raw and are refused there, stored).
-        self.envelope_store_url = envelope_store_url
+        # The gateway's settings, for envelope plugins' intakes (gateway/envelopes.py); None:
+        # .xml envelopes are not unwrapped (they reach the hub raw and are refused there, stored).
+        self.settings = settings
         self._dirs_ready = False
-        self._vans: Any = None
+        self._intakes: list[EnvelopeIntake] = []
 
     async def deliver(self, endpoint: Any, delivery: Delivery) -> DeliveryResult:
         try:
@@ -77,41 +78,38 @@ class EdiMailboxChannel:
         """The inbound side of this mailbox, feeding ``ingest`` (``Hub.ingest``).
 
         Files in an endpoint's inbox are taken as sent by that endpoint: the hub refuses an
-        interchange whose UNB sender is not the mailbox owner's GLN. ``.xml`` VANSEnvelopes
-        beside the ``.edi`` files go through ``adapters.vans`` (``envelope_aware``): reliable
-        mode, the payload to the hub once, and the Positive/NegativeMessage receipt written
-        to this mailbox's outbox (the sender's), as ``<receipt sender>_<envelope id>.xml``.
+        interchange whose UNB sender is not the mailbox owner's GLN. Envelopes beside the
+        ``.edi`` files (``.xml`` VANSEnvelopes) go through the envelope plugins' intake
+        (gateway/envelopes.py): for VANS reliable mode, the payload to the hub once, and the
+        receipt the plugin owes written to this mailbox's outbox (the sender's) under the name
+        the plugin gives it.
         """
         return MailboxWatcher(
             self.client,
-            self._envelope_aware(ingest),
+            self.envelope_intake(ingest),
             gln=self.gln,
             authenticated_glns=frozenset({self.gln}),
             poll_interval=self.poll_interval,
             concurrency=self.client.config.concurrency,
         )
 
-    def _envelope_aware(self, ingest: Ingest) -> Ingest:
-        if not self.envelope_store_url:
+    def envelope_intake(self, ingest: Ingest) -> Ingest:
+        """``ingest`` that also takes the installed envelope plugins' envelopes."""
+        if self.settings is None:
             return ingest
-        from adapters.vans import SqlSeenStore, VansIngest, envelope_aware, receipt_file_name
 
-        if self._vans is None:
-            self._vans = VansIngest(ingest, SqlSeenStore.create(self.envelope_store_url),
-                                    received_via="edi_mailbox")
+        async def write_receipt(name: str, receipt: bytes) -> None:
+            await asyncio.to_thread(self._publish, name, receipt)
+            log.info("mailbox_envelope_receipt_written", endpoint=self.gln, file=name)
 
-        async def write_receipt(received: Any) -> None:
-            name = receipt_file_name(received)
-            await asyncio.to_thread(self._publish, name, received.receipt)
-            log.info("mailbox_vans_receipt_written", endpoint=self.gln, file=name,
-                     case=received.case.value)
-
-        return envelope_aware(ingest, self._vans, on_receipt=write_receipt)
+        intake = envelope_intake(ingest, self.settings, received_via="edi_mailbox",
+                                 on_receipt=write_receipt)
+        self._intakes.append(intake)
+        return intake
 
     def close(self) -> None:
-        if self._vans is not None:
-            self._vans.close()
-            self._vans = None
+        while self._intakes:
+            self._intakes.pop().close()
 
     @property
     def has_inbox(self) -> bool:

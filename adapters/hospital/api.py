@@ -5,9 +5,9 @@
   VANSEnvelope; the format is read from the bytes. EDIFACT and OIOXML answer like
   ``/v1/messages`` (202 stored and routed, 422 stored but refused, with the receipt; OIOXML
   that cannot be converted is stored raw and refused, with the reason). A
-  VANSEnvelope goes through reliable mode (adapters/vans): the answer is the VANS receipt
-  (``200 application/xml``; the same receipt again for a duplicate), or 202 JSON for an
-  unreliable envelope; a bad envelope is 400 with the reason.
+  VANSEnvelope is answered by its envelope plugin (gateway/envelopes.py; adapters/vans: reliable
+  mode): the VANS receipt (``200 application/xml``; the same receipt again for a duplicate),
+  or 202 JSON for an unreliable envelope; a bad envelope is 400 with the reason.
 * ``POST /v1/hospital/discharges``: a DIS17 (udskrivningsadvis) as EDIFACT goes through the hub
   (routed to its receivers; the pipeline's SLA observer starts the clock). A JSON discharge
   event is answered ``307`` to ``/v1/discharges``, the SLA API's one JSON intake, so there is
@@ -26,9 +26,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from adapters.hospital.client import HospitalIngest
 from adapters.hospital.mapping import Posted, detect
-from adapters.vans import http as vans_http
-from adapters.vans.http import result_json
-from gateway.api.messages import Organisation
+from gateway.api.messages import Organisation, result_json
+from gateway.envelopes import envelope_handler_for
 from gateway.logging import get_logger
 
 log = get_logger(__name__)
@@ -56,12 +55,20 @@ def _answer(result: Any, problem: str = "") -> JSONResponse:
     return JSONResponse(body, status_code=code)
 
 
+async def _envelope(request: Request, org: Any, data: bytes, *, source: str) -> Response:
+    """An envelope is answered by the plugin that recognised it (``detect`` asked the same)."""
+    found = envelope_handler_for(data)
+    if found is None:
+        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "no envelope plugin reads this")
+    return await found[1].handle(request, org, data, source=source)
+
+
 async def _letter(request: Request, org: Any, data: bytes, posted: Posted,
                   ingest: HospitalIngest) -> Response:
     glns = frozenset(org.glns)
     source = f"hospital:{org.name}"
     if posted is Posted.VANS:
-        return await vans_http.handle(request, org, data, source=source)
+        return await _envelope(request, org, data, source=source)
     result, problem = await ingest.letter(data, posted, source=source, glns=glns)
     return _answer(result, problem)
 
@@ -100,7 +107,7 @@ async def post_discharge(request: Request, org: Organisation) -> Response:
     if posted is Posted.JSON:
         return RedirectResponse(SLA_DISCHARGES, status_code=status.HTTP_307_TEMPORARY_REDIRECT)
     if posted is Posted.VANS:
-        return await vans_http.handle(request, org, data, source=f"hospital:{org.name}")
+        return await _envelope(request, org, data, source=f"hospital:{org.name}")
     if posted is not Posted.EDIFACT:
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
                             "a discharge event is DIS17 EDIFACT or JSON")

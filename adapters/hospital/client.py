@@ -2,9 +2,9 @@
 
 ``HospitalIngest`` is built once per app (``for_app``) around the hub the API already holds
 (``app.state.hub``, gateway/api/app.py). It never routes on its own: letters go to
-``hub.ingest``; envelopes are answered by ``adapters.vans.http`` (which ends in ``hub.ingest``), so
-routing, storage, receipts and the SLA clocks (the pipeline's observers see DIS17 and
-epikriser) stay the pipeline's.
+``hub.ingest``; envelopes are answered by their envelope plugin (gateway/envelopes.py, which
+ends in ``hub.ingest`` too), so routing, storage, receipts and the SLA clocks (the pipeline's
+observers see DIS17 and epikriser) stay the pipeline's.
 """
 
 from __future__ import annotations

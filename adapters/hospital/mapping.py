@@ -1,18 +1,18 @@
 """Pure decisions of the hospital push: what was posted, and what the hub should get.
 
-Hospitals post epikriser as raw EDIFACT, as OIOXML (``Emessage``) or wrapped in a VANSEnvelope,
-and discharge events as DIS17 EDIFACT or JSON. ``detect`` names the kind from the bytes (never
-from the Content-Type, which hospital systems get wrong); ``hub_bytes`` turns a letter into what
-the hub ingests (EDIFACT: the hub's codec reads EDIFACT; OIOXML goes through the canonical
-model with gateway.oioxml.to_edifact until the hub ingests OIOXML natively).
+Hospitals post epikriser as raw EDIFACT, as OIOXML (``Emessage``) or wrapped in an envelope
+(a VANSEnvelope: whatever an envelope plugin of gateway/envelopes.py accepts), and discharge
+events as DIS17 EDIFACT or JSON. ``detect`` names the kind from the bytes (never from the
+Content-Type, which hospital systems get wrong); ``hub_bytes`` turns a letter into what the hub
+ingests (EDIFACT: the hub's codec reads EDIFACT; OIOXML goes through the canonical model with
+gateway.oioxml.to_edifact until the hub ingests OIOXML natively).
 """
 
 from __future__ import annotations
 
 import enum
 
-from adapters.vans.envelope import is_vans_envelope
-from adapters.vans.ingest import hub_payload
+from gateway.envelopes import is_envelope
 
 
 class Posted(enum.Enum):
@@ -30,7 +30,7 @@ def detect(data: bytes) -> Posted:
     if head[:1] in (b"{", b"["):
         return Posted.JSON
     if head[:1] == b"<":
-        return Posted.VANS if is_vans_envelope(data) else Posted.OIOXML
+        return Posted.VANS if is_envelope(data) else Posted.OIOXML
     return Posted.UNKNOWN
 
 
@@ -38,4 +38,8 @@ def hub_bytes(payload: bytes, posted: Posted) -> bytes:
     """The interchange the hub ingests for a posted letter (raises the codec's errors)."""
     if posted not in (Posted.EDIFACT, Posted.OIOXML):
         raise ValueError(f"{posted.value} is not a letter format the hub ingests")
-    return hub_payload(payload)
+    if posted is Posted.EDIFACT:
+        return payload
+    from gateway.oioxml import to_edifact
+
+    return to_edifact(payload)

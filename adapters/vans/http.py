@@ -20,6 +20,8 @@ from fastapi.responses import JSONResponse, Response
 
 from adapters.vans.envelope import VansEnvelopeError, is_vans_envelope, parse
 from adapters.vans.ingest import VansIngest
+from adapters.vans.intake import intake  # noqa: F401 - mailbox hook, gateway/envelopes.py
+from gateway.api.messages import result_json
 from gateway.logging import get_logger
 
 log = get_logger(__name__)
@@ -38,20 +40,6 @@ def vans_ingest_for(app: Any) -> VansIngest:
         existing = VansIngest.for_hub(app.state.hub, received_via=RECEIVED_VIA)
         app.state.vans_ingest = existing
     return existing
-
-
-def result_json(result: Any) -> dict[str, Any]:
-    """An ``IngestResult`` in the JSON shape of /v1/messages answers."""
-    receipt = getattr(result, "receipt", None)
-    body: dict[str, Any] = {
-        "message_ids": list(result.message_ids),
-        "state": str(result.state) if result.state is not None else None,
-        "duplicate": bool(getattr(result, "duplicate", False)),
-        "receipt": receipt.decode("latin-1") if receipt is not None else None,
-    }
-    if getattr(result, "error", None):
-        body["error"] = result.error
-    return body
 
 
 async def handle(request: Request, org: Any, data: bytes, *, source: str = "") -> Response:

@@ -28,7 +28,6 @@ Answers of ``POST /v1/messages`` (decided here, documented in the OpenAPI schema
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Security, status
@@ -36,10 +35,9 @@ from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel
 
-from gateway import plugins
 from gateway.edifact.errors import EdifactError
 from gateway.edifact.tokenizer import Event, Tokenizer
-from gateway.errors import ConfigError
+from gateway.envelopes import envelope_handler_for, envelope_handlers
 from gateway.logging import get_logger
 
 log = get_logger(__name__)
@@ -52,8 +50,6 @@ MAX_BODY = 20 * 1024 * 1024  # MEDBIN attachments can be large; anything bigger 
 # A message in one of these states right after ingest will not be delivered: answer 422. A
 # duplicate of such a message answers the same way, with the same receipt (MedCom §3.2).
 REFUSED_STATES = {"rejected", "parked"}
-
-ENVELOPE_GROUP = "medbro.envelopes"
 
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="organisation API key")
 
@@ -112,29 +108,18 @@ def unb_sender(data: bytes) -> str | None:
         return None
 
 
-@cache
-def envelope_handlers() -> tuple[tuple[str, Any], ...]:
-    """The ``medbro.envelopes`` plugins by name, loaded once; a broken one is a ConfigError.
-
-    Each is an object (a module) with ``accepts(data) -> bool`` and
-    ``async handle(request, org, data) -> Response``; the gateway never imports adapters itself.
-    """
-    handlers = []
-    for name in sorted(plugins.available(ENVELOPE_GROUP)):
-        try:
-            handler = plugins.load(ENVELOPE_GROUP, name)
-        except Exception as exc:
-            raise ConfigError(f"envelope plugin {name!r} failed to load: {exc!r}") from exc
-        if not (callable(getattr(handler, "accepts", None))
-                and callable(getattr(handler, "handle", None))):
-            raise ConfigError(f"envelope plugin {name!r} has no accepts(data) and handle(...)")
-        handlers.append((name, handler))
-    return tuple(handlers)
-
-
-def envelope_handler_for(data: bytes) -> tuple[str, Any] | None:
-    """The first envelope plugin that recognises ``data``, or None for plain EDIFACT."""
-    return next(((name, h) for name, h in envelope_handlers() if h.accepts(data)), None)
+def result_json(result: Any) -> dict[str, Any]:
+    """An ``IngestResult`` in the JSON shape of ``/v1/messages`` answers (``error`` when set);
+    every route that answers with the hub's result (hospital push, envelopes) uses it."""
+    body: dict[str, Any] = {
+        "message_ids": list(result.message_ids),
+        "state": str(result.state) if result.state is not None else None,
+        "duplicate": bool(getattr(result, "duplicate", False)),
+        "receipt": _text(getattr(result, "receipt", None)),
+    }
+    if getattr(result, "error", None):
+        body["error"] = result.error
+    return body
 
 
 def _text(receipt: bytes | None) -> str | None:
@@ -203,16 +188,12 @@ async def post_message(request: Request, org: Organisation) -> Any:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
                             "the message could not be stored and is not accepted; send it again",
                             headers={"Retry-After": "5"}) from exc
-    state = str(result.state) if result.state is not None else None
-    body: dict[str, Any] = {
-        "message_ids": list(result.message_ids),
-        "state": state,
-        "duplicate": bool(result.duplicate),
-        "receipt": _text(result.receipt),
-    }
+    body = result_json(result)
+    state = body["state"]
     if result.error or state in REFUSED_STATES:
         error = result.error or f"not routable: the message is {state}; the receipt says why"
         log.info("api_message_refused", organisation=org.name, error=error)
+        body.pop("error", None)
         return JSONResponse({"error": error, **body}, status_code=422)
     return body
 
