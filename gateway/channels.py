@@ -12,6 +12,8 @@ key, turns that into an exactly-once effect.
 Errors say whether trying again can help: ``TransientDeliveryError`` (receiver down, timeout:
 retried through the delay queues) or ``PermanentDeliveryError`` (the receiver refuses this
 message: parked for an operator at once).
+
+tests/adapters/test_channel_contract.py holds every channel kind to this contract.
 """
 
 from __future__ import annotations
