@@ -35,7 +35,11 @@ class LetterStatus(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Envelope:
-    """The interchange envelope (UNB): who sent it to whom, when, and whether a receipt is owed."""
+    """The interchange envelope (UNB): who sent it to whom, when, and whether a receipt is owed.
+
+    ``test`` is UNB element 11 (test indicator ``1``): a test interchange, whose receipt is a
+    test interchange too.
+    """
 
     sender: str
     recipient: str
@@ -46,6 +50,7 @@ class Envelope:
     recipient_qualifier: str = "14"
     syntax: str = "UNOC"
     syntax_version: str = "3"
+    test: bool = False
 
 
 @dataclass(frozen=True)

@@ -89,9 +89,17 @@ def receipt_command(file: Path) -> None:
 
 def _why_none(data: bytes) -> str:
     """The reason no receipt is owed, for the operator (receipts.receipt_owed decides)."""
+    from gateway.edifact.receipts import Original
+
     info = read_envelope_leniently(data)
     if info is None or not info.sender:
         return "no readable UNB sender, so nobody to answer"
-    if any(m.identifier[:1] == ["CONTRL"] for m in info.messages):
+    original = Original.of(info)
+    if original.is_receipt:
         return "it is a CONTRL receipt, and receipts are never answered"
+    if not original.answerable:
+        return (
+            "its UNB recipient or control reference cannot be read, and a receipt must quote "
+            "both (UCI elements 1 and 3)"
+        )
     return "it is valid and UNB element 9 does not request a positive receipt"

@@ -13,7 +13,11 @@ state and event for the rest). All transitions live in this module (h11 ``_state
 Checks beyond the order of segments, each with its code (docs/edifact.md has the list):
 
 * UNB: mandatory elements 1-5 present (``UNB_ELEMENT``), date/time valid, control reference at
-  most 14 characters (ISO 9735 data element 0020, an..14), ack request (element 9) empty, 0 or 1.
+  most 14 characters (ISO 9735 data element 0020, an..14), ack request (element 9) empty, 0 or 1,
+  test indicator (element 11) empty or 1 (the tables ``interchange.ACK_REQUEST`` and
+  ``TEST_INDICATOR``).
+* A CONTRL in an interchange that requests a receipt (``CONTRL_ACK_REQUEST``, named at UNB
+  element 9): a receipt is never receipted, and MedCom's converter refuses a CONTRL asking for one.
 * UNH: reference (0062, an..14), message identifier components 1-5 (type, version, release,
   agency, MedCom version) and element 3 (MedCom letter type) present (``UNH_EMPTY``,
   ``UNH_ELEMENT``).
@@ -35,7 +39,13 @@ import enum
 from pydifact.segments import Segment
 
 from gateway.edifact.errors import EdifactError
-from gateway.edifact.interchange import Interchange, Message, unb_datetime
+from gateway.edifact.interchange import (
+    ACK_REQUEST,
+    TEST_INDICATOR,
+    Interchange,
+    Message,
+    unb_datetime,
+)
 from gateway.edifact.syntax import Separators
 from gateway.edifact.tokenizer import BinaryObject, SegmentCounter, Token
 from gateway.model import Envelope
@@ -47,6 +57,7 @@ __all__ = [
     "Kind",
     "State",
     "build_interchange",
+    "receipt_requested_for_receipt",
     "state_diagram",
 ]
 
@@ -240,26 +251,20 @@ class EnvelopeBuilder:
                 "UNB_ELEMENT", str(exc), tag="UNB", segment_no=no, element=4
             ) from None
         control_ref = self._simple(els, 4, "UNB", no, 14)
-        ack = els[8] if len(els) > 8 else ""
-        if ack not in ("", "0", "1"):
-            raise self._error(
-                "UNB_ELEMENT",
-                f"acknowledgement request {ack!r} is not 0 or 1",
-                tag="UNB",
-                segment_no=no,
-                element=9,
-            )
+        ack = self._flag(els, 8, ACK_REQUEST, "acknowledgement request", no)
+        test = self._flag(els, 10, TEST_INDICATOR, "test indicator", no)
         self._unb = seg
         self._envelope = Envelope(
             sender=_component(els[1], 0),
             recipient=_component(els[2], 0),
             control_ref=control_ref,
             prepared_at=prepared,
-            ack_requested=ack == "1",
+            ack_requested=ack,
             sender_qualifier=_component(els[1], 1),
             recipient_qualifier=_component(els[2], 1),
             syntax=syntax,
             syntax_version=version,
+            test=test,
         )
 
     def _open_message(self, seg: Segment, no: int) -> None:
@@ -296,6 +301,17 @@ class EnvelopeBuilder:
                 message_ref=ref,
             )
         letter_type = self._simple(els, 2, "UNH", no, 35)
+        assert self._envelope is not None
+        if receipt_requested_for_receipt(comps[0], self._envelope.ack_requested):
+            raise self._error(
+                "CONTRL_ACK_REQUEST",
+                f"a CONTRL receipt (message {ref}) must not request a receipt: UNB element 9 "
+                "must be 0 or absent",
+                tag="UNB",
+                segment_no=1,
+                element=9,
+                message_ref=ref,
+            )
         self._current = Message(
             ref=ref,
             family=comps[0],
@@ -395,6 +411,21 @@ class EnvelopeBuilder:
                 element=2,
             )
 
+    def _flag(self, els: list, i: int, table: dict[str, bool], name: str, no: int) -> bool:
+        """UNB element ``i`` (0-based) read through ``table`` (values allowed -> flag)."""
+        value = els[i] if len(els) > i else ""
+        if not isinstance(value, str) or value not in table:
+            shown = value if isinstance(value, str) else ":".join(value)
+            allowed = " or ".join(repr(v) for v in table if v) + " (or absent)"
+            raise self._error(
+                "UNB_ELEMENT",
+                f"{name} {shown!r} is not {allowed}",
+                tag="UNB",
+                segment_no=no,
+                element=i + 1,
+            )
+        return table[value]
+
     def _simple(self, els: list, i: int, tag: str, no: int, max_len: int | None = None) -> str:
         """Element ``i`` (0-based) as a mandatory simple value."""
         value = els[i] if len(els) > i else ""
@@ -412,6 +443,12 @@ class EnvelopeBuilder:
                 f"{tag}_ELEMENT", f"{value!r} is longer than {max_len} characters", **where
             )
         return value
+
+
+def receipt_requested_for_receipt(family: str, ack_requested: bool) -> bool:
+    """A CONTRL in an interchange that asks for a receipt: invalid (MedCom never receipts a
+    receipt, and its converter refuses a CONTRL with anything but minuspositivkvitt)."""
+    return family == "CONTRL" and ack_requested
 
 
 def _first(element: object) -> str:

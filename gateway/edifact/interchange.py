@@ -35,7 +35,15 @@ from gateway.edifact.tokenizer import make_segment
 from gateway.errors import LocalUsageError
 from gateway.model import Envelope
 
-__all__ = ["Interchange", "Message", "from_json", "to_json", "unb_datetime"]
+__all__ = [
+    "ACK_REQUEST",
+    "TEST_INDICATOR",
+    "Interchange",
+    "Message",
+    "from_json",
+    "to_json",
+    "unb_datetime",
+]
 
 CENTURY_PIVOT = 70
 
@@ -107,6 +115,10 @@ class Interchange:
         return self.envelope.ack_requested
 
     @property
+    def test(self) -> bool:
+        return self.envelope.test
+
+    @property
     def unb(self) -> Segment:
         """The UNB segment: the envelope's values laid over the elements as received."""
         env = self.envelope
@@ -118,12 +130,31 @@ class Interchange:
         els[2] = _overlay(els[2], [env.recipient, env.recipient_qualifier])
         els[3] = _overlay(els[3], [date, env.prepared_at.strftime("%H%M")])
         els[4] = env.control_ref
-        if env.ack_requested:
+        # a UNB medbro composes always carries element 9, as MedCom's converter writes it (``0``
+        # for minuspositivkvitt); a received one is only changed where the model says otherwise
+        if not self.unb_elements or ACK_REQUEST.get(_simple_at(els, 8)) is not env.ack_requested:
             els += [""] * (9 - len(els))
-            els[8] = "1"
-        elif len(els) >= 9 and els[8] == "1":
-            els[8] = "0"
+            els[8] = ACK_REQUEST_WRITTEN[env.ack_requested]
+        if TEST_INDICATOR.get(_simple_at(els, 10)) is not env.test:
+            els += [""] * (11 - len(els))
+            els[10] = TEST_INDICATOR_WRITTEN if env.test else ""
+            while len(els) > 9 and els[-1] == "":
+                els.pop()
         return make_segment("UNB", els)
+
+
+# UNB element 9 (ISO 9735 data element 0031, acknowledgement request) and element 11 (0035,
+# test indicator): the values a received UNB may hold -> the model's flag, and what is written.
+ACK_REQUEST = {"": False, "0": False, "1": True}
+ACK_REQUEST_WRITTEN = {False: "0", True: "1"}
+TEST_INDICATOR = {"": False, "1": True}
+TEST_INDICATOR_WRITTEN = "1"
+
+
+def _simple_at(els: list[Any], index: int) -> str:
+    """Element ``index`` (0-based) of a UNB as a simple value, "" when absent."""
+    found = els[index] if len(els) > index else ""
+    return found if isinstance(found, str) else ":".join(found)
 
 
 def _overlay(element: Any, values: list[str]) -> Any:
@@ -171,6 +202,7 @@ def to_json(interchange: Interchange) -> dict[str, Any]:
             "prepared_at": _iso(ic.prepared_at),
             "control_ref": ic.control_ref,
             "ack_requested": ic.ack_requested,
+            "test": ic.test,
             "syntax_version": ic.envelope.syntax_version,
             "una": ic.separators.una[3:] if ic.una else None,
             "unb": ic.unb.elements,
@@ -211,6 +243,7 @@ def from_json(doc: dict[str, Any]) -> Interchange:
             recipient_qualifier=_text(head.get("recipient_qualifier", "14"), "recipient_qualifier"),
             syntax=_text(head.get("syntax", "UNOC"), "syntax"),
             syntax_version=_text(head.get("syntax_version", "3"), "syntax_version"),
+            test=bool(head.get("test", False)),
         )
         messages = [_message_from_json(m, n) for n, m in enumerate(doc["messages"], 1)]
         return Interchange(

@@ -103,6 +103,11 @@ def render_letter(
         segments=from_model(item),
     )
     if check:
+        from gateway.edifact.envelope import receipt_requested_for_receipt
+
+        if receipt_requested_for_receipt(message.family, envelope.ack_requested):
+            raise LocalUsageError(f"{item.type} {item.ref} would be refused: a receipt "
+                                  "must not request a receipt (UNB element 9)")
         problems = message_problems(message, first_only=True)
         if problems:
             raise LocalUsageError(f"{item.type} {item.ref} would be refused: {problems[0]}")

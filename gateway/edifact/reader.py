@@ -20,7 +20,7 @@ from pydifact.segments import Segment
 from gateway.edifact._segment_text import TAG
 from gateway.edifact.envelope import build_interchange
 from gateway.edifact.errors import EdifactError
-from gateway.edifact.interchange import Interchange, unb_datetime
+from gateway.edifact.interchange import ACK_REQUEST, TEST_INDICATOR, Interchange, unb_datetime
 from gateway.edifact.syntax import DEFAULT_SEPARATORS, WHITESPACE
 from gateway.edifact.tokenizer import Tokenizer
 
@@ -98,6 +98,7 @@ class EnvelopeInfo:
     control_ref: str = ""
     prepared_at: datetime | None = None
     ack_requested: bool = False
+    test: bool = False
     messages: list[MessageInfo] = field(default_factory=list)
 
 
@@ -120,7 +121,8 @@ def read_envelope_leniently(data: bytes) -> EnvelopeInfo | None:
         recipient=_part(els, 2, 0),
         recipient_qualifier=_part(els, 2, 1),
         control_ref=_part(els, 4, 0),
-        ack_requested=_part(els, 8, 0) == "1",
+        ack_requested=ACK_REQUEST.get(_part(els, 8, 0), False),
+        test=TEST_INDICATOR.get(_part(els, 10, 0), False),
     )
     try:
         info.prepared_at = unb_datetime(_part(els, 3, 0), _part(els, 3, 1))

@@ -42,6 +42,7 @@ TITLES: dict[str, tuple[str, str | None, str | None]] = {
         r"interchange control reference missing",
         "kuvertens kontrolreference mangler",
     ),
+    "CONTRL_ACK_REQUEST": ("en kvittering må ikke bede om kvittering (UNB element 9)", None, None),
     "UNH_MISSING": ("UNH mangler", None, None),
     "UNH_EMPTY": ("UNH er tom", None, None),
     "UNH_ELEMENT": ("UNH er ufuldstændig", None, None),

@@ -7,8 +7,10 @@ MedCom's rules (research/medcom.md section 3 and the CTL0x samples):
   Danish text that names where the error is;
 * CTL01 (negative VANS receipt) is what a network hop answers when it cannot deliver (unknown
   location number: LOK, ...);
-* never a receipt for a CONTRL; the receipt goes back from the original recipient to the
-  original sender (the two swapped), under a new control reference and message reference.
+* never a receipt for a CONTRL, nor one that could not quote the original's sender, recipient
+  and control reference (``Original.answerable``); the receipt goes back from the original
+  recipient to the original sender (the two swapped), under a new control reference and
+  message reference, marked as a test when the original was one (UNB element 11).
 
 Everything here is pure: the clock (``now``) and the new references are passed in; when the
 references are not given they are derived from ``now`` and the original (<= 14 characters,
@@ -140,6 +142,7 @@ class Original:
     prepared_at: datetime | None = None
     letters: tuple[tuple[str, str, str], ...] = ()  # (UNH ref, message identifier, type)
     ack_requested: bool = False
+    test: bool = False  # UNB element 11: the receipt is marked as a test too
 
     @property
     def is_receipt(self) -> bool:
@@ -147,6 +150,13 @@ class Original:
             identifier.startswith("CONTRL") or type_.startswith("CTL")
             for _, identifier, type_ in self.letters
         )
+
+    @property
+    def answerable(self) -> bool:
+        """Can a receipt answer it? Not when it is a receipt itself (a receipt is never
+        receipted), nor when its sender, recipient or control reference could not be read:
+        UCI elements 1-3 are mandatory, and medbro writes no receipt rather than an invalid one."""
+        return bool(self.sender and self.recipient and self.control_ref) and not self.is_receipt
 
     @classmethod
     def of(cls, source: Any) -> Original:
@@ -167,6 +177,7 @@ class Original:
             prepared_at=envelope.prepared_at,
             letters=letters,
             ack_requested=envelope.ack_requested,
+            test=getattr(envelope, "test", False),
         )
 
 
@@ -211,6 +222,7 @@ def build_receipt(
         control_ref=control_ref,
         prepared_at=now.replace(second=0, microsecond=0),
         ack_requested=False,  # a receipt is never receipted
+        test=original.test,
         sender_qualifier=sender_qualifier or original.recipient_qualifier,
         recipient_qualifier=original.sender_qualifier,
     )
@@ -243,8 +255,8 @@ def receipt_owed(
     """The CONTRL interchange a receiver owes for ``data``, or None when none is owed.
 
     Valid and UNB element 9 = 1: CTL03. Valid otherwise: None. Invalid: CTL02 with the error's
-    refusal code and a Danish text naming the place. A CONTRL input, or input without a
-    readable UNB sender (nobody to answer), gets None.
+    refusal code and a Danish text naming the place. Input that is not ``answerable`` (a
+    CONTRL, or no readable UNB sender, recipient or control reference) gets None.
     """
     from gateway.edifact.letters import render_letter
     from gateway.edifact.reader import parse, read_envelope_leniently
@@ -253,10 +265,10 @@ def receipt_owed(
         interchange = parse(data)
     except EdifactError as error:
         info = read_envelope_leniently(data)
-        if info is None or not info.sender or not info.recipient:
+        if info is None:
             return None
         original = Original.of(info)
-        if original.is_receipt:
+        if not original.answerable:
             return None
         refused = (
             error.message_ref if error.message_ref in {r for r, _, _ in original.letters} else ""
@@ -273,7 +285,7 @@ def receipt_owed(
         )
         return render_letter(envelope, receipt)
     original = Original.of(interchange)
-    if original.is_receipt or not original.ack_requested:
+    if not original.answerable or not original.ack_requested:
         return None
     envelope, receipt = build_receipt(
         "CTL03", original, now=now, control_ref=control_ref, message_ref=message_ref
@@ -292,15 +304,15 @@ def negative_vans_receipt(
     message_ref: str | None = None,
 ) -> bytes | None:
     """The CTL01 a network hop (``vans_id``) sends back when it cannot deliver ``data``
-    (LOK: unknown recipient location number, VER, ...); None for a CONTRL or no sender."""
+    (LOK: unknown recipient location number, VER, ...); None when not ``answerable``."""
     from gateway.edifact.letters import render_letter
     from gateway.edifact.reader import read_envelope_leniently
 
     info = read_envelope_leniently(data)
-    if info is None or not info.sender:
+    if info is None:
         return None
     original = Original.of(info)
-    if original.is_receipt:
+    if not original.answerable:
         return None
     envelope, receipt = build_receipt(
         "CTL01",

@@ -74,7 +74,9 @@ def envelope_hint(data: bytes) -> Any | None:
 def refusal(
     data: bytes, *, code: RefusalCode, text: str, sender_id: str, now: datetime
 ) -> bytes | None:
-    """The CTL01 (negative VANS receipt) medbro owes as a network hop, or None (a CONTRL)."""
+    """The CTL01 (negative VANS receipt) medbro owes as a network hop, or None (a CONTRL, or
+    no readable UNB sender, recipient or control reference: no receipt rather than an invalid
+    one)."""
     from gateway.edifact.receipts import negative_vans_receipt
 
     return negative_vans_receipt(

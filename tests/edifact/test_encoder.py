@@ -72,6 +72,26 @@ def test_encode_writes_una_and_recomputes_counts() -> None:
     assert again.envelope == ic.envelope and [m.ref for m in again.messages] == ["A", "B"]
 
 
+@pytest.mark.parametrize(
+    ("ack_requested", "test", "tail"),
+    [
+        # MedCom's converter writes element 9 always: 0 = minuspositivkvitt, 1 = plus
+        (False, False, b"+IC7++++0'"),
+        (True, False, b"+IC7++++1'"),
+        (False, True, b"+IC7++++0++1'"),
+        (True, True, b"+IC7++++1++1'"),
+    ],
+)
+def test_a_new_unb_writes_the_ack_request_and_test_indicator(ack_requested, test, tail) -> None:
+    ic = Interchange(
+        envelope=envelope(ack_requested=ack_requested, test=test), messages=[message("A")]
+    )
+    unb = encode(ic).split(b"\n")[1]
+    assert unb == b"UNB+UNOC:3+5790000000001:14+5790000000002:14+250301:0930" + tail
+    again = parse_envelope(encode(ic)).envelope
+    assert (again.ack_requested, again.test) == (ack_requested, test)
+
+
 def test_no_una_when_the_sender_wrote_none() -> None:
     ic = parse_envelope((FIXTURES / "no_una.edi").read_bytes())
     assert encode(ic).startswith(b"UNB+UNOC:3+")
@@ -84,10 +104,14 @@ def test_unb_extras_survive_and_ack_follows_the_envelope() -> None:
     )
     ic = parse_envelope(data)
     assert tokenize(encode(ic))[0] == tokenize(data)[0]
-    ic.envelope = envelope(sender="9", control_ref="R1", ack_requested=True)
+    assert ic.test  # element 11 is the test indicator
+    ic.envelope = envelope(sender="9", control_ref="R1", ack_requested=True, test=True)
     unb = tokenize(encode(ic))[0]
     assert unb.elements[1] == ["9", "14", "ROUTE"] and unb.elements[8] == "1"
     assert unb.elements[5:8] == ["PW", "APP", "A"] and unb.elements[9:] == ["AGR", "1"]
+    ic.envelope = envelope(sender="9", control_ref="R1", test=False)
+    unb = tokenize(encode(ic))[0]
+    assert unb.elements[8] == "" and unb.elements[9:] == ["AGR"]  # as received: not asked
 
 
 def test_binary_object_is_written_raw_after_uno() -> None:

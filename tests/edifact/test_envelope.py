@@ -9,7 +9,13 @@ import pytest
 from pydifact.segments import Segment
 
 from gateway.edifact import EdifactError, parse_envelope, read_envelope_leniently
-from gateway.edifact.envelope import ILLEGAL, TRANSITIONS, Kind, State
+from gateway.edifact.envelope import (
+    ILLEGAL,
+    TRANSITIONS,
+    Kind,
+    State,
+    receipt_requested_for_receipt,
+)
 from gateway.edifact.interchange import unb_datetime
 
 FIXTURES = Path(__file__).parent / "fixtures_core"
@@ -94,6 +100,19 @@ ERROR_CASES = [
     (wrap(msg(), unb="UNB+UNOC:3+1+2+251301:0930+IC1'"), "UNB_ELEMENT", "UNB", 1, 4),
     (wrap(msg(), unb="UNB+UNOC:3+1+2+250301:0930+IC1++++2'"), "UNB_ELEMENT", "UNB", 1, 9),
     (wrap(msg(), unb="UNB+UNOC:3+1+2+250301:0930+123456789012345'"), "UNB_ELEMENT", "UNB", 1, 5),
+    (wrap(msg(), unb="UNB+UNOC:3+1+2+250301:0930+IC1++++0++0'"), "UNB_ELEMENT", "UNB", 1, 11),
+    (wrap(msg(), unb="UNB+UNOC:3+1+2+250301:0930+IC1++++0++1:2'"), "UNB_ELEMENT", "UNB", 1, 11),
+    # a CONTRL must not request a receipt (named at UNB element 9, found at its UNH)
+    (
+        wrap(
+            "UNH+R1+CONTRL:D:93A:ZZ:C0230Q+CTL02'UNT+2+R1'",
+            unb="UNB+UNOC:3+1+2+250301:0930+IC1++++1'",
+        ),
+        "CONTRL_ACK_REQUEST",
+        "UNB",
+        1,
+        9,
+    ),
     (wrap(UNB, msg()), "UNB_DUPLICATE", "UNB", 2, None),
     (wrap(msg()) + UNB.encode(), "AFTER_UNZ", "UNB", 5, None),
     (wrap(msg()) + b"GIS+N", "UNTERMINATED", "GIS", 5, None),
@@ -211,3 +230,48 @@ def test_state_diagram_is_drawn_from_the_table() -> None:
     for state, moves in TRANSITIONS.items():
         for kind, target in moves.items():
             assert f"{state.name} --> {target.name}: {kind.value}" in text
+
+
+# UNB element 9 (acknowledgement request), element 11 (test indicator) and the family of the
+# message -> (ack_requested, test) of the envelope, or the error code
+UNB_FLAG_CASES = [
+    ("+IC1'", "MEDDIS", (False, False)),
+    ("+IC1++++'", "MEDDIS", (False, False)),
+    ("+IC1++++0'", "MEDDIS", (False, False)),
+    ("+IC1++++1'", "MEDDIS", (True, False)),
+    ("+IC1++++1++1'", "MEDDIS", (True, True)),
+    ("+IC1++++++1'", "MEDDIS", (False, True)),
+    ("+IC1++++0+AGR+1'", "MEDDIS", (False, True)),
+    ("+IC1++++0+AGR+'", "MEDDIS", (False, False)),
+    ("+IC1++++2'", "MEDDIS", "UNB_ELEMENT"),
+    ("+IC1++++0++2'", "MEDDIS", "UNB_ELEMENT"),
+    ("+IC1'", "CONTRL", (False, False)),
+    ("+IC1++++0'", "CONTRL", (False, False)),
+    ("+IC1++++0++1'", "CONTRL", (False, True)),
+    ("+IC1++++1'", "CONTRL", "CONTRL_ACK_REQUEST"),
+    ("+IC1++++1++1'", "CONTRL", "CONTRL_ACK_REQUEST"),
+]
+
+
+@pytest.mark.parametrize(("tail", "family", "expected"), UNB_FLAG_CASES)
+def test_unb_acknowledgement_request_and_test_indicator(tail, family, expected) -> None:
+    ident = "CONTRL:D:93A:ZZ:C0230Q+CTL02" if family == "CONTRL" else "MEDDIS:D:93A:UN:D0133L+DIS01"
+    data = wrap(f"UNH+R1+{ident}'UNT+2+R1'", unb="UNB+UNOC:3+1+2+250301:0930" + tail)
+    if isinstance(expected, str):
+        with pytest.raises(EdifactError) as info:
+            parse_envelope(data)
+        assert info.value.code == expected and info.value.tag == "UNB"
+        return
+    ic = parse_envelope(data)
+    assert (ic.ack_requested, ic.test) == expected
+    lenient = read_envelope_leniently(data)
+    assert (lenient.ack_requested, lenient.test) == expected
+
+
+@pytest.mark.parametrize(
+    ("family", "ack_requested", "refused"),
+    [("CONTRL", True, True), ("CONTRL", False, False), ("MEDDIS", True, False),
+     ("MEDDIS", False, False), ("MEDREF", True, False)],
+)
+def test_a_receipt_requesting_a_receipt_is_refused(family, ack_requested, refused) -> None:
+    assert receipt_requested_for_receipt(family, ack_requested) is refused

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
 from medcom_samples import sample_bytes
 
-from gateway.edifact import parse
+from gateway.edifact import EdifactError, parse
+from gateway.edifact.letters import render_letter
 from gateway.edifact.receipt_texts import TITLES
 from gateway.edifact.receipts import (
     Original,
@@ -19,9 +21,8 @@ from gateway.errors import LocalUsageError
 from gateway.model import OriginalLetter, Receipt, RefusalCode
 
 NOW = datetime(2026, 11, 22, 18, 30, 41)
-ERRORS = [
+ERRORS = [  # UNB0 (no control reference) gets no receipt: UCI element 1 is mandatory
     "ENC0",
-    "UNB0",
     "UNB2",
     "UNB3",
     "UNH0",
@@ -135,6 +136,80 @@ def test_no_receipt_for_a_receipt_or_for_nobody(samples_dir) -> None:
     broken_ctl = sample_bytes("edifact_CTL02_1.edi").replace(b"UNT+5+", b"UNT+9+")
     assert receipt_owed(broken_ctl, now=NOW) is None
     assert receipt_owed(sample_bytes("edifact_unittest_DIS20_ERROR_UNB1.edi"), now=NOW) is None
+
+
+DIS01 = ("R1", "MEDDIS:D:93A:UN:D0133L", "DIS01")
+CTL02 = ("M1", "CONTRL:D:93A:ZZ:C0230Q", "CTL02")
+
+
+@pytest.mark.parametrize(
+    ("original", "answerable"),
+    [
+        (Original("1", "2", "C1", letters=(DIS01,)), True),
+        (Original("1", "2", "C1"), True),  # no readable UNH: the receipt has no UCM
+        (Original("", "2", "C1", letters=(DIS01,)), False),  # nobody to answer
+        (Original("1", "", "C1", letters=(DIS01,)), False),  # UCI element 3 would be empty
+        (Original("1", "2", "", letters=(DIS01,)), False),  # UCI element 1 would be empty
+        (Original("1", "2", "C1", letters=(CTL02,)), False),  # a receipt is never receipted
+        (Original("1", "2", "C1", letters=(DIS01, CTL02)), False),
+    ],
+)
+def test_which_originals_a_receipt_can_answer(original: Original, answerable: bool) -> None:
+    assert original.answerable is answerable
+
+
+UNB_NO_REF = b"UNA:+.? 'UNB+UNOC:3+5790000000001:14+5790000000002:14+250301:0930'"
+INVALID_DIS01 = b"UNH+R1+MEDDIS:D:93A:UN:D0133L+DIS01'BGM+EPI++9+NA'UNT+3+R1'UNZ+1+IC1'"
+
+
+def test_no_receipt_quotes_an_empty_interchange_reference() -> None:
+    data = UNB_NO_REF + INVALID_DIS01
+    assert receipt_owed(data, now=NOW) is None
+    assert negative_vans_receipt(data, RefusalCode.LOK, now=NOW, vans_id="V") is None
+    with_ref = data.replace(b"0930'", b"0930+IC1'")
+    assert parse(receipt_owed(with_ref, now=NOW)).messages[0].letter.original_control_ref == "IC1"
+
+
+def test_a_contrl_without_its_original_interchange_reference_is_refused() -> None:
+    contrl = (
+        b"UNB+UNOC:3+5790000000002:14+5790000000001:14+250301:0930+K1'"
+        b"UNH+M1+CONTRL:D:93A:ZZ:C0330Q+CTL03'UCI+%s+5790000000001:14+5790000000002:14+7'"
+        b"UCM+R1+MEDDIS:D:93A:UN:D0133L+7'UNT+4+M1'UNZ+1+K1'"
+    )
+    assert parse(contrl % b"IC1").messages[0].letter.original_control_ref == "IC1"
+    with pytest.raises(EdifactError) as info:
+        parse(contrl % b"")
+    err = info.value
+    assert (err.code, err.tag, err.segment_no, err.element, err.component) == (
+        "ELEMENT_MISSING", "UCI", 2, 1, 1,
+    )
+    assert "original interchange reference" in str(err)
+    assert receipt_owed(contrl % b"", now=NOW) is None  # and it is not answered
+
+
+def test_the_receipt_for_a_test_interchange_is_a_test() -> None:
+    unb = b"UNB+UNOC:3+5790000000001:14+5790000000002:14+250301:0930+IC1++++0++1'"
+    for data in (unb + INVALID_DIS01, unb.replace(b"++1'", b"'") + INVALID_DIS01):
+        test = b"++1'" in data
+        ctl02 = parse(receipt_owed(data, now=NOW))
+        ctl01 = parse(negative_vans_receipt(data, RefusalCode.LOK, now=NOW, vans_id="V"))
+        assert ctl02.test is test and ctl01.test is test
+        assert ctl02.messages[0].type == "CTL02" and not ctl02.ack_requested
+
+
+def test_the_positive_receipt_for_a_test_interchange_is_a_test(samples_dir) -> None:
+    data = sample_bytes("edifact_DIS01_1.edi").replace(b"++++0'", b"++++1++1'")
+    assert parse(data).test
+    ctl03 = parse(receipt_owed(data, now=NOW))
+    assert ctl03.messages[0].type == "CTL03" and ctl03.test and not ctl03.ack_requested
+
+
+def test_render_refuses_a_receipt_that_requests_a_receipt() -> None:
+    original = Original("1", "2", "C1", letters=(DIS01,))
+    envelope, receipt = build_receipt("CTL03", original, now=NOW)
+    assert not envelope.ack_requested
+    with pytest.raises(LocalUsageError, match="must not request a receipt"):
+        render_letter(replace(envelope, ack_requested=True), receipt)
 
 
 def test_receipts_are_pure(samples_dir) -> None:

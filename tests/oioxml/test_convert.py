@@ -60,6 +60,7 @@ def test_to_edifact_new_envelope(samples_dir):
     )
     envelope, letter = _model_of_edi(edi)
     assert envelope.control_ref == "MEDBRO000042"
+    assert b"+MEDBRO000042++++0'" in edi  # UNB element 9 as MedCom's converter writes it
     assert envelope.prepared_at == datetime(2026, 11, 22, 18, 30)
     assert letter == read(sample_bytes("oioxml_DIS01_1.xml"))[1]
 

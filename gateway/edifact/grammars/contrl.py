@@ -17,11 +17,13 @@ FAMILY = {
         "ordered": False,
         "segments": {
             # every element and component maps onto the Receipt: no room for more. The
-            # original control ref (1.1) stays empty when the rejected UNB had none.
+            # original interchange reference (1.1) is mandatory (MedCom's converter): medbro
+            # writes no receipt for an interchange whose reference it cannot read.
             "UCI": {
                 "min": 1,
                 "max": 1,
-                "required": ["2.1", "3.1", "4.1"],
+                "required": ["1.1", "2.1", "3.1", "4.1"],
+                "names": {"1.1": "original interchange reference (UCI element 1)"},
                 "codes": {"4.1": ["4"]},
                 "shape": [1, 2, 2, 1],
             },

@@ -259,4 +259,5 @@ envelopes = st.builds(
     control_ref=ALNUM,
     prepared_at=minutes(1971, 2069),
     ack_requested=st.booleans(),
+    test=st.booleans(),
 )
