@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from gateway.errors import ConfigError
 from gateway.routing import Accept, Match, Route, RouteRequest, decide_route
@@ -221,10 +228,18 @@ class _Endpoint(_Strict):
 
 class _Organisation(_Strict):
     name: str = Field(min_length=1)
-    glns: list[str] = Field(min_length=1)
+    glns: list[str] = []  # required, except for operator and region organisations
     api_key_sha256: list[str] = []
     kind: Literal["hospital", "gp", "municipality", "region", "operator"] | None = None
     hospitals: list[str] = []
+
+    @model_validator(mode="after")
+    def _sends_as_something(self) -> _Organisation:
+        # An operator (or region) organisation may only watch and act: it needs no GLN.
+        if not self.glns and self.kind not in SLA_OVERVIEW_KINDS:
+            raise ValueError("glns: at least one GLN is needed (except for kind operator or "
+                             "region)")
+        return self
 
     @field_validator("hospitals")
     @classmethod

@@ -26,6 +26,7 @@ TABLE_MODULES = (
     "gateway.store.tables",
     "gateway.sla.tables",
     "gateway.caseflow.tables",
+    "gateway.operations.tables",
 )
 
 

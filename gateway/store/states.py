@@ -17,7 +17,9 @@ Theory of operation (MedCom references in shared/research/medcom.md):
   MAX_RESENDS times (§3.2), then RECEIPT_TIMED_OUT -> PARKED.
 * ACKNOWLEDGED / FAILED: a CTL03 or a CTL02/CTL01 came back from the receiver and was forwarded
   to the sender. MedCom: a negative receipt is final; a later receipt does not change it.
-* Operators can REQUEUE a parked message (back to ROUTED) or CLOSE it (FAILED).
+* Operators can REQUEUE (release) a parked or failed message (back to ROUTED), CLOSE a parked
+  or still-retried one (FAILED), or REPLAY a delivered one (back to ROUTED: a new attempt for a
+  receiver that lost it). gateway/operations/rules.py decides which act applies in which state.
 """
 
 from __future__ import annotations
@@ -50,8 +52,9 @@ class MessageEvent(enum.StrEnum):
     NEGATIVE_RECEIPT = "negative_receipt"  # CTL02/CTL01 from the receiver or the network
     RESEND = "resend"
     RECEIPT_TIMED_OUT = "receipt_timed_out"
-    REQUEUE = "requeue"  # operator
+    REQUEUE = "requeue"  # operator: release a parked or failed message
     CLOSE = "close"  # operator
+    REPLAY = "replay"  # operator: deliver a delivered message again (the receiver lost it)
 
 
 S, E = MessageState, MessageEvent
@@ -67,15 +70,18 @@ TRANSITIONS: dict[MessageState, dict[MessageEvent, MessageState]] = {
         # A receipt can overtake the commit of our own delivery record.
         E.ACKNOWLEDGE: S.ACKNOWLEDGED,
         E.NEGATIVE_RECEIPT: S.FAILED,
+        E.CLOSE: S.FAILED,  # operator gives up on a message still being retried
     },
     S.DELIVERED: {
         E.ACKNOWLEDGE: S.ACKNOWLEDGED,
         E.NEGATIVE_RECEIPT: S.FAILED,
         E.RESEND: S.ROUTED,
         E.RECEIPT_TIMED_OUT: S.PARKED,
+        E.REPLAY: S.ROUTED,
     },
-    S.ACKNOWLEDGED: {},
-    S.FAILED: {},
+    # Operator events only (gateway/operations/rules.py): nothing automatic leaves these.
+    S.ACKNOWLEDGED: {E.REPLAY: S.ROUTED},
+    S.FAILED: {E.REQUEUE: S.ROUTED},
     S.PARKED: {
         E.REQUEUE: S.ROUTED,
         E.CLOSE: S.FAILED,
@@ -85,7 +91,10 @@ TRANSITIONS: dict[MessageState, dict[MessageEvent, MessageState]] = {
     },
 }
 
-TERMINAL = frozenset(state for state, events in TRANSITIONS.items() if not events)
+OPERATOR_EVENTS = frozenset({E.REQUEUE, E.CLOSE, E.REPLAY})
+# Final unless an operator acts: no automatic event leaves these states.
+TERMINAL = frozenset(state for state, events in TRANSITIONS.items()
+                     if not set(events) - OPERATOR_EVENTS)
 # States in which the message has been handed over (a redelivered queue message is only acked).
 HANDED_OVER = frozenset({S.DELIVERED, S.ACKNOWLEDGED, S.FAILED})
 

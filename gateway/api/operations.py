@@ -1,0 +1,321 @@
+"""The operations API: find, understand, release, replay and close messages; bulk acts; tasks;
+endpoint health; the access audit; configuration reload (docs/operations.md is the runbook).
+
+Callers: persons (console session or personal token, roles viewer/operator/admin) and the
+machine keys of ``operator`` or ``region`` organisations (gateway/api/operations_auth.py).
+``GET /v1/messages`` is open to every organisation key too, for its own messages.
+Mounted through the ``medbro.routers`` entry point ``operations``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from gateway.api.operations_auth import Actor, Admin, Reader, Searcher, now_of
+from gateway.api.operations_session import router as session_router
+from gateway.logging import mask_cpr
+from gateway.operations import actions, audit, bulk, endpoints, search, tasks
+from gateway.operations.principal import Principal
+from gateway.operations.rules import Action
+from gateway.store.tables import InterchangeRow, MessageRow
+
+router = APIRouter()
+router.include_router(session_router)
+messages = APIRouter(prefix="/v1/messages", tags=["operations"])
+operations = APIRouter(prefix="/v1/operations", tags=["operations"])
+other = APIRouter(tags=["operations"])
+
+
+class MessageItem(BaseModel):
+    id: str
+    state: str
+    type: str
+    sender: str | None
+    receiver: str | None
+    letter_id: str
+    received_at: str
+    updated_at: str
+
+
+class MessagePage(BaseModel):
+    items: list[MessageItem]
+    next: str | None = Field(description="pass as cursor for the next (older) page; null: none")
+
+
+class ReasonIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000, description="why: kept in the audit")
+
+
+class ActionOut(BaseModel):
+    id: str
+    action: str
+    state: str = Field(description="the message's state after the act")
+    changed: bool = Field(description="false: nothing to do (already done or under way)")
+    detail: str = ""
+
+
+class BulkIn(BaseModel):
+    filter: dict[str, Any] = Field(description="the filters of GET /v1/messages")
+    dry_run: bool = True
+    reason: str = Field(default="bulk act", min_length=1, max_length=2000)
+
+
+class NoteIn(BaseModel):
+    note: str = Field(min_length=1, max_length=2000)
+
+
+def _bad(exc: search.FilterError) -> HTTPException:
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc))
+
+
+def _endpoint_gln(request: Request, flt: search.Filter) -> str | None:
+    """``endpoint`` is a configured endpoint's GLN or its exact name."""
+    if not flt.endpoint:
+        return None
+    registry = request.app.state.hub.registry
+    if registry.endpoint(flt.endpoint) is not None:
+        return flt.endpoint
+    named = [ep.gln for ep in registry.endpoints if ep.name == flt.endpoint]
+    if not named:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"endpoint: {flt.endpoint!r} is neither the GLN nor the name of a "
+                            "configured endpoint (GET /v1/endpoints lists them)")
+    return named[0]
+
+
+def _patient_audit(session: Any, who: Principal, flt: search.Filter, request: Request,
+                   what: str) -> None:
+    if flt.patient:
+        audit.record(session, who, what, target=f"patient:{mask_cpr(flt.patient)}",
+                     at=now_of(request),
+                     cpr_sha256=hashlib.sha256(flt.patient.encode()).hexdigest())
+
+
+@messages.get("", response_model=MessagePage, summary="Search messages (newest first)",
+              responses={401: {"description": "not logged in / no key"},
+                         422: {"description": "a filter value that cannot be used"}})
+def list_messages(
+    request: Request, who: Searcher,
+    state: str | None = None, type: str | None = None, sender: str | None = None,
+    receiver: str | None = None, endpoint: str | None = None, letter_id: str | None = None,
+    unb_ref: str | None = None,
+    patient: Annotated[str | None, Query(description="CPR; the search is audited")] = None,
+    since: str | None = None, until: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=search.MAX_LIMIT)] = search.DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    try:
+        flt = search.Filter.parse(dict(
+            state=state, type=type, sender=sender, receiver=receiver, endpoint=endpoint,
+            letter_id=letter_id, unb_ref=unb_ref, patient=patient, since=since, until=until))
+    except search.FilterError as exc:
+        raise _bad(exc) from None
+    endpoint_gln = _endpoint_gln(request, flt)
+    with request.app.state.hub.store.transaction() as session:
+        _patient_audit(session, who, flt, request, "message.search_patient")
+        try:
+            return search.search(session, flt, glns=who.glns, limit=limit, cursor=cursor,
+                                 endpoint_gln=endpoint_gln)
+        except search.FilterError as exc:
+            raise _bad(exc) from None
+
+
+def _visible_message(session: Any, who: Principal, message_id: str) -> MessageRow:
+    row = session.get(MessageRow, message_id)
+    if row is None or not who.sees(row.sender_gln, row.receiver_gln):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no message {message_id!r}")
+    return row
+
+
+@messages.get("/{message_id}/body", summary="The stored interchange as text (audited read)",
+              responses={404: {"description": "no such message among those you may see"}})
+def message_body(message_id: str, request: Request, who: Reader) -> dict[str, Any]:
+    with request.app.state.hub.store.transaction() as session:
+        row = _visible_message(session, who, message_id)
+        inter = session.get(InterchangeRow, row.interchange_id)
+        audit.record(session, who, "message.read_body", target=f"message:{message_id}",
+                     at=now_of(request), reason=request.headers.get("X-Reason", ""))
+        raw = inter.raw if inter is not None else b""
+    return {"id": message_id, "interchange_id": row.interchange_id, "format": row.format,
+            "encoding": "latin-1", "body": raw.decode("latin-1")}
+
+
+@messages.post("/{message_id}/reveal",
+               summary="The patient's full CPR and name (an explicit, audited act)",
+               responses={404: {"description": "no such message among those you may see"}})
+def reveal(message_id: str, body: ReasonIn, request: Request, who: Reader) -> dict[str, Any]:
+    from gateway.edifact import parse
+
+    with request.app.state.hub.store.transaction() as session:
+        row = _visible_message(session, who, message_id)
+        inter = session.get(InterchangeRow, row.interchange_id)
+        audit.record(session, who, "message.reveal_patient", target=f"message:{message_id}",
+                     at=now_of(request), reason=body.reason)
+    patients = []
+    try:
+        parsed = parse(inter.raw if inter is not None else b"")
+    except Exception:  # noqa: BLE001 - a refused interchange names no readable patient
+        parsed = None
+    for m in getattr(parsed, "messages", ()):
+        p = getattr(getattr(m, "letter", None), "patient", None)
+        if p is not None:
+            patients.append({"message_ref": m.ref, "cpr": p.cpr,
+                             "name": " ".join(x for x in (p.given_names, p.surname) if x)})
+    return {"id": message_id, "patients": patients}
+
+
+async def _act(request: Request, who: Principal, message_id: str, action: Action,
+               reason: str) -> JSONResponse:
+    hub = request.app.state.hub
+    try:
+        outcome = await actions.act(hub, message_id, action, who=who, reason=reason,
+                                    now=now_of(request))
+    except actions.NotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    except actions.Refused as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    return JSONResponse(outcome.as_dict(), status_code=status.HTTP_202_ACCEPTED)
+
+
+_ACT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {"model": ActionOut, "description": "done, or nothing to do (idempotent)"},
+    403: {"description": "your role may not act (viewer, or an ordinary organisation key)"},
+    404: {"description": "no such message among those you may see"},
+    409: {"description": "the act does not apply in the message's state; the text says why"},
+}
+
+
+@messages.post("/{message_id}/release", status_code=202, response_model=ActionOut,
+               responses=_ACT_RESPONSES, summary="Route a parked or failed message again")
+async def release(message_id: str, body: ReasonIn, request: Request, who: Actor) -> Any:
+    return await _act(request, who, message_id, Action.RELEASE, body.reason)
+
+
+@messages.post("/{message_id}/replay", status_code=202, response_model=ActionOut,
+               responses=_ACT_RESPONSES, summary="Deliver a delivered message again")
+async def replay(message_id: str, body: ReasonIn, request: Request, who: Actor) -> Any:
+    return await _act(request, who, message_id, Action.REPLAY, body.reason)
+
+
+@messages.post("/{message_id}/close", status_code=202, response_model=ActionOut,
+               responses=_ACT_RESPONSES, summary="Give up on a message for good")
+async def close(message_id: str, body: ReasonIn, request: Request, who: Actor) -> Any:
+    return await _act(request, who, message_id, Action.CLOSE, body.reason)
+
+
+async def _bulk(request: Request, who: Principal, action: Action, body: BulkIn) -> Any:
+    hub = request.app.state.hub
+    try:
+        flt = search.Filter.parse(body.filter)
+    except search.FilterError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"filter.{exc}") from None
+    endpoint_gln = _endpoint_gln(request, flt)
+    now = now_of(request)
+    if body.dry_run:
+        matched = await hub.ctx.db(bulk.dry_run, hub, action, flt, who=who, reason=body.reason,
+                                   now=now, endpoint_gln=endpoint_gln)
+        return JSONResponse({"matched": matched})
+    with hub.store.transaction() as session:
+        _patient_audit(session, who, flt, request, f"operation.{action.value}.patient")
+    op = await hub.ctx.db(bulk.start, hub, action, flt, who=who, reason=body.reason, now=now,
+                          endpoint_gln=endpoint_gln)
+    rate = getattr(request.app.state, "bulk_rate", bulk.DEFAULT_RATE)
+    running = getattr(request.app.state, "bulk_walks", None)
+    if running is None:  # keep a reference: an unreferenced task may be collected mid-walk
+        running = request.app.state.bulk_walks = set()
+    task = asyncio.create_task(bulk.walk(hub, op["id"], action, flt, who=who,
+                                         reason=body.reason, endpoint_gln=endpoint_gln,
+                                         rate=rate))
+    running.add(task)
+    task.add_done_callback(running.discard)
+    return JSONResponse({"operation_id": op["id"], "id": op["id"], "matched": op["matched"],
+                         "state": op["state"]}, status_code=status.HTTP_202_ACCEPTED,
+                        headers={"Location": f"/v1/operations/{op['id']}"})
+
+
+_BULK_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": 'dry run: {"matched": N}'},
+    202: {"description": 'started: {"operation_id", "matched", "state"}; follow '
+                         "GET /v1/operations/{id}"},
+    403: {"description": "your role may not act"},
+    422: {"description": "a filter value that cannot be used"},
+}
+
+
+@operations.post("/release", responses=_BULK_RESPONSES,
+                 summary="Release every parked/failed message a filter matches (throttled)")
+async def bulk_release(body: BulkIn, request: Request, who: Actor) -> Any:
+    return await _bulk(request, who, Action.RELEASE, body)
+
+
+@operations.post("/replay", responses=_BULK_RESPONSES,
+                 summary="Replay every delivered message a filter matches (throttled)")
+async def bulk_replay(body: BulkIn, request: Request, who: Actor) -> Any:
+    return await _bulk(request, who, Action.REPLAY, body)
+
+
+@operations.get("/{operation_id}", summary="Progress and outcome of a bulk act",
+                responses={404: {"description": "no such operation"}})
+def operation(operation_id: str, request: Request, who: Reader) -> dict[str, Any]:
+    found = bulk.get(request.app.state.hub, operation_id)
+    if found is None or (who.glns is not None and found["actor"] != who.actor):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no operation {operation_id!r}")
+    return found
+
+
+@other.get("/v1/tasks", summary="Operator and SLA tasks, newest first")
+def list_tasks(
+    request: Request, who: Reader,
+    state: Annotated[str | None, Query(pattern="^(open|resolved)$")] = None,
+    kind: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=tasks.MAX_LIMIT)] = 100,
+) -> dict[str, Any]:
+    with request.app.state.hub.store.transaction() as session:
+        return {"items": tasks.listing(session, who, state=state, kind=kind, limit=limit)}
+
+
+@other.post("/v1/tasks/{task_id}/resolve", summary="Resolve a task with a note",
+            responses={404: {"description": "no such task among those you may see"}})
+def resolve_task(task_id: str, body: NoteIn, request: Request, who: Actor) -> dict[str, Any]:
+    with request.app.state.hub.store.transaction() as session:
+        try:
+            return tasks.resolve(session, task_id, who=who, note=body.note, now=now_of(request))
+        except tasks.TaskNotFound as exc:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+
+
+@other.get("/v1/endpoints", summary="Endpoint health: backlog, last delivery, failures, parked")
+def list_endpoints(request: Request, who: Reader) -> dict[str, Any]:
+    hub = request.app.state.hub
+    with hub.store.transaction() as session:
+        return {"items": endpoints.health(session, hub.registry, now_of(request), who.glns)}
+
+
+@other.get("/v1/audit", summary="The access audit: who read or did what, when, from where")
+def list_audit(
+    request: Request, who: Admin,
+    actor: str | None = None, action: str | None = None, target: str | None = None,
+    since: str | None = None, until: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100, cursor: str | None = None,
+) -> dict[str, Any]:
+    try:
+        window = search.Filter.parse({"since": since, "until": until})
+    except search.FilterError as exc:
+        raise _bad(exc) from None
+    before = int(cursor) if cursor and cursor.isdigit() else None
+    with request.app.state.hub.store.transaction() as session:
+        return audit.listing(session, actor=actor, action=action, target=target,
+                             since=window.since, until=window.until, limit=limit,
+                             before_id=before)
+
+
+router.include_router(messages)
+router.include_router(operations)
+router.include_router(other)
