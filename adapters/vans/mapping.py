@@ -33,6 +33,7 @@ from adapters.vans.envelope import (
     TransportType,
     VansEnvelope,
 )
+from gateway import wire_format
 
 
 class ErrorCode(enum.IntEnum):
@@ -65,15 +66,9 @@ def message_type(document_name: str) -> str:
 
 
 def sniff_format(payload: bytes) -> str:
-    """The payload's wire format from its first bytes: edifact, oioxml, fhir, or binary."""
-    head = payload.lstrip(b"\xef\xbb\xbf \t\r\n")[:512]
-    if head.startswith((b"UNA", b"UNB")):
-        return "edifact"
-    if head.startswith(b"{") and b"resourceType" in payload[:4096]:
-        return "fhir"
-    if head.startswith(b"<"):
-        return "fhir" if b"http://hl7.org/fhir" in payload[:4096] else "oioxml"
-    return "binary"
+    """The payload's wire format from its first bytes: edifact, oioxml, fhir, or binary
+    (gateway.wire_format decides, for every door alike)."""
+    return wire_format.sniff(payload)
 
 
 def payload_info(envelope: VansEnvelope) -> PayloadInfo:
