@@ -46,7 +46,11 @@ def _write_stdout(data: bytes) -> None:
 @click.command("parse")
 @click.argument("file", type=_FILE)
 def parse_command(file: Path) -> None:
-    """Parse and validate an EDIFACT interchange; print it as JSON."""
+    """Parse and validate an EDIFACT interchange (or a FHIR Bundle); print it as JSON."""
+    if _is_fhir(file):
+        from gateway.fhir.cli import parse_file
+
+        return parse_file(file, file.read_bytes())
     try:
         interchange = parse(file.read_bytes())
     except EdifactError as err:
@@ -75,8 +79,13 @@ def render_command(file: Path) -> None:
 @click.command("receipt")
 @click.argument("file", type=_FILE)
 def receipt_command(file: Path) -> None:
-    """Write the CONTRL receipt owed for an EDIFACT interchange, or say why none is owed."""
+    """Write the receipt owed (CONTRL, or a FHIR Acknowledgement), or say why none is owed."""
     from gateway.edifact.receipts import receipt_owed
+
+    if _is_fhir(file):
+        from gateway.fhir.cli import receipt_file
+
+        return receipt_file(file, file.read_bytes())
 
     data = file.read_bytes()
     now = datetime.now(MEDCOM_ZONE).replace(tzinfo=None, second=0, microsecond=0)
@@ -85,6 +94,14 @@ def receipt_command(file: Path) -> None:
         _write_stdout(receipt)
         return
     click.echo(f"no receipt is owed for {file}: {_why_none(data)}", err=True)
+
+
+def _is_fhir(file: Path) -> bool:
+    """FHIR Bundles are read by gateway.fhir (gateway.wire_format decides)."""
+    from gateway import wire_format
+
+    with file.open("rb") as f:
+        return wire_format.sniff(f.read(4096)) == wire_format.FHIR
 
 
 def _why_none(data: bytes) -> str:

@@ -220,7 +220,7 @@ def answer(
 
     message, problem = read_leniently(data)
     if message is None:
-        return None, f"no Acknowledgement: the Bundle cannot be read ({problem})"
+        return None, f"the Bundle cannot be read ({problem})"
     answerable = (
         bool(message.header_id)
         and message.sender is not None
@@ -236,16 +236,16 @@ def answer(
     )
     if owed is None:
         if message.is_acknowledgement:
-            return None, "no Acknowledgement: it is an Acknowledgement, which is never answered"
+            return None, "it is an Acknowledgement, which is never answered"
         if not answerable:
-            return None, "no Acknowledgement: no MessageHeader.id or sender to answer"
-        return None, "no Acknowledgement from medbro: the final receiver acknowledges it"
+            return None, "no MessageHeader.id or sender to answer"
+        return None, "medbro passes it on and its final receiver acknowledges it"
     # A hop answers as itself; a final receiver as the receiver, or as medbro when the
     # message is too broken to name one.
     known = message.receiver if message.receiver and message.receiver.gln else None
     sender = hub if role is Role.HOP else (known or hub)
     if sender is None:
-        return None, "no Acknowledgement: nobody to answer as (no receiver, no hub Organization)"
+        return None, "nobody to answer as (no receiver, no hub Organization)"
     out = acknowledgement(
         message, owed, now=now, sender=sender, media_type=media_type(data), make_id=make_id
     )

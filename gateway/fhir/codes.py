@@ -73,7 +73,3 @@ CARE_COMMUNICATION_DEFINITION = (
 
 # MessageHeader.response.code (FHIR R4 response-code).
 RESPONSE_CODES = ("ok", "transient-error", "fatal-error")
-
-# HospitalNotification Provenance activities that mean the patient left hospital (SLHJ, as
-# an advis of discharge: DIS17); the others are admissions, leave and their corrections.
-DISCHARGE_ACTIVITIES = frozenset({"discharge-inpatient-home", "discharge-emergency-home"})

@@ -1,4 +1,9 @@
-"""``medbro convert FILE --to oioxml|edifact``: the format of FILE is detected."""
+"""``medbro convert FILE --to oioxml|edifact|fhir``: the format of FILE is detected.
+
+A CareCommunication converts to a DIS91 (EDIFACT or OIOXML) and a DIS91 to a
+CareCommunication; FHIR names organisations by SOR code too, which a DIS91 lacks: give them
+with ``--sor GLN=SOR`` (repeatable).
+"""
 
 from __future__ import annotations
 
@@ -27,11 +32,24 @@ from gateway.oioxml.convert import Format, convert
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Write here instead of stdout.",
 )
-def convert_command(file: Path, target: str, output: Path | None) -> None:
-    """Convert a MedCom letter or receipt between EDIFACT and OIOXML (through the model)."""
+@click.option(
+    "--sor",
+    "sor",
+    multiple=True,
+    metavar="GLN=SOR",
+    help="The SOR code of a GLN, for a CareCommunication written from a DIS91 (repeatable).",
+)
+def convert_command(file: Path, target: str, output: Path | None, sor: tuple[str, ...]) -> None:
+    """Convert a MedCom letter or receipt between EDIFACT, OIOXML and FHIR (via the model)."""
     configure_logging()  # logs to stderr: stdout carries the converted message
+    sor_by_gln = {}
+    for pair in sor:
+        gln, sep, code = pair.partition("=")
+        if not sep or not gln or not code:
+            raise click.BadParameter(f"{pair!r} is not GLN=SOR", param_hint="--sor")
+        sor_by_gln[gln.strip()] = code.strip()
     try:
-        result = convert(file.read_bytes(), target)
+        result = convert(file.read_bytes(), target, sor_by_gln=sor_by_gln)
     except (RemoteMessageError, LocalUsageError) as exc:
         click.echo(f"medbro convert: {file}: {exc}", err=True)
         sys.exit(1)
