@@ -26,6 +26,7 @@ from functools import lru_cache
 from lxml import etree
 
 from gateway.errors import LocalUsageError, RemoteMessageError
+from gateway.received_xml import DoctypeError, refuse_doctype
 from gateway.schemas import schema_path
 
 NS = "urn:oio:medcom:vans-envelope:1.0.4"
@@ -183,7 +184,14 @@ def _parser() -> etree.XMLParser:
 
 def _check_valid(root: etree._Element, *, ours: bool = False) -> None:
     xsd = schema()
-    if not xsd.validate(root):
+    try:
+        valid = xsd.validate(root)
+    except etree.XMLSchemaValidateError as exc:  # libxml2 gave up on the tree (not ours)
+        if ours:
+            raise VansWriteError(f"medbro wrote a VANSEnvelope libxml2 cannot check: {exc}"
+                                 ) from exc
+        raise VansEnvelopeError(f"not a valid VANSEnvelope 1.0.4: {exc}") from exc
+    if not valid:
         first = xsd.error_log[0]
         if ours:
             raise VansWriteError(f"medbro wrote an invalid VANSEnvelope: {first.message}")
@@ -289,8 +297,13 @@ def parse(data: bytes, *, check_size: bool = True) -> VansEnvelope:
     """Read a VANSEnvelope; raise ``VansEnvelopeError`` naming what is wrong and where.
 
     With ``check_size`` a ``SizeInBytes`` that differs from the decoded payload is an error;
-    the reliable receiver turns that off and answers with a NegativeMessage instead.
+    the reliable receiver turns that off and answers with a NegativeMessage instead. A
+    DOCTYPE is refused before the envelope is parsed (gateway.received_xml).
     """
+    try:
+        refuse_doctype(data, "a VANSEnvelope")
+    except DoctypeError as exc:
+        raise VansEnvelopeError(str(exc), where="the prolog, before the root") from exc
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:

@@ -29,6 +29,7 @@ from adapters.vans.mapping import ErrorCode, PayloadInfo, payload_info, sniff_fo
 from adapters.vans.reliable import Outcome, Received, ReliableReceiver, SeenStore
 from gateway.errors import RemoteMessageError
 from gateway.logging import get_logger
+from gateway.received_xml import doctype, refuse_doctype
 
 log = get_logger(__name__)
 
@@ -40,6 +41,7 @@ class UnroutablePayload(RemoteMessageError):
 def hub_payload(payload: bytes) -> bytes:
     """The interchange the hub ingests for ``payload`` (raises a ``RemoteMessageError``)."""
     fmt = sniff_format(payload)
+    refuse_doctype(payload, f"the {fmt} payload")
     if fmt == "edifact":
         return payload
     if fmt == "oioxml":
@@ -54,11 +56,13 @@ def hub_payload(payload: bytes) -> bytes:
 CONVERTED_TYPES = frozenset({"DIS01", "DIS91", "CTL01", "CTL02", "CTL03"})
 
 
-def routable_by_envelope(info: PayloadInfo) -> bool:
+def routable_by_envelope(info: PayloadInfo, payload: bytes) -> bool:
     """A payload the hub may route by the envelope's facts: a type without an EDIFACT twin
-    here (XDIS22, ...), in a format other than EDIFACT."""
+    here (XDIS22, ...), in a format other than EDIFACT, and no XML with a DOCTYPE (refused as
+    bad input, never passed on)."""
     kind = info.message_type.upper().removeprefix("X")
-    return info.format != "edifact" and kind not in CONVERTED_TYPES
+    return (info.format != "edifact" and kind not in CONVERTED_TYPES
+            and not doctype(payload))
 
 
 def payload_hint(info: PayloadInfo) -> Any:
@@ -159,7 +163,7 @@ class VansIngest:
                 # (hub.ingest's ``hint``), so it is stored and routed by them to an endpoint
                 # that takes this type and version, or refused with the reason.
                 interchange, problem = envelope.message.data, f"{exc}"
-                if routable_by_envelope(info):
+                if routable_by_envelope(info, envelope.message.data):
                     extra["hint"] = payload_hint(info)
                     log.info("vans_payload_routed_by_envelope",
                              envelope_id=envelope.envelope_id, message_type=info.message_type,

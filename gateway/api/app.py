@@ -5,6 +5,11 @@ endpoints without ``gateway`` importing them; the ``medbro.envelopes`` plugins (
 besides EDIFACT on ``POST /v1/messages``) are loaded here too and closed on shutdown. A router
 that fails to load (its module missing, a bug, a missing dependency) stops startup with a
 ``ConfigError`` naming it: an API silently missing a route is worse than one that does not start.
+
+Bad input is never a server error: a ``RemoteMessageError`` (the sender's fault: a codec,
+conversion, envelope or DOCTYPE refusal) that reaches the app unanswered by its route is
+``400`` with the reason. Routes that store what they refuse answer it themselves (422 with the
+receipt); this is the answer for input refused before anything could be stored.
 """
 
 from __future__ import annotations
@@ -14,10 +19,11 @@ from contextlib import asynccontextmanager
 from importlib.metadata import EntryPoint
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request, status
+from fastapi.responses import JSONResponse
 
 from gateway import plugins
-from gateway.errors import ConfigError
+from gateway.errors import ConfigError, RemoteMessageError
 from gateway.logging import get_logger
 
 log = get_logger(__name__)
@@ -41,6 +47,15 @@ def load_routers(
             raise ConfigError(f"API router plugin {name!r} ({ep.value}) is not an APIRouter")
         routers.append((name, router))
     return routers
+
+
+async def refused_input(request: Request, exc: Exception) -> JSONResponse:
+    """A ``RemoteMessageError`` no route answered: 400, naming what is wrong (never a 5xx)."""
+    log.info("api_input_refused", path=request.url.path, error=str(exc),
+             error_type=type(exc).__name__)
+    return JSONResponse({"detail": str(exc),
+                         "refusal": str(getattr(exc, "receipt_hint", "SYN"))},
+                        status_code=status.HTTP_400_BAD_REQUEST)
 
 
 def create_app(hub: Any, *, manage_hub: bool = True) -> FastAPI:
@@ -70,6 +85,7 @@ def create_app(hub: Any, *, manage_hub: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.hub = hub
+    app.add_exception_handler(RemoteMessageError, refused_input)
     app.include_router(health_router)
     mounted = []
     for name, router in load_routers():

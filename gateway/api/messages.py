@@ -11,7 +11,9 @@ Answers of ``POST /v1/messages`` (decided here, documented in the OpenAPI schema
   the first message's ids and the same receipt, and is not delivered again (MedCom §3.2).
 * **401** no or unknown key; **403** the UNB sender is not one of the organisation's GLNs
   (nothing is stored: the caller is not entitled to speak for that GLN, so no receipt is owed).
-* **415** unsupported content type; **400** empty body; **413** body over ``MAX_BODY`` bytes.
+* **415** unsupported content type; **400** empty body, or input refused before anything could
+  be stored (an envelope that cannot be read, a DOCTYPE: app.py); **413** body over
+  ``MAX_BODY`` bytes.
 * A body that an envelope plugin (``medbro.envelopes``, e.g. ``vans``: a VANSEnvelope 1.0.4)
   ``accepts`` is answered by that plugin's ``handle(request, org, data)`` whatever the content
   type: for a VANSEnvelope in reliable mode **200** ``application/xml`` with the VANS receipt (the
@@ -28,6 +30,7 @@ Answers of ``POST /v1/messages`` (decided here, documented in the OpenAPI schema
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Security, status
@@ -39,6 +42,7 @@ from gateway.api.operations_auth import Searcher
 from gateway.edifact.errors import EdifactError
 from gateway.edifact.tokenizer import Event, Tokenizer
 from gateway.envelopes import envelope_handler_for, envelope_handlers
+from gateway.errors import RemoteMessageError
 from gateway.logging import get_logger
 
 log = get_logger(__name__)
@@ -160,8 +164,8 @@ async def post_message(request: Request, org: Organisation) -> Any:
         log.info("api_envelope_received", organisation=org.name, envelope=name)
         try:
             return await handler.handle(request, org, data)
-        except HTTPException:
-            raise
+        except (HTTPException, RemoteMessageError):
+            raise  # answered as they are; bad input is 4xx (app.py), never "send it again"
         except Exception as exc:  # noqa: BLE001 - store or broker away: not accepted, say so
             log.error("api_ingest_failed", organisation=org.name, envelope=name, error=repr(exc))
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
@@ -184,6 +188,8 @@ async def post_message(request: Request, org: Organisation) -> Any:
     try:
         result = await hub.ingest(data, received_via="http", source=f"api:{org.name}",
                                   authenticated_glns=frozenset(org.glns))
+    except RemoteMessageError:
+        raise  # bad input: 400 (app.py), never "send it again"
     except Exception as exc:  # noqa: BLE001 - store or broker away: not accepted, say so
         log.error("api_ingest_failed", organisation=org.name, error=repr(exc))
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
@@ -199,6 +205,26 @@ async def post_message(request: Request, org: Organisation) -> Any:
     return body
 
 
+# ``source`` of what an organisation posted through the API: ``api:<name>`` (this router),
+# ``hospital:<name>`` (the hospital push), `` vans:<envelope id>`` appended for an envelope.
+_POSTED = re.compile(r"(?:api|hospital):(?P<name>.*?)(?: vans:\S+)?")
+
+
+def posted_by(source: str, organisation_name: str) -> bool:
+    """Whether an interchange's ``source`` says ``organisation_name`` posted it here."""
+    found = _POSTED.fullmatch(source or "")
+    return found is not None and found["name"] == organisation_name
+
+
+def posted_by_one_of(view: dict[str, Any], organisations: tuple[str, ...]) -> bool:
+    """Whether one of ``organisations`` posted the message of ``view`` through the API (so
+    it sees it also when no sender GLN could be read from the input it refused)."""
+    received = next((e for e in view.get("events", ()) if e.get("event") ==
+                     "interchange_received"), None)
+    source = received["detail"].get("source", "") if received is not None else ""
+    return any(posted_by(source, name) for name in organisations)
+
+
 @router.get(
     "/{message_id}",
     summary="State, attempts, receipts and events of one message",
@@ -208,6 +234,7 @@ async def get_message(message_id: str, request: Request, who: Searcher) -> dict[
     view = request.app.state.hub.message_view(message_id)
     # Someone else's message answers 404 too: its existence is not the caller's business.
     # Region and operator organisations (and their persons) see every message.
-    if view is None or not who.sees(view.get("sender_gln"), view.get("receiver_gln")):
+    if view is None or not (who.sees(view.get("sender_gln"), view.get("receiver_gln"))
+                            or posted_by_one_of(view, who.organisations)):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no message {message_id!r}")
     return view

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 
-from gateway.errors import LocalUsageError
+from gateway.errors import LocalUsageError, converting
 from gateway.logging import get_logger
 from gateway.model import Envelope, Letter
 from gateway.oioxml.errors import OioxmlError
@@ -65,7 +65,8 @@ def from_edifact(edi_bytes: bytes) -> bytes:
         raise OioxmlError(
             f"UNH {message.ref}", f"{message.family} {message.type} has no OIOXML form here"
         )
-    xml = write(interchange.envelope, message.letter)
+    with converting("EDIFACT", "OIOXML"):
+        xml = write(interchange.envelope, message.letter)
     log.info("oioxml_converted", direction="edifact_to_oioxml", letter_type=message.type)
     return xml
 
@@ -86,7 +87,8 @@ def to_edifact(
         envelope = replace(envelope, control_ref=control_ref)
     if now is not None:
         envelope = replace(envelope, prepared_at=now.replace(second=0, microsecond=0))
-    edi = render_letter(envelope, message)
+    with converting("OIOXML", "EDIFACT"):  # the letter came from outside: its sender's fault
+        edi = render_letter(envelope, message)
     log.info("oioxml_converted", direction="oioxml_to_edifact", letter_type=message.type)
     return edi
 
