@@ -2,6 +2,11 @@
 
 Subcommands are plugins (entry point group ``medbro.commands``) loaded only when invoked, so
 ``medbro parse`` does not import the broker or the web stack.
+
+This is the one place that turns a ``ConfigError`` into what an operator sees: every process
+(``api``, ``worker``, ``mailbox-watch``, ``case``, ``sla``, ...) states a configuration error as
+one line on stderr naming the file (or the environment), the entry and the field, and exits
+with code 2 (``CONFIG_ERROR_EXIT``), never with a traceback.
 """
 
 from __future__ import annotations
@@ -9,6 +14,15 @@ from __future__ import annotations
 import click
 
 from gateway import plugins
+from gateway.errors import ConfigError
+
+CONFIG_ERROR_EXIT = 2  # as click's usage errors: the process was started wrongly
+
+
+def config_error_line(command: str | None, exc: ConfigError) -> str:
+    """``medbro api: configuration error: partners.toml: endpoints[1] (579...).gln: ...``."""
+    text = " ".join(str(exc).split()) or type(exc).__name__  # one line, whatever the message
+    return f"medbro {command or ''}".rstrip() + f": configuration error: {text}"
 
 
 class PluginGroup(click.Group):
@@ -21,6 +35,13 @@ class PluginGroup(click.Group):
         if cmd_name not in plugins.available("medbro.commands"):
             return None
         return plugins.load("medbro.commands", cmd_name)
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            click.echo(config_error_line(ctx.invoked_subcommand, exc), err=True)
+            ctx.exit(CONFIG_ERROR_EXIT)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Listing must not die on one broken plugin: name it and show why.

@@ -142,7 +142,26 @@ class Registry:
             raise ConfigError(f"{path}: partner configuration file not found") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-        return cls.from_dict(data, source=str(path))
+        registry = cls.from_dict(data, source=str(path))
+        registry.check_channels(source=str(path))
+        return registry
+
+    def check_channels(self, *, source: str = "<config>") -> None:
+        """Build every endpoint's channel once, so that an unknown ``kind`` or a bad channel
+        option (a timeout that is no number, an unset ``api_key_env``) stops the process at
+        start-up with the file, the endpoint and the option named, not at the first delivery."""
+        from gateway import plugins
+        from gateway.channels import CHANNEL_GROUP
+
+        for i, ep in enumerate(self.endpoints):
+            if ep.is_local:
+                continue
+            try:
+                plugins.load(CHANNEL_GROUP, ep.channel.kind)(ep, None)
+            except ConfigError as exc:
+                problem = str(exc).removeprefix(f"endpoint {ep.gln}: ")
+                raise ConfigError(
+                    f"{source}: endpoints[{i}] ({ep.gln}).channel: {problem}") from None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, source: str = "<config>") -> Registry:

@@ -22,7 +22,13 @@ MEDBRO_REPUBLISH_AFTER_SECONDS  300                       routed, undelivered: p
 MEDBRO_PUBLISH_PATIENCE_SECONDS 8                         ingest waits out a broker restart
 MEDBRO_DB_POOL_SIZE             16                        DB connections/threads per process
 MEDBRO_MEDBRO_GLN               5790000000000             sender id of medbro's CTL01s
+MEDBRO_CASEFLOW_CONFIG          (none: no case flow)      the case flow's TOML file
 =============================== ========================= ==================================
+
+``Settings.load`` also checks, once at start-up, what other parts read from the environment
+(``MEDBRO_SLA_*``, the case flow's file), so that a typo stops every process at once with the
+variable, file, entry and field named, not a request hours later. ``OTHER_VARIABLES`` lists the
+variables read outside this class; ``known_variables()`` is every name a medbro process reads.
 """
 
 from __future__ import annotations
@@ -61,6 +67,8 @@ class Settings(BaseSettings):
     publish_patience_seconds: float = 8.0  # ingest retries a publish this long (broker restart)
     db_pool_size: int = 16  # database connections = threads running store work per process
     medbro_gln: str = "5790000000000"  # our own location number, sender of the CTL01s we write
+    # The case flow's TOML (gateway/caseflow/config.py reads it); checked here at start-up.
+    caseflow_config: Path | None = None
 
     @field_validator("broker_url")
     @classmethod
@@ -85,6 +93,15 @@ class Settings(BaseSettings):
     def _config_exists(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():
             raise ValueError(f"partner configuration file {str(value)!r} does not exist")
+        return value
+
+    @field_validator("caseflow_config")
+    @classmethod
+    def _caseflow_config(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            from gateway.caseflow.config import CaseflowConfig
+
+            CaseflowConfig.load(value)  # a ConfigError names the file, the entry and the field
         return value
 
     @field_validator("broker_prefix")
@@ -128,10 +145,37 @@ class Settings(BaseSettings):
     def load(cls, **overrides: object) -> Settings:
         """Settings from the environment plus ``overrides``; a ``ConfigError`` names what is bad."""
         try:
-            return cls(**overrides)  # type: ignore[arg-type]
+            settings = cls(**overrides)  # type: ignore[arg-type]
         except ValidationError as exc:
             problems = []
             for err in exc.errors():
                 field = str(err["loc"][0]) if err["loc"] else "?"
-                problems.append(f"{ENV_PREFIX}{field.upper()}: {err['msg']}")
-            raise ConfigError("bad settings: " + "; ".join(problems)) from None
+                msg = err["msg"].removeprefix("Value error, ")
+                problems.append(f"{ENV_PREFIX}{field.upper()}: {msg}")
+            raise ConfigError("environment: " + "; ".join(problems)) from None
+        from gateway.sla.config import SlaConfig
+
+        SlaConfig.from_env()  # MEDBRO_SLA_*: a ConfigError names the variable
+        return settings
+
+
+# Variables read outside ``Settings`` (by the SLA configuration and by the adapters' own
+# settings classes), with the module that reads each. tests/test_settings_known.py checks that
+# each module still reads it, so this list cannot drift from the code.
+OTHER_VARIABLES: dict[str, str] = {
+    "MEDBRO_SLA_GOAL_1": "gateway/sla/config.py",
+    "MEDBRO_SLA_GOAL_3": "gateway/sla/config.py",
+    "MEDBRO_SLA_AT_RISK_HOURS": "gateway/sla/config.py",
+    "MEDBRO_SLA_WORKING_HOURS": "gateway/sla/config.py",
+    "MEDBRO_SLA_EXTRA_CLOSED_DAYS": "gateway/sla/config.py",
+    "MEDBRO_HOSPITAL_MAX_BODY": "adapters/hospital/config.py",
+    "MEDBRO_HOSPITAL_RECEIVED_VIA": "adapters/hospital/config.py",
+    "MEDBRO_VANS_DATABASE_URL": "adapters/vans/config.py",
+    "MEDBRO_VANS_RETENTION_DAYS": "adapters/vans/config.py",
+}
+
+
+def known_variables() -> frozenset[str]:
+    """Every ``MEDBRO_*`` variable a medbro process reads."""
+    own = {ENV_PREFIX + name.upper() for name in Settings.model_fields}
+    return frozenset(own | set(OTHER_VARIABLES))

@@ -54,18 +54,18 @@ async def _run(hub: Any) -> None:
               help="Log format (default: JSON when not on a terminal).")
 def watch_command(log_json: bool | None) -> None:
     """Take interchanges from every EDI mailbox inbox into medbro (MEDBRO_* settings)."""
-    from gateway.errors import ConfigError
     from gateway.logging import configure
     from gateway.pipeline.hub import Hub
     from gateway.settings import Settings
 
     configure(json=log_json)
-    try:
-        hub = Hub.from_settings(Settings.load())
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    hub = Hub.from_settings(Settings.load())  # a ConfigError: one line, exit 2 (gateway/cli.py)
     asyncio.run(_run(hub))
 
 
 if __name__ == "__main__":  # python -m adapters.edi_mailbox.cli (same as medbro mailbox-watch)
-    watch_command()
+    import sys
+
+    from gateway.cli import main
+
+    main(["mailbox-watch", *sys.argv[1:]])

@@ -27,8 +27,9 @@ def case_group() -> None:
 @click.option("--municipality", help="only this municipality's cases (3-digit number)")
 def list_command(municipality: str | None) -> None:
     """One line per case: reference, state, municipality, region."""
+    service = _service()  # a ConfigError: one line, exit 2 (gateway/cli.py)
     try:
-        for case in _service().list_cases(municipality=municipality):
+        for case in service.list_cases(municipality=municipality):
             click.echo(f"{case['case_ref']}\t{case['state']}\t{case['municipality']}\t"
                        f"{case['region']}")
     except MedbroError as exc:
@@ -41,8 +42,9 @@ def show_command(case_ref: str) -> None:
     """The case as JSON: state, deadlines with their status now, timeline, documents."""
     from gateway.caseflow.config import local_now
 
+    service = _service()
     try:
-        view = _service().view(case_ref, now=local_now())
+        view = service.view(case_ref, now=local_now())
     except MedbroError as exc:
         raise click.ClickException(str(exc)) from None
     view["citizen"]["cpr"] = view["citizen"]["cpr"][:6] + "-****"  # a terminal is a log

@@ -81,10 +81,12 @@ class CaseflowConfig:
             coordinators[region] = (str(c["sor"]), str(c.get("name", "")))
         policies = {}
         for region, r in data.get("regions", {}).items():
-            screening = r.get("screening_workdays", 5)
+            within = r.get("screening_workdays") == "within_lead_time"
             policies[region] = RegionPolicy(normal=DeadlineRules(
-                coordinator_lead_workdays=int(r.get("coordinator_lead_workdays", 10)),
-                screening_workdays=None if screening == "within_lead_time" else int(screening)))
+                coordinator_lead_workdays=_workdays(source, region, r,
+                                                    "coordinator_lead_workdays", 10),
+                screening_workdays=None if within else _workdays(source, region, r,
+                                                                 "screening_workdays", 5)))
         return cls(book, coordinators, policies, bool(data.get("journal", False)))
 
     @classmethod
@@ -93,6 +95,14 @@ class CaseflowConfig:
             return cls.from_dict(tomllib.loads(Path(path).read_text("utf-8")), str(path))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"{path}: cannot read the case flow configuration: {exc}") from exc
+
+
+def _workdays(source: str, region: str, rules: dict[str, Any], name: str, default: int) -> int:
+    value = rules.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{source}: regions.{region}.{name}: {value!r} is not a number of "
+                          "workdays")
+    return value
 
 
 def caseflow_for_hub(hub: Any, config: CaseflowConfig | None = None) -> Caseflow:

@@ -29,10 +29,7 @@ def _database_url() -> str:
 
 
 def _config() -> SlaConfig:
-    try:
-        return SlaConfig.from_env()
-    except MedbroError as exc:
-        raise click.UsageError(str(exc)) from None
+    return SlaConfig.from_env()  # a ConfigError: one line, exit 2 (gateway/cli.py)
 
 
 def _engine_with_schema(url: str):  # type: ignore[no-untyped-def]
@@ -43,10 +40,14 @@ def _engine_with_schema(url: str):  # type: ignore[no-untyped-def]
     return create_engine(url)
 
 
-def _fail(exc: MedbroError) -> click.ClickException:
-    """A bad file is a data error (exit 1); anything else is a usage error (exit 2)."""
+def _fail(exc: MedbroError) -> Exception:
+    """A bad file is a data error (exit 1); a configuration error is stated by gateway/cli.py;
+    anything else is a usage error (exit 2)."""
+    from gateway.errors import ConfigError
     from gateway.sla.events_file import EventsFileError
 
+    if isinstance(exc, ConfigError):
+        return exc
     if isinstance(exc, EventsFileError):
         return click.ClickException(str(exc))
     return click.UsageError(str(exc))

@@ -7,12 +7,15 @@ down as a value; the logic never reads the environment itself.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import time
+from typing import TypeVar
 
 from gateway.errors import ConfigError
 from gateway.sla.calendar import WorkdayCalendar
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -39,22 +42,28 @@ class SlaConfig:
         ``MEDBRO_SLA_GOAL_1``/``_GOAL_3`` (percent), ``MEDBRO_SLA_AT_RISK_HOURS`` and
         ``MEDBRO_SLA_WORKING_HOURS`` (``08:00-16:00``)."""
         env = os.environ if environ is None else environ
-        try:
-            calendar = WorkdayCalendar.from_spec(
-                env.get("MEDBRO_SLA_EXTRA_CLOSED_DAYS", "").split(",")
-            )
-            goals = {
-                1: float(env.get("MEDBRO_SLA_GOAL_1", "80")),
-                3: float(env.get("MEDBRO_SLA_GOAL_3", "95")),
-            }
-            at_risk = float(env.get("MEDBRO_SLA_AT_RISK_HOURS", "4"))
-            start_s, _, end_s = env.get("MEDBRO_SLA_WORKING_HOURS", "08:00-16:00").partition("-")
-            start, end = time.fromisoformat(start_s), time.fromisoformat(end_s)
-        except ValueError as exc:
-            raise ConfigError(f"bad MEDBRO_SLA_* setting: {exc}") from exc
+
+        def read(name: str, default: str, parse: Callable[[str], _T]) -> _T:
+            value = env.get(name, default)
+            try:
+                return parse(value)
+            except ValueError as exc:
+                raise ConfigError(f"environment: {name}: {value!r}: {exc}") from None
+
+        calendar = read("MEDBRO_SLA_EXTRA_CLOSED_DAYS", "",
+                        lambda v: WorkdayCalendar.from_spec(v.split(",")))
+        goals = {1: read("MEDBRO_SLA_GOAL_1", "80", float),
+                 3: read("MEDBRO_SLA_GOAL_3", "95", float)}
+        at_risk = read("MEDBRO_SLA_AT_RISK_HOURS", "4", float)
+        start, end = read("MEDBRO_SLA_WORKING_HOURS", "08:00-16:00", _working_hours)
         if end <= start:
             raise ConfigError(f"MEDBRO_SLA_WORKING_HOURS: end {end} is not after start {start}")
         return cls(calendar, goals, at_risk, start, end)
+
+
+def _working_hours(spec: str) -> tuple[time, time]:
+    start, _, end = spec.partition("-")
+    return time.fromisoformat(start), time.fromisoformat(end)
 
 
 DEFAULT_CONFIG = SlaConfig()
