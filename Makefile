@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install services bench lint clean
+.PHONY: demo test install services bench lint clean screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -27,6 +27,11 @@ test: $(STAMP) services
 bench: $(STAMP) services
 	$(BIN)/python bench/edifact_bench.py
 	$(BIN)/python bench/sla_bench.py
+
+# The console's pictures in docs/console.md: the browser tests save them (pngquant makes them small).
+screenshots: $(STAMP)
+	MEDBRO_SCREENSHOTS=docs/console $(BIN)/python -m pytest -q tests/console/test_browser.py -k sqlite
+	if command -v pngquant >/dev/null; then pngquant --force --skip-if-larger --ext .png --quality 60-85 docs/console/*.png; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check gateway adapters tests bench

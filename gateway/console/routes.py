@@ -1,0 +1,98 @@
+"""The console's router (entry point ``medbro.routers`` ``console``): every page under /console.
+
+Mounted by ``medbro api`` like the JSON routers. Besides the pages of the other modules it
+serves the login and logout, and the console's static files (its stylesheet and script, and the
+vendored htmx and Chart.js with their licences) from the package itself: nothing is loaded from
+another host at run time, because hospitals' networks are closed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from importlib.resources import files
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.responses import RedirectResponse, Response
+
+from gateway.console import auth, cases, endpoints, overview, sla
+from gateway.console.auth import COOKIE, LOGIN_COOKIE, PATH, Visit, visit
+from gateway.console.pages import render
+from gateway.logging import get_logger
+
+log = get_logger(__name__)
+
+router = APIRouter(prefix=PATH, include_in_schema=False)
+
+# The files /console/static/ serves: name -> media type. Nothing else is readable.
+STATIC = {
+    "console.css": "text/css; charset=utf-8",
+    "console.js": "text/javascript; charset=utf-8",
+    "vendor/htmx-2.0.11.min.js": "text/javascript; charset=utf-8",
+    "vendor/chart-4.6.1.umd.min.js": "text/javascript; charset=utf-8",
+    "vendor/htmx.LICENSE.txt": "text/plain; charset=utf-8",
+    "vendor/chart.js.LICENSE.md": "text/plain; charset=utf-8",
+}
+
+
+@router.get("/static/{name:path}")
+def static(name: str) -> Response:
+    media_type = STATIC.get(name)
+    if media_type is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such file")
+    body = files("gateway.console").joinpath("static", *name.split("/")).read_bytes()
+    return Response(body, media_type=media_type, headers={
+        "Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"})
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "") -> Response:  # noqa: A002 - query name
+    token = secrets.token_urlsafe(24)
+    response = render(request, "login.html", None, next=auth.safe_next(next), login_csrf=token,
+                      error=None)
+    response.set_cookie(LOGIN_COOKIE, token, path=PATH, httponly=True, samesite="strict",
+                        secure=_secure(request), max_age=3600)
+    return response
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    form = await request.form()
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    auth.check_csrf(request, form, expected)
+    name, secret = str(form.get("name", "")), str(form.get("password", ""))
+    user = auth.backend(request).authenticate(request, name, secret)
+    target = auth.safe_next(str(form.get("next", "")))
+    if user is None:
+        log.info("console_login_refused", name=name[:80])
+        token = secrets.token_urlsafe(24)
+        response = render(request, "login.html", None, status_code=401, next=target,
+                          login_csrf=token, error="wrong")
+        response.set_cookie(LOGIN_COOKIE, token, path=PATH, httponly=True, samesite="strict",
+                            secure=_secure(request), max_age=3600)
+        return response
+    remote = request.client.host if request.client else ""
+    cookie, _csrf = auth.sessions(request).open(user, remote)
+    log.info("console_login", actor=user.actor, role=user.role)
+    response = RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
+    response.set_cookie(COOKIE, cookie, path=PATH, httponly=True, samesite="strict",
+                        secure=_secure(request))
+    response.delete_cookie(LOGIN_COOKIE, path=PATH)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, v: Annotated[Visit, Depends(visit)]) -> Response:
+    auth.check_csrf(request, await request.form(), v.csrf)
+    auth.sessions(request).close(request.cookies.get(COOKIE))
+    response = RedirectResponse(f"{PATH}/login", status_code=status.HTTP_303_SEE_OTHER)
+    response.delete_cookie(COOKIE, path=PATH)
+    return response
+
+
+for page in (overview, sla, cases, endpoints):
+    router.include_router(page.router)
