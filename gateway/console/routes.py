@@ -14,13 +14,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
+from gateway.api.operations_session import LoginIn
+from gateway.api.operations_session import login as open_session
+from gateway.api.operations_session import logout as close_session
 from gateway.console import auth, cases, endpoints, overview, sla
 from gateway.console.auth import COOKIE, LOGIN_COOKIE, PATH, Visit, visit
 from gateway.console.pages import render
-from gateway.logging import get_logger
-
-log = get_logger(__name__)
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 
@@ -61,26 +63,21 @@ def login_form(request: Request, next: str = "") -> Response:  # noqa: A002 - qu
 
 @router.post("/login")
 async def login(request: Request) -> Response:
+    """The operations layer's own login (``POST /v1/session``: argon2, audit, session row)."""
     form = await request.form()
-    expected = request.cookies.get(LOGIN_COOKIE, "")
-    auth.check_csrf(request, form, expected)
-    name, secret = str(form.get("name", "")), str(form.get("password", ""))
-    user = auth.backend(request).authenticate(request, name, secret)
+    auth.check_csrf(request, form, request.cookies.get(LOGIN_COOKIE, ""))
     target = auth.safe_next(str(form.get("next", "")))
-    if user is None:
-        log.info("console_login_refused", name=name[:80])
-        token = secrets.token_urlsafe(24)
-        response = render(request, "login.html", None, status_code=401, next=target,
-                          login_csrf=token, error="wrong")
-        response.set_cookie(LOGIN_COOKIE, token, path=PATH, httponly=True, samesite="strict",
-                            secure=_secure(request), max_age=3600)
-        return response
-    remote = request.client.host if request.client else ""
-    cookie, _csrf = auth.sessions(request).open(user, remote)
-    log.info("console_login", actor=user.actor, role=user.role)
     response = RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
-    response.set_cookie(COOKIE, cookie, path=PATH, httponly=True, samesite="strict",
-                        secure=_secure(request))
+    try:
+        body = LoginIn(name=str(form.get("name", "")), password=str(form.get("password", "")))
+        await run_in_threadpool(open_session, body, request, response)  # sets the cookie
+    except (ValidationError, HTTPException):
+        token = secrets.token_urlsafe(24)
+        refused = render(request, "login.html", None, status_code=401, next=target,
+                         login_csrf=token, error="wrong")
+        refused.set_cookie(LOGIN_COOKIE, token, path=PATH, httponly=True, samesite="strict",
+                           secure=_secure(request), max_age=3600)
+        return refused
     response.delete_cookie(LOGIN_COOKIE, path=PATH)
     return response
 
@@ -88,9 +85,9 @@ async def login(request: Request) -> Response:
 @router.post("/logout")
 async def logout(request: Request, v: Annotated[Visit, Depends(visit)]) -> Response:
     auth.check_csrf(request, await request.form(), v.csrf)
-    auth.sessions(request).close(request.cookies.get(COOKIE))
+    await run_in_threadpool(close_session, request, v.user.principal)  # ends it, audited
     response = RedirectResponse(f"{PATH}/login", status_code=status.HTTP_303_SEE_OTHER)
-    response.delete_cookie(COOKIE, path=PATH)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
     return response
 
 

@@ -1,8 +1,9 @@
 """Console fixtures: a real Hub (its database migrated) behind the real API app, reached over
 HTTP in-process (``client``) or by Chromium through a real uvicorn server (``console_url``).
 
-Logins use the partner file's organisations: ``Region H`` (kind region: sees everything, acts as
-an operator) and ``Rigshospitalet`` (a hospital: sees hospital 1301 only, views).
+Persons (gateway.operations.persons, one password for all): ``anne`` an operator and ``ada`` an
+admin in ``Region H`` (kind region: sees everything); ``viggo`` a viewer in ``Rigshospitalet``
+(hospital 1301 only); ``herle`` a viewer in ``Herlev`` (hospital 1330).
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -28,9 +31,11 @@ from gateway.settings import Settings
 from .dataset import NOW
 
 HOSPITAL_GLN, GP_GLN, OTHER_GLN = "5790000120420", "5790000128686", "5790000120437"
-REGION = ("Region H", "region-key")
-HOSPITAL = ("Rigshospitalet", "hospital-key")
-OTHER = ("Herlev", "other-key")
+PASSWORD = "correct horse battery"
+OPERATOR, ADMIN, VIEWER, OTHER = "anne", "ada", "viggo", "herle"
+PERSONS = {OPERATOR: ("operator", "Region H"), ADMIN: ("admin", "Region H"),
+           VIEWER: ("viewer", "Rigshospitalet"), OTHER: ("viewer", "Herlev")}
+KEYS = {"Region H": "region-key", "Rigshospitalet": "hospital-key", "Herlev": "other-key"}
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--lang=da-DK",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -51,9 +56,11 @@ def partners_toml(root: Path) -> str:
             + endpoint(OTHER_GLN, "Herlev Hospital", "hospital")
             + endpoint(GP_GLN, "Lægehuset Vandværksvej", "gp",
                        'accepts = [{ type = "DIS01", versions = ["D0133L"] }]\n')
-            + organisation(*REGION, HOSPITAL_GLN, "region")
-            + organisation(*HOSPITAL, HOSPITAL_GLN, "hospital", 'hospitals = ["1301"]')
-            + organisation(*OTHER, OTHER_GLN, "hospital", 'hospitals = ["1330"]'))
+            + organisation("Region H", KEYS["Region H"], HOSPITAL_GLN, "region")
+            + organisation("Rigshospitalet", KEYS["Rigshospitalet"], HOSPITAL_GLN, "hospital",
+                           'hospitals = ["1301"]')
+            + organisation("Herlev", KEYS["Herlev"], OTHER_GLN, "hospital",
+                           'hospitals = ["1330"]'))
 
 
 def settings_for(root: Path, database_url: str) -> Settings:
@@ -63,19 +70,48 @@ def settings_for(root: Path, database_url: str) -> Settings:
                          broker_prefix=f"console-{os.getpid()}")
 
 
-@pytest.fixture
-def console_db(database_url: str) -> Iterator[str]:
-    """The test's database, emptied of what an earlier test on the shared PostgreSQL wrote."""
+def prepare(url: str) -> str:
+    """Migrate ``url`` and add the persons above (argon2 hashing: done once per template)."""
     from gateway.migrations import upgrade
-    from gateway.sla.tables import Discharge, SlaLetter, SlaTask
+    from gateway.operations import persons
 
-    upgrade(database_url)
-    engine = create_engine(database_url)
+    upgrade(url)
+    engine = create_engine(url)
     with session_factory(engine)() as session, session.begin():
-        for table in (SlaTask, SlaLetter, Discharge):
-            session.query(table).delete()
+        for name, (role, organisation) in PERSONS.items():
+            persons.add(session, name, role=role, organisations=[organisation],
+                        password=PASSWORD, now=datetime.now(UTC))
     engine.dispose()
-    yield database_url
+    return url
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("console") / "template.db"
+    prepare(f"sqlite:///{path}")
+    return path
+
+
+# For tests that run on both databases: @pytest.mark.parametrize("console_db", BOTH, indirect=True)
+BOTH = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture
+def console_db(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    """A database of the test's own holding the persons above: a copy of the SQLite template,
+    or (parametrised ``postgres``) a fresh PostgreSQL database."""
+    if getattr(request, "param", "sqlite") == "postgres":
+        return prepare(request.getfixturevalue("empty_database_url_postgres"))
+    path = tmp_path / "medbro.db"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def empty_database_url_postgres() -> Iterator[str]:
+    from databases import fresh_postgres_database
+
+    yield from fresh_postgres_database("medbro_console")
 
 
 @pytest.fixture
@@ -103,12 +139,12 @@ async def client(hub: Hub) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-async def log_in(http: httpx.AsyncClient, who: tuple[str, str] = REGION) -> str:
+async def log_in(http: httpx.AsyncClient, who: str = OPERATOR) -> str:
     """Log ``http`` in as ``who``; returns the session's CSRF token (from a page's form)."""
     page = await http.get("/console/login")
     token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
     answer = await http.post("/console/login", data={
-        "csrf": token, "name": who[0], "password": who[1], "next": "/console/"})
+        "csrf": token, "name": who, "password": PASSWORD, "next": "/console/"})
     assert answer.status_code == 303, answer.text
     overview = await http.get("/console/")
     return re.search(r'data-csrf="([^"]+)"', overview.text).group(1)

@@ -10,19 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REGION
+from .conftest import OPERATOR, PASSWORD
 from .dataset import CHART, TOTAL, load
 
 pytestmark = pytest.mark.slow
 
 
-def log_in(page, url: str, who: tuple[str, str] = REGION, target: str = "/console/") -> None:
+def log_in(page, url: str, who: str = OPERATOR, target: str = "/console/") -> None:
     """Through the login form, by keyboard: type, Tab, type, Enter."""
     page.goto(url + target)
     page.wait_for_url("**/console/login**")
-    page.get_by_label("Navn").fill(who[0])
+    page.get_by_label("Navn").fill(who)
     page.keyboard.press("Tab")
-    page.keyboard.type(who[1])
+    page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url(lambda url: "/login" not in url and url.endswith(target))
 

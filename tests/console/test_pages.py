@@ -13,7 +13,7 @@ import pytest
 
 from gateway.console.auth import COOKIE
 
-from .conftest import HOSPITAL, OTHER, REGION, log_in
+from .conftest import BOTH, KEYS, OPERATOR, OTHER, PASSWORD, VIEWER, log_in
 from .dataset import CHART, TABLE, TOTAL, load
 
 
@@ -25,6 +25,7 @@ def cells(html: str, table_id: str) -> list[list[str]]:
              for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)] for row in rows]
 
 
+@pytest.mark.parametrize("console_db", BOTH, indirect=True)
 async def test_pages_need_a_login_and_come_back_after_it(client: httpx.AsyncClient) -> None:
     answer = await client.get("/console/sla?from=2025-01-01")
     assert answer.status_code == 303
@@ -37,12 +38,13 @@ async def test_session_cookie_is_httponly_samesite_and_scoped(client: httpx.Asyn
     page = await client.get("/console/login")
     token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
     answer = await client.post("/console/login", data={
-        "csrf": token, "name": REGION[0], "password": REGION[1]})
+        "csrf": token, "name": OPERATOR, "password": PASSWORD})
     cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith(COOKIE + "="))
-    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/console" in cookie
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+    assert "Max-Age=28800" in cookie  # the session ends after one shift
 
 
-@pytest.mark.parametrize("who", [(REGION[0], "wrong-key"), (OTHER[0], REGION[1]), ("", "")])
+@pytest.mark.parametrize("who", [(OPERATOR, "wrong password"), ("nobody", PASSWORD), ("", "")])
 async def test_wrong_login_is_refused(client: httpx.AsyncClient, who) -> None:
     page = await client.get("/console/login")
     token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
@@ -55,7 +57,7 @@ async def test_wrong_login_is_refused(client: httpx.AsyncClient, who) -> None:
 
 async def test_login_without_the_form_token_is_refused(client: httpx.AsyncClient) -> None:
     await client.get("/console/login")  # sets the login cookie, but the form field is missing
-    answer = await client.post("/console/login", data={"name": REGION[0], "password": REGION[1]})
+    answer = await client.post("/console/login", data={"name": OPERATOR, "password": PASSWORD})
     assert answer.status_code == 403
 
 
@@ -75,10 +77,11 @@ async def test_login_never_redirects_outside_the_console(client, target) -> None
     page = await client.get("/console/login", params={"next": target})
     token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
     answer = await client.post("/console/login", data={
-        "csrf": token, "name": REGION[0], "password": REGION[1], "next": target})
+        "csrf": token, "name": OPERATOR, "password": PASSWORD, "next": target})
     assert answer.headers["location"] == "/console/"
 
 
+@pytest.mark.parametrize("console_db", BOTH, indirect=True)
 async def test_sla_page_shows_the_known_data_set(client: httpx.AsyncClient, sessions) -> None:
     load(sessions)
     await log_in(client)
@@ -115,6 +118,7 @@ async def test_department_filter_keeps_its_rows_and_total(client, sessions) -> N
     assert rows[-1][1:5] == ["1", "1", "1", "1"]
 
 
+@pytest.mark.parametrize("console_db", BOTH, indirect=True)
 async def test_csv_export_is_the_apis_csv(client: httpx.AsyncClient, sessions) -> None:
     load(sessions)
     await log_in(client)
@@ -123,12 +127,13 @@ async def test_csv_export_is_the_apis_csv(client: httpx.AsyncClient, sessions) -
     assert answer.headers["content-type"].startswith("text/csv")
     api = await client.get("/v1/sla/report", params={"from": "2025-03-01", "to": "2025-04-30",
                                                       "format": "csv"},
-                           headers={"X-API-Key": REGION[1]})
+                           headers={"X-API-Key": KEYS["Region H"]})
     assert answer.text == api.text
     rows = list(csv.DictReader(io.StringIO(answer.text)))
     assert rows[-1]["hospital"] == "total" and rows[-1]["discharges"] == "7"
 
 
+@pytest.mark.parametrize("console_db", BOTH, indirect=True)
 async def test_a_hospital_sees_only_its_own_hospitals(client, sessions) -> None:
     load(sessions)
     await log_in(client, OTHER)  # Herlev: hospital 1330, no discharges in the data set
@@ -140,11 +145,11 @@ async def test_a_hospital_sees_only_its_own_hospitals(client, sessions) -> None:
     assert csv_answer.status_code == 403
 
 
-async def test_hospital_login_is_a_viewer(client, sessions) -> None:
+async def test_a_hospital_person_views_their_hospital(client, sessions) -> None:
     load(sessions)
-    await log_in(client, HOSPITAL)
+    await log_in(client, VIEWER)
     page = await client.get("/console/sla")
-    assert "Rigshospitalet" in page.text and "(Læser)" in page.text
+    assert "viggo" in page.text and "(Læser)" in page.text
     assert "<td>M4</td>" in page.text
 
 
@@ -191,6 +196,7 @@ async def test_endpoints_page_lists_the_partner_file_without_secrets(client) -> 
     assert "DIS01 (D0133L)" in rows[1][4]
 
 
+@pytest.mark.parametrize("console_db", BOTH, indirect=True)
 async def test_overview_counts_and_refreshes_itself(client: httpx.AsyncClient, sessions) -> None:
     load(sessions)
     await log_in(client)
