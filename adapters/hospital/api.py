@@ -26,7 +26,15 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from adapters.hospital.client import HospitalIngest
 from adapters.hospital.mapping import Posted, detect
-from gateway.api.messages import Organisation, result_json
+from gateway.api.examples import DIS01_EDIFACT, DIS01_OIOXML, DIS01_VANS_ENVELOPE
+from gateway.api.messages import (
+    ACCEPTED_EXAMPLE,
+    REFUSED_EXAMPLE,
+    VANS_RECEIPT_EXAMPLE,
+    Organisation,
+    result_json,
+)
+from gateway.api.responses import Refused, answers, ok, problems, raw_body, refusal
 from gateway.envelopes import envelope_handler_for
 from gateway.logging import get_logger
 
@@ -49,10 +57,11 @@ async def _body(request: Request, ingest: HospitalIngest) -> bytes:
 
 def _answer(result: Any, problem: str = "") -> JSONResponse:
     body = result_json(result)
-    if problem and "error" in body:
+    if "error" not in body:
+        return JSONResponse(body, status_code=status.HTTP_202_ACCEPTED)
+    if problem:
         body["error"] = f"{problem} ({body['error']})"
-    code = status.HTTP_422_UNPROCESSABLE_CONTENT if "error" in body else status.HTTP_202_ACCEPTED
-    return JSONResponse(body, status_code=code)
+    return refusal(body)
 
 
 async def _envelope(request: Request, org: Any, data: bytes, *, source: str) -> Response:
@@ -73,17 +82,30 @@ async def _letter(request: Request, org: Any, data: bytes, posted: Posted,
     return _answer(result, problem)
 
 
+# What both routes answer, beside what each adds.
+_ANSWERS = answers(
+    ok(ACCEPTED_EXAMPLE, status=202, description="stored and routed (or a duplicate)"),
+    ok(VANS_RECEIPT_EXAMPLE, media="application/xml",
+       description="a VANSEnvelope in reliable mode: the VANS receipt"),
+    problems(400, 401, 403, 413, 415, 503, _400="empty body, or a VANSEnvelope that cannot "
+             "be read", _403="the sender is not one of the organisation's GLNs"),
+    {422: {"model": Refused, "description": "stored but refused, with the receipt and why",
+           "content": {"application/json": {"example": REFUSED_EXAMPLE}}}},
+)
+_LETTER_BODIES = {"application/edifact": DIS01_EDIFACT, "application/xml": DIS01_OIOXML,
+                  "application/octet-stream": DIS01_EDIFACT}
+
+
 @router.post(
     "/letters",
+    status_code=status.HTTP_202_ACCEPTED,
     summary="Push a letter as EDIFACT, OIOXML or VANSEnvelope",
-    responses={
-        200: {"description": "VANSEnvelope: the VANS receipt (application/xml)"},
-        202: {"description": "stored and routed"},
-        400: {"description": "a VANSEnvelope that cannot be read"},
-        403: {"description": "sender is not one of the organisation's GLNs"},
-        415: {"description": "neither EDIFACT, OIOXML nor VANSEnvelope"},
-        422: {"description": "stored but refused (with the receipt and the reason)"},
-    },
+    responses=answers(_ANSWERS, problems(415, _415="neither EDIFACT, OIOXML nor a "
+                                         "VANSEnvelope")),
+    openapi_extra=raw_body(
+        "A letter as EDIFACT, OIOXML Emessage or VANSEnvelope; the format is read from the "
+        "bytes, whatever the media type (the XML example is OIOXML; a VANSEnvelope is "
+        "application/xml too).", _LETTER_BODIES),
 )
 async def post_letter(request: Request, org: Organisation) -> Response:
     ingest = HospitalIngest.for_app(request.app)
@@ -95,10 +117,29 @@ async def post_letter(request: Request, org: Organisation) -> Response:
     return await _letter(request, org, data, posted, ingest)
 
 
+def _discharge_bodies() -> dict[str, Any]:
+    """EDIFACT or a VANSEnvelope as raw bytes; JSON in the shape /v1/discharges takes."""
+    from gateway.sla.api import DISCHARGE_IN_EXAMPLE, DischargeIn
+
+    extra = raw_body(
+        "A DIS17 discharge notice as EDIFACT (or in a VANSEnvelope), or a discharge event as "
+        "JSON (answered 307 to /v1/discharges, which reads it). The EDIFACT example is a "
+        "DIS01: any EDIFACT interchange is stored and routed the same way.",
+        {"application/edifact": DIS01_EDIFACT, "application/xml": DIS01_VANS_ENVELOPE})
+    extra["requestBody"]["content"]["application/json"] = {
+        "schema": DischargeIn.model_json_schema(), "example": DISCHARGE_IN_EXAMPLE}
+    return extra
+
+
 @router.post(
     "/discharges",
+    status_code=status.HTTP_202_ACCEPTED,
     summary="Push a discharge event as DIS17 EDIFACT (or JSON, redirected to /v1/discharges)",
-    responses={307: {"description": "JSON: use /v1/discharges (same method and body)"}},
+    responses=answers(
+        _ANSWERS,
+        {307: {"description": "JSON: use /v1/discharges (same method and body)"}},
+        problems(415, _415="neither EDIFACT, JSON nor a VANSEnvelope")),
+    openapi_extra=_discharge_bodies(),
 )
 async def post_discharge(request: Request, org: Organisation) -> Response:
     ingest = HospitalIngest.for_app(request.app)

@@ -53,7 +53,7 @@ async def refused_input(request: Request, exc: Exception) -> JSONResponse:
     """A ``RemoteMessageError`` no route answered: 400, naming what is wrong (never a 5xx)."""
     log.info("api_input_refused", path=request.url.path, error=str(exc),
              error_type=type(exc).__name__)
-    return JSONResponse({"detail": str(exc),
+    return JSONResponse({"detail": str(exc), "errors": [],  # the Problem shape (responses.py)
                          "refusal": str(getattr(exc, "receipt_hint", "SYN"))},
                         status_code=status.HTTP_400_BAD_REQUEST)
 
@@ -75,6 +75,7 @@ def create_app(hub: Any, *, manage_hub: bool = True) -> FastAPI:
             if manage_hub:
                 await hub.stop()
 
+    from gateway.api import responses
     from gateway.api.health import router as health_router
     from gateway.api.messages import envelope_handlers
 
@@ -86,6 +87,7 @@ def create_app(hub: Any, *, manage_hub: bool = True) -> FastAPI:
     )
     app.state.hub = hub
     app.add_exception_handler(RemoteMessageError, refused_input)
+    responses.install(app)  # every error answered as the one Problem shape the schema declares
     app.include_router(health_router)
     mounted = []
     for name, router in load_routers():

@@ -13,12 +13,15 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from gateway.api.responses import answers, ok
+
 router = APIRouter(tags=["health"])
 
 CHECK_TIMEOUT = 5.0
 
 
-@router.get("/healthz", summary="Liveness")
+@router.get("/healthz", summary="Liveness",
+            responses=ok({"status": "ok"}, description="the process serves"))
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
@@ -39,7 +42,16 @@ async def _broker(hub: Any) -> None:
     await hub.transport.queue_depth(hub.topology.parking_queue)
 
 
-@router.get("/readyz", summary="Readiness: broker and database reachable")
+@router.get(
+    "/readyz", summary="Readiness: broker and database reachable",
+    responses=answers(
+        ok({"status": "ready", "checks": {"database": "ok", "broker": "ok"}},
+           description="the database and the broker answer"),
+        ok({"status": "unavailable", "checks": {"database": "ok", "broker":
+            "failed: ConnectionError('broker not connected')"}}, status=503,
+           description="the database or the broker does not answer: send no traffic here"),
+    ),
+)
 async def readyz(request: Request) -> JSONResponse:
     hub = request.app.state.hub
     results = dict(

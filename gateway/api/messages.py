@@ -33,12 +33,13 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Security, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Security, status
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel
 
+from gateway.api.examples import DIS01_EDIFACT, DIS01_VANS_ENVELOPE
 from gateway.api.operations_auth import Searcher
+from gateway.api.responses import Refused, answers, ok, problems, raw_body, refusal
 from gateway.edifact.errors import EdifactError
 from gateway.edifact.tokenizer import Event, Tokenizer
 from gateway.envelopes import envelope_handler_for, envelope_handlers
@@ -63,14 +64,6 @@ class Accepted(BaseModel):
     message_ids: list[str]
     state: str
     duplicate: bool
-    receipt: str | None = None
-
-
-class Refused(BaseModel):
-    error: str
-    state: str | None = None
-    message_ids: list[str] = []
-    duplicate: bool = False
     receipt: str | None = None
 
 
@@ -131,27 +124,42 @@ def _text(receipt: bytes | None) -> str | None:
     return receipt.decode("latin-1") if receipt is not None else None
 
 
+ACCEPTED_EXAMPLE = {"message_ids": ["0b8e6a52-3f7e-4a7c-9a1b-6f2d8c4e1a90"], "state": "routed",
+                    "duplicate": False, "receipt": None}
+REFUSED_EXAMPLE = {
+    "detail": "unknown receiver 5790000999999", "errors": [],
+    "error": "unknown receiver 5790000999999", "state": "parked",
+    "message_ids": ["5d1c9e7a-2b4f-4e8a-8c3d-7a6b5e4f3d21"], "duplicate": False,
+    "receipt": "UNA:+.? 'UNB+UNOC:3+5790000000000:14+5790000120420:14+260302:0931+C0000001'...",
+}
+VANS_RECEIPT_EXAMPLE = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<VANSEnvelope xmlns="urn:oio:medcom:vans-envelope:'
+    '1.0.4">...<Receipt><Type>PositiveVans</Type>...</Receipt></VANSEnvelope>')
+
+
 @router.post(
     "",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
     summary="Send an EDIFACT interchange or a VANSEnvelope",
-    responses={
-        200: {"description": "VANSEnvelope in reliable mode: the VANS receipt (application/xml)",
-              "content": {"application/xml": {}}},
-        401: {"description": "no or unknown X-API-Key"},
-        403: {"description": "UNB sender is not one of the organisation's GLNs"},
-        415: {"description": "content type is not application/edifact or octet-stream"},
-        503: {"description": "store or broker unavailable: not accepted, send again"},
-        422: {"model": Refused, "description": "stored but refused; the receipt is included"},
-    },
-    openapi_extra={"requestBody": {"required": True, "content": {
-        "application/edifact": {"schema": {"type": "string", "format": "binary"}},
-        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-        "application/xml": {"schema": {"type": "string", "format": "binary"},
-                            "description": "a VANSEnvelope 1.0.4 (when the vans plugin is "
-                                           "installed)"},
-    }}},
+    responses=answers(
+        ok(ACCEPTED_EXAMPLE, status=202, description="stored durably and routed (or a "
+           "duplicate of a stored one: the first message's ids, the same receipt)"),
+        ok(VANS_RECEIPT_EXAMPLE, status=200, media="application/xml",
+           description="a VANSEnvelope in reliable mode: the VANS receipt"),
+        problems(400, 401, 403, 413, 415, 503,
+                 _400="empty body, or a VANSEnvelope that cannot be read",
+                 _415="neither an EDIFACT media type nor an envelope a plugin recognises"),
+        {422: {"model": Refused, "description": "stored but refused (rejected or parked); the "
+               "receipt owed to the sender is included",
+               "content": {"application/json": {"example": REFUSED_EXAMPLE}}}},
+    ),
+    openapi_extra=raw_body(
+        "One EDIFACT interchange (application/edifact, application/edi-edifact or "
+        "application/octet-stream), or a VANSEnvelope 1.0.4 (application/xml), recognised by "
+        "its bytes whatever the media type.",
+        {**dict.fromkeys(sorted(EDIFACT_TYPES), DIS01_EDIFACT),
+         "application/xml": DIS01_VANS_ENVELOPE}),
 )
 async def post_message(request: Request, org: Organisation) -> Any:
     data = await request.body()
@@ -201,7 +209,7 @@ async def post_message(request: Request, org: Organisation) -> Any:
         error = result.error or f"not routable: the message is {state}; the receipt says why"
         log.info("api_message_refused", organisation=org.name, error=error)
         body.pop("error", None)
-        return JSONResponse({"error": error, **body}, status_code=422)
+        return refusal({"error": error, **body})
     return body
 
 
@@ -225,12 +233,41 @@ def posted_by_one_of(view: dict[str, Any], organisations: tuple[str, ...]) -> bo
     return any(posted_by(source, name) for name in organisations)
 
 
+MESSAGE_EXAMPLE = {
+    "id": "0b8e6a52-3f7e-4a7c-9a1b-6f2d8c4e1a90",
+    "interchange_id": "061664ea-46b6-4668-afc3-97b42a4a5ea8", "state": "delivered",
+    "format": "edifact", "family": "MEDDIS", "type": "DIS01", "version": "D0133L",
+    "sender_gln": "5790000120420", "receiver_gln": "5790000128686",
+    "control_ref": "KDEMO000001", "message_ref": "BDEMO000001", "letter_id": "BDEMO000001",
+    "ack_requested": True, "resend_count": 0, "received_via": "http",
+    "sha256": "07ab85b220c9786334bdb2d4cc6c2d4ee852563ec5cec375d03eb888d01ecbb2",
+    "created_at": "2026-03-02T08:30:01.221666+00:00",
+    "updated_at": "2026-03-02T08:30:02.104511+00:00",
+    "delivered_at": "2026-03-02T08:30:02.104511+00:00", "receipt_due_at": None,
+    "summary": {"ref": "BDEMO000001", "family": "MEDDIS", "type": "DIS01",
+                "version": "D0133L", "letter": {"letter_id": "BDEMO000001",
+                                                "patient": "010180-****"}},
+    "attempts": [{"attempt_no": 1, "endpoint_gln": "5790000128686", "channel": "edi_mailbox",
+                  "started_at": "2026-03-02T08:30:02.051203+00:00",
+                  "finished_at": "2026-03-02T08:30:02.104511+00:00", "outcome": "delivered",
+                  "error": None, "external_ref": "5790000120420_KDEMO000001.edi"}],
+    "receipts": [],
+    "events": [{"at": "2026-03-02T08:30:01.221666+00:00", "event": "message_route",
+                "detail": {"state_from": "validated", "state_to": "routed"}}],
+    "tasks": [],
+}
+
+
 @router.get(
     "/{message_id}",
     summary="State, attempts, receipts and events of one message",
-    responses={404: {"description": "no such message among the organisation's own"}},
+    responses=answers(ok(MESSAGE_EXAMPLE, description="the message as the store has it"),
+                      problems(401, 404)),
 )
-async def get_message(message_id: str, request: Request, who: Searcher) -> dict[str, Any]:
+async def get_message(
+    message_id: Annotated[str, Path(examples=["0b8e6a52-3f7e-4a7c-9a1b-6f2d8c4e1a90"])],
+    request: Request, who: Searcher,
+) -> dict[str, Any]:
     view = request.app.state.hub.message_view(message_id)
     # Someone else's message answers 404 too: its existence is not the caller's business.
     # Region and operator organisations (and their persons) see every message.

@@ -13,16 +13,18 @@ import asyncio
 import hashlib
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from gateway.api.operations_auth import Actor, Admin, Reader, Searcher, now_of
 from gateway.api.operations_session import router as session_router
+from gateway.api.responses import answers, json_body, ok, problems
 from gateway.logging import mask_cpr
 from gateway.operations import actions, audit, bulk, endpoints, search, tasks
 from gateway.operations.principal import Principal
 from gateway.operations.rules import Action
+from gateway.store.states import MessageState
 from gateway.store.tables import InterchangeRow, MessageRow
 
 router = APIRouter()
@@ -60,14 +62,70 @@ class ActionOut(BaseModel):
     detail: str = ""
 
 
+_TEXT = {"type": ["string", "null"]}
+_FILTER_SCHEMA = {  # what search.Filter.parse takes, so that the schema tells the truth
+    "type": "object", "additionalProperties": False,
+    "properties": {
+        **dict.fromkeys(("type", "sender", "receiver", "endpoint", "letter_id", "unb_ref",
+                         "since", "until"), _TEXT),
+        "state": {"type": ["string", "null"],
+                  "enum": [*(s.value for s in MessageState), "", None]},  # "": not set
+        "patient": {"type": ["string", "null"], "pattern": r"^(\d{6}-?\d{4})?$"},
+    },
+}
+
+
 class BulkIn(BaseModel):
-    filter: dict[str, Any] = Field(description="the filters of GET /v1/messages")
-    dry_run: bool = True
+    filter: dict[str, Any] = Field(description="the filters of GET /v1/messages",
+                                   json_schema_extra=_FILTER_SCHEMA)
+    dry_run: bool = Field(default=True, strict=True)
     reason: str = Field(default="bulk act", min_length=1, max_length=2000)
 
 
 class NoteIn(BaseModel):
     note: str = Field(min_length=1, max_length=2000)
+
+
+# Examples for /openapi.json (gateway/api/responses.py), in the shapes the routes answer.
+MESSAGE_ID = "0b8e6a52-3f7e-4a7c-9a1b-6f2d8c4e1a90"
+MessageId = Annotated[str, Path(examples=[MESSAGE_ID])]
+_ITEM = {"id": MESSAGE_ID, "state": "parked", "type": "DIS01", "sender": "5790000120420",
+         "receiver": "5790000128686", "letter_id": "BDEMO000001",
+         "received_at": "2026-03-02T08:30:01.221666+00:00",
+         "updated_at": "2026-03-02T08:30:02.104511+00:00"}
+PAGE_EXAMPLE = {"items": [_ITEM], "next": "MjAyNi0wMy0wMlQwODozMDowMS4yMjE2NjYrMDA6MDA"}
+BODY_EXAMPLE = {"id": MESSAGE_ID, "interchange_id": "061664ea-46b6-4668-afc3-97b42a4a5ea8",
+                "format": "edifact", "encoding": "latin-1",
+                "body": "UNA:+.? 'UNB+UNOC:3+5790000120420:14+5790000128686:14+260302:0930..."}
+REVEAL_EXAMPLE = {"id": MESSAGE_ID, "patients": [
+    {"message_ref": "BDEMO000001", "cpr": "0101804321", "name": "Anna Marie Jensen"}]}
+REASON_EXAMPLE = {"reason": "the GP's mailbox is back (ticket 4711)"}
+ACT_EXAMPLE = {"id": MESSAGE_ID, "action": "release", "state": "routed", "changed": True,
+               "detail": ""}
+BULK_EXAMPLE = {"filter": {"state": "parked", "receiver": "5790000128686"}, "dry_run": False,
+                "reason": "the GP's mailbox is back (ticket 4711)"}
+OPERATION_ID = "5d1c9e7a-2b4f-4e8a-8c3d-7a6b5e4f3d21"
+OPERATION_EXAMPLE = {
+    "id": OPERATION_ID, "action": "release", "state": "done",
+    "filter": {"state": "parked", "receiver": "5790000128686"},
+    "reason": "the GP's mailbox is back (ticket 4711)", "actor": "person:anne",
+    "matched": 42, "done": 41, "skipped": 1, "failed": 0, "error": None,
+    "created_at": "2026-03-02T10:00:00+00:00", "updated_at": "2026-03-02T10:00:09+00:00"}
+TASK_EXAMPLE = {"id": "msg-17", "source": "message", "kind": "undeliverable", "state": "open",
+                "reason": "5 delivery attempts failed: connection refused",
+                "message_id": MESSAGE_ID, "type": "DIS01", "sender": "5790000120420",
+                "receiver": "5790000128686", "created_at": "2026-03-02T09:00:00+00:00",
+                "resolved_at": None, "resolved_by": None, "note": None}
+ENDPOINT_EXAMPLE = {"gln": "5790000128686", "name": "Lægehuset Vandværksvej",
+                    "channel": "edi_mailbox", "queue_depth": 3, "oldest_age_seconds": 412.5,
+                    "last_delivery": "2026-03-02T09:58:00+00:00", "failing_since": None,
+                    "parked": 0}
+AUDIT_EXAMPLE = {"items": [{"id": 981, "at": "2026-03-02T10:00:00+00:00",
+                            "actor": "person:anne", "action": "message.release",
+                            "target": f"message:{MESSAGE_ID}", "remote": "10.0.0.7",
+                            "detail": {"reason": "the GP's mailbox is back (ticket 4711)"}}],
+                 "next": None}
+_403 = "your role may not do this (or X-CSRF-Token is missing on a console session)"
 
 
 def _bad(exc: search.FilterError) -> HTTPException:
@@ -98,8 +156,9 @@ def _patient_audit(session: Any, who: Principal, flt: search.Filter, request: Re
 
 
 @messages.get("", response_model=MessagePage, summary="Search messages (newest first)",
-              responses={401: {"description": "not logged in / no key"},
-                         422: {"description": "a filter value that cannot be used"}})
+              responses=answers(ok(PAGE_EXAMPLE, description="one page, newest first"),
+                                problems(401, 403, 422, _403=_403,
+                                         _422="a filter value that cannot be used")))
 def list_messages(
     request: Request, who: Searcher,
     state: str | None = None, type: str | None = None, sender: str | None = None,
@@ -134,8 +193,10 @@ def _visible_message(session: Any, who: Principal, message_id: str) -> MessageRo
 
 
 @messages.get("/{message_id}/body", summary="The stored interchange as text (audited read)",
-              responses={404: {"description": "no such message among those you may see"}})
-def message_body(message_id: str, request: Request, who: Reader) -> dict[str, Any]:
+              responses=answers(ok(BODY_EXAMPLE, description="the bytes as received"),
+                                problems(401, 403, 404, _403=_403,
+                                         _404="no such message among those you may see")))
+def message_body(message_id: MessageId, request: Request, who: Reader) -> dict[str, Any]:
     with request.app.state.hub.store.transaction() as session:
         row = _visible_message(session, who, message_id)
         inter = session.get(InterchangeRow, row.interchange_id)
@@ -148,8 +209,11 @@ def message_body(message_id: str, request: Request, who: Reader) -> dict[str, An
 
 @messages.post("/{message_id}/reveal",
                summary="The patient's full CPR and name (an explicit, audited act)",
-               responses={404: {"description": "no such message among those you may see"}})
-def reveal(message_id: str, body: ReasonIn, request: Request, who: Reader) -> dict[str, Any]:
+               responses=answers(ok(REVEAL_EXAMPLE, description="the patients it names"),
+                                 problems(401, 403, 404, 422, _403=_403,
+                                          _404="no such message among those you may see")),
+               openapi_extra=json_body(REASON_EXAMPLE))
+def reveal(message_id: MessageId, body: ReasonIn, request: Request, who: Reader) -> dict[str, Any]:
     from gateway.edifact import parse
 
     with request.app.state.hub.store.transaction() as session:
@@ -183,29 +247,32 @@ async def _act(request: Request, who: Principal, message_id: str, action: Action
     return JSONResponse(outcome.as_dict(), status_code=status.HTTP_202_ACCEPTED)
 
 
-_ACT_RESPONSES: dict[int | str, dict[str, Any]] = {
-    202: {"model": ActionOut, "description": "done, or nothing to do (idempotent)"},
-    403: {"description": "your role may not act (viewer, or an ordinary organisation key)"},
-    404: {"description": "no such message among those you may see"},
-    409: {"description": "the act does not apply in the message's state; the text says why"},
-}
+_ACT_RESPONSES = answers(
+    ok(ACT_EXAMPLE, status=202, description="done, or nothing to do (idempotent)"),
+    problems(401, 403, 404, 409, 422,
+             _403="your role may not act (viewer, or an ordinary organisation key)",
+             _404="no such message among those you may see",
+             _409="the act does not apply in the message's state; the text says why"))
 
 
 @messages.post("/{message_id}/release", status_code=202, response_model=ActionOut,
-               responses=_ACT_RESPONSES, summary="Route a parked or failed message again")
-async def release(message_id: str, body: ReasonIn, request: Request, who: Actor) -> Any:
+               responses=_ACT_RESPONSES, openapi_extra=json_body(REASON_EXAMPLE),
+               summary="Route a parked or failed message again")
+async def release(message_id: MessageId, body: ReasonIn, request: Request, who: Actor) -> Any:
     return await _act(request, who, message_id, Action.RELEASE, body.reason)
 
 
 @messages.post("/{message_id}/replay", status_code=202, response_model=ActionOut,
-               responses=_ACT_RESPONSES, summary="Deliver a delivered message again")
-async def replay(message_id: str, body: ReasonIn, request: Request, who: Actor) -> Any:
+               responses=_ACT_RESPONSES, openapi_extra=json_body(REASON_EXAMPLE),
+               summary="Deliver a delivered message again")
+async def replay(message_id: MessageId, body: ReasonIn, request: Request, who: Actor) -> Any:
     return await _act(request, who, message_id, Action.REPLAY, body.reason)
 
 
 @messages.post("/{message_id}/close", status_code=202, response_model=ActionOut,
-               responses=_ACT_RESPONSES, summary="Give up on a message for good")
-async def close(message_id: str, body: ReasonIn, request: Request, who: Actor) -> Any:
+               responses=_ACT_RESPONSES, openapi_extra=json_body(REASON_EXAMPLE),
+               summary="Give up on a message for good")
+async def close(message_id: MessageId, body: ReasonIn, request: Request, who: Actor) -> Any:
     return await _act(request, who, message_id, Action.CLOSE, body.reason)
 
 
@@ -240,37 +307,43 @@ async def _bulk(request: Request, who: Principal, action: Action, body: BulkIn) 
                         headers={"Location": f"/v1/operations/{op['id']}"})
 
 
-_BULK_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": 'dry run: {"matched": N}'},
-    202: {"description": 'started: {"operation_id", "matched", "state"}; follow '
-                         "GET /v1/operations/{id}"},
-    403: {"description": "your role may not act"},
-    422: {"description": "a filter value that cannot be used"},
-}
+_BULK_RESPONSES = answers(
+    ok({"matched": 42}, description='dry run: {"matched": N}'),
+    ok({"operation_id": OPERATION_ID, "id": OPERATION_ID, "matched": 42, "state": "running"},
+       status=202, description='started: {"operation_id", "matched", "state"}; follow '
+                               "GET /v1/operations/{id} (Location)"),
+    problems(401, 403, 422, _403="your role may not act",
+             _422="a filter value that cannot be used"))
 
 
-@operations.post("/release", responses=_BULK_RESPONSES,
+@operations.post("/release", responses=_BULK_RESPONSES, openapi_extra=json_body(BULK_EXAMPLE),
                  summary="Release every parked/failed message a filter matches (throttled)")
 async def bulk_release(body: BulkIn, request: Request, who: Actor) -> Any:
     return await _bulk(request, who, Action.RELEASE, body)
 
 
-@operations.post("/replay", responses=_BULK_RESPONSES,
+@operations.post("/replay", responses=_BULK_RESPONSES, openapi_extra=json_body(
+                     {**BULK_EXAMPLE, "filter": {"state": "delivered", "type": "DIS01"}}),
                  summary="Replay every delivered message a filter matches (throttled)")
 async def bulk_replay(body: BulkIn, request: Request, who: Actor) -> Any:
     return await _bulk(request, who, Action.REPLAY, body)
 
 
 @operations.get("/{operation_id}", summary="Progress and outcome of a bulk act",
-                responses={404: {"description": "no such operation"}})
-def operation(operation_id: str, request: Request, who: Reader) -> dict[str, Any]:
+                responses=answers(ok(OPERATION_EXAMPLE, description="the bulk act"),
+                                  problems(401, 403, 404, _403=_403,
+                                           _404="no such operation")))
+def operation(operation_id: Annotated[str, Path(examples=[OPERATION_ID])], request: Request,
+              who: Reader) -> dict[str, Any]:
     found = bulk.get(request.app.state.hub, operation_id)
     if found is None or (who.glns is not None and found["actor"] != who.actor):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no operation {operation_id!r}")
     return found
 
 
-@other.get("/v1/tasks", summary="Operator and SLA tasks, newest first")
+@other.get("/v1/tasks", summary="Operator and SLA tasks, newest first",
+           responses=answers(ok({"items": [TASK_EXAMPLE]}, description="the tasks"),
+                             problems(401, 403, 422, _403=_403)))
 def list_tasks(
     request: Request, who: Reader,
     state: Annotated[str | None, Query(pattern="^(open|resolved)$")] = None,
@@ -282,8 +355,16 @@ def list_tasks(
 
 
 @other.post("/v1/tasks/{task_id}/resolve", summary="Resolve a task with a note",
-            responses={404: {"description": "no such task among those you may see"}})
-def resolve_task(task_id: str, body: NoteIn, request: Request, who: Actor) -> dict[str, Any]:
+            responses=answers(
+                ok({**TASK_EXAMPLE, "state": "resolved",
+                    "resolved_at": "2026-03-02T10:05:00+00:00", "resolved_by": "person:anne",
+                    "note": "released after the mailbox came back"},
+                   description="the resolved task"),
+                problems(401, 403, 404, 422, _403=_403,
+                         _404="no such task among those you may see")),
+            openapi_extra=json_body({"note": "released after the mailbox came back"}))
+def resolve_task(task_id: Annotated[str, Path(examples=["msg-17"])], body: NoteIn,
+                 request: Request, who: Actor) -> dict[str, Any]:
     with request.app.state.hub.store.transaction() as session:
         try:
             return tasks.resolve(session, task_id, who=who, note=body.note, now=now_of(request))
@@ -291,14 +372,18 @@ def resolve_task(task_id: str, body: NoteIn, request: Request, who: Actor) -> di
             raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
 
 
-@other.get("/v1/endpoints", summary="Endpoint health: backlog, last delivery, failures, parked")
+@other.get("/v1/endpoints", summary="Endpoint health: backlog, last delivery, failures, parked",
+           responses=answers(ok({"items": [ENDPOINT_EXAMPLE]}, description="every endpoint"),
+                             problems(401, 403, _403=_403)))
 def list_endpoints(request: Request, who: Reader) -> dict[str, Any]:
     hub = request.app.state.hub
     with hub.store.transaction() as session:
         return {"items": endpoints.health(session, hub.registry, now_of(request), who.glns)}
 
 
-@other.get("/v1/audit", summary="The access audit: who read or did what, when, from where")
+@other.get("/v1/audit", summary="The access audit: who read or did what, when, from where",
+           responses=answers(ok(AUDIT_EXAMPLE, description="one page, newest first"),
+                             problems(401, 403, 422, _403="only an admin reads the audit")))
 def list_audit(
     request: Request, who: Admin,
     actor: str | None = None, action: str | None = None, target: str | None = None,

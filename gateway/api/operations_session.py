@@ -15,6 +15,7 @@ from gateway.api.operations_auth import (
     now_of,
     remote_of,
 )
+from gateway.api.responses import answers, json_body, ok, problems
 from gateway.operations import audit, persons
 from gateway.operations.principal import for_person
 
@@ -35,6 +36,11 @@ class SessionOut(BaseModel):
     expires_at: datetime
 
 
+SESSION_EXAMPLE = {"person": "anne", "role": "operator", "organisations": ["Region Hovedstaden"],
+                   "sees_all": True, "csrf_token": "q3J9cV0hYx2bWQ6kL1tN8e",
+                   "expires_at": "2026-03-02T18:00:00Z"}
+
+
 def _out(person: Any, login: persons.Login, registry: Any, remote: str) -> SessionOut:
     who = for_person(person, registry, via="person", remote=remote)
     return SessionOut(person=person.name, role=person.role.value,
@@ -43,7 +49,9 @@ def _out(person: Any, login: persons.Login, registry: Any, remote: str) -> Sessi
 
 
 @router.post("", response_model=SessionOut, summary="Log in (sets the session cookie)",
-             responses={401: {"description": "wrong name or password"}})
+             responses=answers(ok(SESSION_EXAMPLE, description="logged in"),
+                               problems(401, 422, _401="wrong name or password")),
+             openapi_extra=json_body({"name": "anne", "password": "a long passphrase"}))
 def login(body: LoginIn, request: Request, response: Response) -> SessionOut:
     hub = request.app.state.hub
     now, remote = now_of(request), remote_of(request)
@@ -65,7 +73,8 @@ def login(body: LoginIn, request: Request, response: Response) -> SessionOut:
 
 
 @router.get("", response_model=SessionOut, summary="Who is logged in",
-            responses={401: {"description": "no session, or it has ended"}})
+            responses=answers(ok(SESSION_EXAMPLE, description="the session's person"),
+                              problems(401, _401="no session, or it has ended")))
 def whoami(request: Request, who: Caller) -> SessionOut:
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie or who.csrf_token is None:
@@ -79,8 +88,9 @@ def whoami(request: Request, who: Caller) -> SessionOut:
 
 
 @router.delete("", status_code=status.HTTP_204_NO_CONTENT, summary="Log out",
-               responses={401: {"description": "no session"},
-                          403: {"description": "X-CSRF-Token missing or wrong"}})
+               responses=answers({204: {"description": "logged out"}},
+                                 problems(401, 403, _401="no session",
+                                          _403="X-CSRF-Token missing or wrong")))
 def logout(request: Request, who: Caller) -> Response:
     cookie = request.cookies.get(SESSION_COOKIE)
     hub = request.app.state.hub

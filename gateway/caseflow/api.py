@@ -16,10 +16,12 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, Field
 
+from gateway.api.examples import LAE261_XML
 from gateway.api.messages import organisation
+from gateway.api.responses import answers, json_body, ok, problems, raw_body
 from gateway.caseflow.config import Caseflow, caseflow_for_hub
 from gateway.caseflow.service import CaseNotFound
 from gateway.caseflow.states import IllegalTransition
@@ -121,7 +123,51 @@ class MeetingRequest(BaseModel):
     reason: str = ""
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+REF = "K-2026-0001"
+CaseRef = Annotated[str, Path(examples=[REF])]
+NEW_CASE_EXAMPLE = {
+    "case_ref": REF, "region": "hovedstaden", "cpr": "1502824933",
+    "citizen_name": "Knut Odvar Mosebryggersen", "municipality_number": "101",
+    "municipality_name": "Københavns Kommune", "caseworker": "Åse Sørensen",
+    "gp_ydernummer": "291714", "gp_name": "Lægehuset Vandværksvej",
+    "clinical_function_sor": "123456789012",
+    "clinical_function_name": "Klinisk Funktion Region Hovedstaden", "urgent": False,
+}
+CASE_EXAMPLE = {
+    "case_ref": REF, "state": "awaiting_lae265", "region": "hovedstaden", "urgent": False,
+    "municipality": "101", "gp": "291714", "clinical_function": "123456789012",
+    "citizen": {"cpr": "1502824933", "name": "Knut Odvar Mosebryggersen"}, "meeting": None,
+    "allowed_events": ["lae265_received", "gp_reminded", "gp_escalated", "meeting_scheduled",
+                       "meeting_postponed", "marked_urgent", "withdrawn"],
+    "deadlines": [{"name": "lae265_answer", "due": "2026-03-16", "status": "pending",
+                   "done_on": None, "note": ""}],
+    "postponement_advised": [],
+    "timeline": [{"at": "2026-03-02T09:00:00", "event": "lae261_sent", "from": "created",
+                  "to": "awaiting_lae265", "data": {"form_id": "K-2026-0001-261-1"},
+                  "document_id": 1}],
+    "documents": [{"id": 1, "kind": "lae261", "direction": "out", "recipient": "gp",
+                   "form_id": "K-2026-0001-261-1", "route": "pipeline",
+                   "message_id": "a301856d-6ebf-4cfb-b2fb-072a944cb067", "send_error": None,
+                   "created_at": "2026-03-02T09:00:00", "sent_at": "2026-03-02T09:00:01"}],
+}
+CASE_LIST_EXAMPLE = [{"case_ref": REF, "state": "awaiting_lae265", "municipality": "101",
+                      "region": "hovedstaden"}]
+AT_RISK_EXAMPLE = [{"case_ref": REF, "state": "awaiting_coordinator", "municipality": "101",
+                    "deadlines": [{"name": "coordinator_receipt", "due": "2026-03-27",
+                                   "status": "due_soon", "done_on": None, "note": ""}],
+                    "postponement_advised": []}]
+CASE_ERRORS = (400, 401, 404, 409, 422, 503)  # every step on one case (JSON or XML body)
+_503 = "the case flow is not configured (MEDBRO_CASEFLOW_CONFIG) or its store is unavailable"
+
+
+@router.post(
+    "", status_code=status.HTTP_201_CREATED,
+    responses=answers(ok(CASE_EXAMPLE, status=201, description="the new case"),
+                      problems(400, 401, 403, 409, 422, 503, _403="not the organisation's "
+                               "municipality", _409="a case with this case_ref exists",
+                               _503=_503)),
+    openapi_extra=json_body(NEW_CASE_EXAMPLE),
+)
 async def create_case(body: NewCase, flow: Flow, org: Org) -> dict[str, Any]:
     if body.municipality_number not in _own(flow, org):
         raise HTTPException(status.HTTP_403_FORBIDDEN,
@@ -136,30 +182,43 @@ async def create_case(body: NewCase, flow: Flow, org: Org) -> dict[str, Any]:
         urgent=body.urgent, now=flow.clock()))
 
 
-@router.get("")
+@router.get("", responses=answers(ok(CASE_LIST_EXAMPLE, description="the organisation's "
+                                     "cases"), problems(401, 503, _503=_503)))
 async def list_cases(flow: Flow, org: Org) -> list[dict[str, str]]:
     own = _own(flow, org)
     cases = await asyncio.to_thread(flow.service.list_cases)
     return [c for c in cases if c["municipality"] in own]
 
 
-@router.get("/at-risk")
-async def cases_at_risk(municipality: str, flow: Flow, org: Org) -> list[dict[str, Any]]:
+@router.get("/at-risk", responses=answers(
+    ok(AT_RISK_EXAMPLE, description="open cases with a deadline due soon or missed"),
+    problems(401, 403, 422, 503, _403="not the organisation's municipality", _503=_503)))
+async def cases_at_risk(municipality: Annotated[str, Query(examples=["101"])], flow: Flow,
+                        org: Org) -> list[dict[str, Any]]:
     if municipality not in _own(flow, org):
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"not your municipality: {municipality}")
     return await asyncio.to_thread(flow.service.at_risk, municipality, now=flow.clock())
 
 
-@router.get("/{case_ref}")
-async def view_case(case_ref: str, flow: Flow, org: Org) -> dict[str, Any]:
+@router.get("/{case_ref}", responses=answers(
+    ok(CASE_EXAMPLE, description="the case: state, deadlines, timeline, documents"),
+    problems(401, 404, 503, _503=_503)))
+async def view_case(case_ref: CaseRef, flow: Flow, org: Org) -> dict[str, Any]:
     try:
         return await _visible(flow, org, case_ref)
     except CaseNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
 
 
-@router.post("/{case_ref}/forms")
-async def post_form(case_ref: str, request: Request, flow: Flow, org: Org) -> dict[str, Any]:
+@router.post(
+    "/{case_ref}/forms",
+    responses=answers(ok(CASE_EXAMPLE, description="the case after the form"),
+                      problems(*CASE_ERRORS, _422="the form is not valid: errors names each "
+                               "field (xml, lae265.in_reply_to, ...)", _503=_503)),
+    openapi_extra=raw_body("An LÆ 261, 265, 271 or 275 form as XML (schemas/lae).",
+                           {"application/xml": LAE261_XML}),
+)
+async def post_form(case_ref: CaseRef, request: Request, flow: Flow, org: Org) -> dict[str, Any]:
     """An LÆ form as XML: LÆ 261/271 are sent, LÆ 265/275 recorded as received."""
     data = await request.body()
 
@@ -172,8 +231,14 @@ async def post_form(case_ref: str, request: Request, flow: Flow, org: Org) -> di
     return await _run(flow, org, case_ref, change)
 
 
-@router.post("/{case_ref}/answers")
-async def post_answer(case_ref: str, body: Answer, flow: Flow, org: Org) -> dict[str, Any]:
+@router.post(
+    "/{case_ref}/answers",
+    responses=answers(ok(CASE_EXAMPLE, description="the case after the answer"),
+                      problems(*CASE_ERRORS, _503=_503)),
+    openapi_extra=json_body({"kind": "screening", "clarified": True,
+                             "notes": "Helbredsforholdene er belyst."}),
+)
+async def post_answer(case_ref: CaseRef, body: Answer, flow: Flow, org: Org) -> dict[str, Any]:
     s, now = flow.service, flow.clock()
 
     def change() -> dict[str, Any]:
@@ -193,8 +258,13 @@ async def post_answer(case_ref: str, body: Answer, flow: Flow, org: Org) -> dict
     return await _run(flow, org, case_ref, change)
 
 
-@router.post("/{case_ref}/actions")
-async def post_action(case_ref: str, body: Action, flow: Flow, org: Org) -> dict[str, Any]:
+@router.post(
+    "/{case_ref}/actions",
+    responses=answers(ok(CASE_EXAMPLE, description="the case after the step"),
+                      problems(*CASE_ERRORS, _503=_503)),
+    openapi_extra=json_body({"action": "send_to_coordinator", "text": ""}),
+)
+async def post_action(case_ref: CaseRef, body: Action, flow: Flow, org: Org) -> dict[str, Any]:
     s, now = flow.service, flow.clock()
     steps: dict[str, Callable[[], dict[str, Any]]] = {
         "send_to_coordinator": lambda: s.send_to_coordinator(case_ref, now=now),
@@ -210,8 +280,13 @@ async def post_action(case_ref: str, body: Action, flow: Flow, org: Org) -> dict
     return await _run(flow, org, case_ref, steps[body.action])
 
 
-@router.put("/{case_ref}/meeting")
-async def put_meeting(case_ref: str, body: MeetingRequest, flow: Flow,
+@router.put(
+    "/{case_ref}/meeting",
+    responses=answers(ok(CASE_EXAMPLE, description="the case with its meeting"),
+                      problems(*CASE_ERRORS, _503=_503)),
+    openapi_extra=json_body({"date": "2026-04-15", "reason": ""}),
+)
+async def put_meeting(case_ref: CaseRef, body: MeetingRequest, flow: Flow,
                       org: Org) -> dict[str, Any]:
     """Schedule the case for a meeting, or postpone it to a later one (with a reason)."""
     return await _run(flow, org, case_ref, lambda: flow.service.schedule_meeting(

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, Security, status
 from fastapi.security import APIKeyHeader
@@ -35,6 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway import metrics
+from gateway.api.responses import answers, json_body, ok, problems
 from gateway.errors import MedbroError
 from gateway.sla import alerts, hooks
 from gateway.sla.config import SlaConfig
@@ -128,7 +129,44 @@ def _out(row: Discharge, now: datetime, cfg: SlaConfig) -> DischargeOut:
     )
 
 
-@router.post("/v1/discharges", response_model=DischargeOut, status_code=201)
+DISCHARGE_IN_EXAMPLE = {"hospital": "1301", "department": "1301011", "patient_cpr": "0101804321",
+                        "discharge_id": "ADM-2026-000123",
+                        "discharged_at": "2026-03-02T10:15:00"}
+DISCHARGE_OUT_EXAMPLE = {
+    "discharge_key": "1301/ADM-2026-000123", "discharged_at": "2026-03-02T10:15:00+01:00",
+    "deadline_1": "2026-03-03T23:59:59.999999+01:00",
+    "deadline_3": "2026-03-05T23:59:59.999999+01:00",
+    "at_risk_at": "2026-03-03T12:00:00+01:00", "status": "open", "letter_sent_at": None,
+}
+_COUNTS = {"discharges": 412, "with_letter": 404, "within_3_workdays": 398,
+           "within_1_workday": 371, "pct_with_letter": 98.1, "pct_within_3_workdays": 96.6,
+           "pct_within_1_workday": 90.1}
+REPORT_EXAMPLE = {"total": _COUNTS, "groups": [{"hospital": "1301", **_COUNTS}]}
+REPORT_CSV_EXAMPLE = (
+    "hospital,discharges,with_letter,within_3_workdays,within_1_workday,pct_with_letter,"
+    "pct_within_3_workdays,pct_within_1_workday\n1301,412,404,398,371,98.1,96.6,90.1\n"
+    "total,412,404,398,371,98.1,96.6,90.1\n")
+WORKLIST_EXAMPLE = [{
+    "hospital": "1301", "department": "1301011", "discharge_id": "ADM-2026-000123",
+    "patient": "010180-****", "discharged_at": "2026-03-02T10:15:00+01:00",
+    "target_workdays": 1, "deadline": "2026-03-03T23:59:59.999999+01:00",
+    "time_left_hours": 11.5, "status": "at_risk", "letter_received": False,
+}]
+TASKS_EXAMPLE = [{"id": 17, "kind": "at_risk_1", "hospital": "1301", "department": "1301011",
+                  "deadline": "2026-03-03T23:59:59.999999+01:00",
+                  "created_at": "2026-03-03T12:00:00+01:00"}]
+
+
+@router.post(
+    "/v1/discharges", response_model=DischargeOut, status_code=201,
+    responses=answers(
+        ok(DISCHARGE_OUT_EXAMPLE, status=201, description="a new discharge: its SLA clock"),
+        ok(DISCHARGE_OUT_EXAMPLE, description="a known discharge (same hospital and id), "
+           "updated"),
+        problems(400, 401, 403, 422, _403="the hospital or the department's hospital is not one "
+                 "of the organisation's")),
+    openapi_extra=json_body(DISCHARGE_IN_EXAMPLE),
+)
 def post_discharge(body: DischargeIn, response: Response, org: Auth, db: Db, now: Now, cfg: Config):
     """Record a discharge event; repeating it (same hospital + discharge id) updates it."""
     owns = getattr(org, "owns_hospital", lambda _hospital: False)
@@ -156,6 +194,9 @@ def post_discharge(body: DischargeIn, response: Response, org: Auth, db: Db, now
     return _out(row, now, cfg)
 
 
+_DAY = r"^(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01]))?$"  # a day (or empty); 02-30 is 422
+
+
 def _date_param(name: str, value: str | None) -> date | None:
     """An optional date query parameter; empty means unbounded (``?from=&to=``)."""
     if not value:
@@ -166,16 +207,29 @@ def _date_param(name: str, value: str | None) -> date | None:
         raise HTTPException(422, f"{name}: {value!r} is not a date YYYY-MM-DD") from None
 
 
-@router.get("/v1/sla/report")
+@router.get(
+    "/v1/sla/report",
+    responses=answers(
+        ok(REPORT_EXAMPLE, description="the table as JSON, or as CSV with format=csv or "
+           "Accept: text/csv", other_media={"text/csv": REPORT_CSV_EXAMPLE}),
+        problems(401, 422)),
+)
 def get_report(
     request: Request,
     org: Auth,
     db: Db,
-    start: Annotated[str | None, Query(alias="from", description="YYYY-MM-DD")] = None,
-    end: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD")] = None,
-    group_by: str = "hospital,department,month",
-    basis: str = "sent",
-    format: str | None = None,  # noqa: A002 - the query parameter's public name
+    start: Annotated[str | None, Query(alias="from", pattern=_DAY,
+                                       description="YYYY-MM-DD; empty: unbounded")] = None,
+    end: Annotated[str | None, Query(alias="to", pattern=_DAY,
+                                     description="YYYY-MM-DD; empty: unbounded")] = None,
+    group_by: Annotated[str, Query(
+        pattern=r"^(none|(hospital|department|month)(,(hospital|department|month)){0,2})?$",
+        description="comma list of hospital, department, month (each at most once); "
+                    "none or empty: the total only")] = "hospital,department,month",
+    basis: Annotated[Literal["sent", "acknowledged"],
+                     Query(description="what counts as the letter's time")] = "sent",
+    format: Annotated[Literal["json", "csv"] | None,  # noqa: A002 - the public name
+                      Query(description="json (default) or csv")] = None,
 ) -> Any:
     """The region's table (a, b, c, d, b/a, c/a, d/a) per group and in total."""
     first, last = _date_param("from", start), _date_param("to", end)
@@ -195,12 +249,15 @@ def get_report(
     )
     if wants_csv:
         return Response(report.to_csv(), media_type="text/csv; charset=utf-8")
-    if format not in (None, "json", "csv"):
-        raise HTTPException(422, "format must be json or csv")
     return report.as_dict()
 
 
-@router.get("/v1/sla/worklist")
+@router.get(
+    "/v1/sla/worklist",
+    responses=answers(ok(WORKLIST_EXAMPLE, description="open discharges, most urgent first"),
+                      problems(401, 403, 422, _403="the hospital is not one of the "
+                               "organisation's")),
+)
 def get_worklist(
     org: Auth,
     db: Db,
@@ -220,7 +277,11 @@ def get_worklist(
     return [item.as_dict() for item in items]
 
 
-@router.get("/v1/sla/tasks")
+@router.get(
+    "/v1/sla/tasks",
+    responses=answers(ok(TASKS_EXAMPLE, description="unresolved escalation tasks"),
+                      problems(401)),
+)
 def get_tasks(org: Auth, db: Db, department: str | None = None) -> list[dict[str, Any]]:
     """Unresolved escalation tasks (at risk, breached), most urgent deadline first."""
     return [

@@ -91,7 +91,7 @@ async def test_case_through_the_api(api) -> None:
     bad = dataclasses.replace(lae265(ref, clock.now, date(2026, 3, 20)), in_reply_to="nope")
     r = await client.post(f"/v1/cases/{ref}/forms", content=to_xml(bad), headers=KBH_KEY)
     assert r.status_code == 422
-    assert r.json()["detail"] == [{"field": "lae265.in_reply_to",
+    assert r.json()["errors"] == [{"field": "lae265.in_reply_to",
                                    "message": f"'nope' is not a request sent in case {ref}"}]
     r = await client.post(f"/v1/cases/{ref}/forms", headers=KBH_KEY,
                           content=to_xml(lae265(ref, clock.now, date(2026, 3, 20))))
@@ -105,7 +105,7 @@ async def test_case_through_the_api(api) -> None:
     assert r.json()["state"] == "awaiting_screening"
     r = await client.post(f"/v1/cases/{ref}/answers", json={"kind": "screening"},
                           headers=KBH_KEY)
-    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "answer.clarified"
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "answer.clarified"
     r = await client.post(f"/v1/cases/{ref}/answers",
                     json={"kind": "screening", "clarified": True, "notes": "Belyst."},
                     headers=KBH_KEY)
@@ -146,4 +146,4 @@ async def test_bad_case_input_names_the_field(api) -> None:
     body = new_case(new_ref()) | {"gp_ydernummer": "12"}
     r = await client.post("/v1/cases", json=body, headers=KBH_KEY)
     assert r.status_code == 422
-    assert r.json()["detail"][0]["field"] == "case.parties.gp.ydernummer"
+    assert r.json()["errors"][0]["field"] == "case.parties.gp.ydernummer"
