@@ -73,8 +73,13 @@ class Settings(BaseSettings):
     @field_validator("broker_url")
     @classmethod
     def _broker_scheme(cls, value: str) -> str:
-        if not value.startswith(("memory://", "amqp://", "amqps://")):
+        if value.startswith("memory://"):
+            return value
+        if not value.startswith(("amqp://", "amqps://")):
             raise ValueError("must start with memory://, amqp:// or amqps://")
+        from gateway.transport.addresses import broker_addresses
+
+        broker_addresses(value)  # every node of a cluster, comma-separated; names a bad one
         return value
 
     @field_validator("database_url")

@@ -4,6 +4,11 @@ Run as many as you like side by side: they are competing consumers on the same e
 queues, and the store's conditional updates keep their scanners from acting twice. SIGTERM or
 SIGINT stops consuming, lets running deliveries commit and ack, then disconnects; anything
 unfinished stays unacknowledged in the broker and goes to another worker.
+
+The signal is honoured within ``SHUTDOWN_SECONDS`` whatever the broker's state: while starting
+(still connecting) the worker stops at once; a shutdown that has not finished by the deadline
+(a broker call waiting for a broker that is away) is cut short. Nothing is lost either way:
+what was not acknowledged is redelivered, and what was committed is skipped as done.
 """
 
 from __future__ import annotations
@@ -31,14 +36,40 @@ def worker_command(log_json: bool | None) -> None:
     asyncio.run(run_until_signalled(hub))
 
 
-async def run_until_signalled(hub: object) -> None:
+SHUTDOWN_SECONDS = 6.0  # + 2 s to disconnect: inside the 10 s a process manager gives
+
+
+async def run_until_signalled(hub: object, *, shutdown_seconds: float = SHUTDOWN_SECONDS) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    assert main is not None
+    started = False
+
+    def on_signal() -> None:
+        if stop.is_set():
+            return
+        stop.set()
+        log.info("worker_stopping", started=started)
+        if not started:
+            main.cancel()  # still connecting: nothing is in flight
+        else:
+            loop.call_later(shutdown_seconds, main.cancel)
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await hub.start()  # type: ignore[attr-defined]
+        loop.add_signal_handler(sig, on_signal)
     try:
+        await hub.start()  # type: ignore[attr-defined]
+        started = True
         await hub.run_worker(stop)  # type: ignore[attr-defined]
+    except asyncio.CancelledError:
+        if not stop.is_set():
+            raise
+        main.uncancel()
+        log.warning("worker_shutdown_cut_short" if started else "worker_stopped_while_starting")
     finally:
-        await hub.stop()  # type: ignore[attr-defined]
+        try:
+            await asyncio.wait_for(hub.stop(), timeout=2.0)  # type: ignore[attr-defined]
+        except (TimeoutError, asyncio.CancelledError):
+            log.warning("worker_stop_timed_out")
         log.info("worker_exited")

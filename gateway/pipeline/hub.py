@@ -27,6 +27,7 @@ from gateway.settings import Settings
 from gateway.store import Store
 from gateway.store import repository as repo
 from gateway.transport import Transport, transport_for
+from gateway.transport.addresses import display
 from gateway.transport.port import Subscription, UnconnectedTransport
 from gateway.transport.topology import Topology
 
@@ -88,7 +89,7 @@ class Hub:
         self._unhook_metrics = metrics.on_scrape(ticks.scrape_hook(self.ctx))
         self._started = True
         log.info("hub_started", endpoints=len(self.registry.endpoints),
-                 broker=self.settings.broker_url.split("@")[-1], prefix=self.settings.broker_prefix)
+                 broker=display(self.settings.broker_url), prefix=self.settings.broker_prefix)
 
     async def stop(self) -> None:
         if self._started:

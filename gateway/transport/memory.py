@@ -5,6 +5,10 @@ with the same matcher as the RabbitMQ bindings, ``UnroutableError`` instead of a
 acknowledgement only after the handler returned, requeue on failure, a delivery limit that moves
 poison messages to the parking queue, and delay tiers that bring a message back later.
 Nothing survives the process: durability is the RabbitMQ path's job.
+
+``interrupt()`` and ``restore()`` play a broker outage for tests: in between, ``publish``
+raises ``TransportError``; ``restore`` runs the ``on_reconnect`` callbacks, as RabbitMQ's
+robust connection does.
 """
 
 from __future__ import annotations
@@ -13,10 +17,13 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, replace
 
+from gateway.transport.pending import PendingPublishes
 from gateway.transport.port import (
     Handler,
     IncomingMessage,
     PublishCommand,
+    ReconnectCallback,
+    TransportError,
     UnroutableError,
 )
 from gateway.transport.topology import Topology, topic_matches
@@ -40,7 +47,7 @@ async def _drain(inflight: set[asyncio.Task[None]], grace: float) -> None:
 
 
 class _Subscription:
-    grace_seconds = 10.0
+    grace_seconds = 5.0
 
     def __init__(self, task: asyncio.Task[None], inflight: set[asyncio.Task[None]]) -> None:
         self._task = task
@@ -61,9 +68,34 @@ class MemoryTransport:
         self._timers: set[asyncio.TimerHandle] = set()
         self._subscriptions: list[_Subscription] = []
         self._connected = False
+        self._interrupted = False
+        self._reconnect_callbacks: list[ReconnectCallback] = []
+        self._callback_tasks: set[asyncio.Task[None]] = set()
+        self._pending: PendingPublishes | None = None
 
     async def connect(self) -> None:
         self._connected = True
+
+    def interrupt(self) -> None:
+        """A broker outage begins: publishes fail until ``restore``."""
+        self._interrupted = True
+
+    def restore(self) -> None:
+        """The broker is back: the ``on_reconnect`` callbacks run."""
+        self._interrupted = False
+        for callback in self._reconnect_callbacks:
+            task = asyncio.get_running_loop().create_task(callback())
+            self._callback_tasks.add(task)
+            task.add_done_callback(self._callback_tasks.discard)
+
+    def on_reconnect(self, callback: ReconnectCallback) -> None:
+        self._reconnect_callbacks.append(callback)
+
+    def publish_later(self, command: PublishCommand) -> bool:
+        if self._pending is None:
+            self._pending = PendingPublishes(self.publish)
+            self.on_reconnect(self._pending.reconnected)
+        return self._pending.add(command)
 
     async def declare(self, topology: Topology) -> None:
         for name in (*topology.endpoint_queues, topology.parking_queue):
@@ -79,6 +111,8 @@ class MemoryTransport:
         return next((t for t in self._topologies if queue in t.queues), None)
 
     async def publish(self, command: PublishCommand) -> None:
+        if self._interrupted:
+            raise TransportError(f"publish of {command.message_id} failed: the broker is away")
         targets = [b.queue for b in self._bindings if topic_matches(b.pattern, command.routing_key)]
         if not targets:
             raise UnroutableError(f"no queue is bound for routing key {command.routing_key!r}")
@@ -159,6 +193,9 @@ class MemoryTransport:
             self._topologies.remove(topology)
 
     async def close(self) -> None:
+        if self._pending is not None:
+            await self._pending.close()
+            self._pending = None
         for sub in self._subscriptions:
             await sub.cancel()
         self._subscriptions.clear()

@@ -9,7 +9,16 @@ Semantics every implementation keeps (the contract suite in tests/pipeline check
   returned, i.e. after the store committed. A handler that raises gets the message requeued
   (redelivered, ``delivery_count`` + 1); after the topology's delivery limit it is dead-lettered
   to the parking queue.
-* ``declare`` is idempotent; ``close`` stops consuming and disconnects.
+* ``declare`` is idempotent; ``close`` stops consuming and disconnects, within a bounded time
+  whatever the broker's state (a worker must honour SIGTERM while the broker is away).
+* ``on_reconnect(callback)``: ``callback`` runs, as a task of its own, each time the transport
+  has its connection back after losing it (channels, topology and consumers restored); not on
+  the first connect.
+* ``publish_later(command)``: for a command whose ``publish`` failed (``TransportError``): the
+  transport keeps it (bounded, in memory) and publishes it as soon as the broker takes it again,
+  waking on ``on_reconnect``. The store still holds the message ROUTED, so if this process dies
+  first the republish scanner is the fallback; a duplicate publish is harmless (the worker
+  skips what the store says is done).
 """
 
 from __future__ import annotations
@@ -50,6 +59,7 @@ class IncomingMessage:
 
 
 Handler = Callable[[IncomingMessage], Awaitable[None]]
+ReconnectCallback = Callable[[], Awaitable[None]]
 
 
 class Subscription(Protocol):
@@ -71,6 +81,10 @@ class Transport(Protocol):
     async def delete(self, topology: Topology) -> None: ...
 
     async def close(self) -> None: ...
+
+    def on_reconnect(self, callback: ReconnectCallback) -> None: ...
+
+    def publish_later(self, command: PublishCommand) -> bool: ...
 
 
 class UnconnectedTransport:
@@ -98,3 +112,9 @@ class UnconnectedTransport:
 
     async def close(self) -> None:
         return None
+
+    def on_reconnect(self, callback: ReconnectCallback) -> None:
+        raise LocalUsageError(self._MESSAGE)
+
+    def publish_later(self, command: PublishCommand) -> bool:
+        raise LocalUsageError(self._MESSAGE)

@@ -2,7 +2,10 @@
 
 * Robust connection: aio-pika reconnects and restores channels, the declared topology and the
   consumers after a broker restart or a network cut. A publish during the outage raises
-  ``TransportError``; callers keep the message in the store and publish again later.
+  ``TransportError``; callers keep the message in the store and hand the command to
+  ``publish_later``, which publishes it as soon as the connection is back (``on_reconnect``).
+* Clusters: the URL may list every node (addresses.py); each connection attempt, at start and
+  after a loss, takes the next address, so losing a node moves the connection to another one.
 * Publisher confirms + ``mandatory``: ``publish`` returns after the broker's ack; an unroutable
   message raises ``UnroutableError`` instead of vanishing (``on_return_raises``).
 * Persistent messages on durable quorum queues (replicated, at-least-once dead-lettering).
@@ -28,12 +31,16 @@ from aio_pika.abc import (
     AbstractIncomingMessage,
     AbstractRobustConnection,
 )
+from yarl import URL
 
 from gateway.logging import get_logger
+from gateway.transport.addresses import broker_addresses, display
+from gateway.transport.pending import PendingPublishes
 from gateway.transport.port import (
     Handler,
     IncomingMessage,
     PublishCommand,
+    ReconnectCallback,
     TransportError,
     UnroutableError,
 )
@@ -44,38 +51,93 @@ log = get_logger(__name__)
 _QUORUM = {"x-queue-type": "quorum"}
 
 
-class _RabbitSubscription:
-    grace_seconds = 10.0
+# A broker call during shutdown gets this long: a robust channel waits for a connection that
+# may never come back, and SIGTERM must be honoured within seconds.
+_CLOSE_STEP_SECONDS = 2.0
 
-    def __init__(self, channel: AbstractChannel, queue: aio_pika.abc.AbstractQueue, tag: str,
+
+class _ClusterConnection(aio_pika.RobustConnection):
+    """A robust connection over the addresses of one cluster: every connection attempt (aio-pika
+    clears ``transport`` right before each one) takes the next address in turn."""
+
+    def __init__(self, urls: tuple[str, ...], *, start: int = 0, **kwargs: Any) -> None:
+        self._urls = tuple(URL(u) for u in urls)
+        self._turn = start - 1  # the first attempt takes ``start``
+        super().__init__(self._urls[start % len(self._urls)], **kwargs)
+
+    @property  # type: ignore[override]
+    def transport(self) -> Any:
+        return self.__dict__.get("_medbro_transport")
+
+    @transport.setter
+    def transport(self, value: Any) -> None:
+        urls = self.__dict__.get("_urls")
+        attempt = "_medbro_transport" in self.__dict__  # not the first set, in __init__
+        if value is None and urls and attempt and not getattr(self, "_close_called", False):
+            self._turn += 1
+            self.url = urls[self._turn % len(urls)]
+        self.__dict__["_medbro_transport"] = value
+
+
+def _is_up(connection: Any) -> bool:
+    """Connected now (a robust connection that lost its broker is reconnecting: not up)."""
+    return (connection is not None and connection.connected.is_set()
+            and connection.transport is not None)
+
+
+class _RabbitSubscription:
+    grace_seconds = 5.0
+
+    def __init__(self, connection: Any, channel: AbstractChannel,
+                 queue: aio_pika.abc.AbstractQueue, tag: str,
                  inflight: set[asyncio.Task[Any]]) -> None:
+        self._connection = connection
         self._channel, self._queue, self._tag, self._inflight = channel, queue, tag, inflight
 
     async def cancel(self) -> None:
-        with contextlib.suppress(Exception):
-            await self._queue.cancel(self._tag)
-        if self._inflight:  # let running handlers finish and ack (or nack) their messages
-            _done, pending = await asyncio.wait(set(self._inflight), timeout=self.grace_seconds)
+        """Stop consuming and let running handlers finish (ack or nack) for ``grace_seconds``.
+
+        With the broker away, a robust channel's calls would wait for it to come back: they are
+        skipped, and running handlers are cancelled at once (their messages were not acked, so
+        the broker redelivers them, and the store skips what was already done)."""
+        up = _is_up(self._connection)
+        if up:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._queue.cancel(self._tag), _CLOSE_STEP_SECONDS)
+        if self._inflight:
+            _done, pending = await asyncio.wait(set(self._inflight),
+                                                timeout=self.grace_seconds if up else 0.5)
             for task in pending:  # unacked: the broker requeues them when the channel closes
                 task.cancel()
-        with contextlib.suppress(Exception):
-            await self._channel.close()
+        if up:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._channel.close(), _CLOSE_STEP_SECONDS)
 
 
 class RabbitTransport:
-    def __init__(self, url: str, *, connect_patience: float = 30.0) -> None:
+    def __init__(self, url: str, *, connect_patience: float = 30.0,
+                 reconnect_interval: float = 1.0, publish_timeout: float = 10.0) -> None:
         self.url = url
+        self.addresses = broker_addresses(url)
         self.connect_patience = connect_patience
+        self.reconnect_interval = reconnect_interval
+        self.publish_timeout = publish_timeout
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractChannel | None = None
         self._exchanges: dict[str, AbstractExchange] = {}
         self._topology: Topology | None = None
         self._subscriptions: list[_RabbitSubscription] = []
+        self._reconnect_callbacks: list[ReconnectCallback] = []
+        self._callback_tasks: set[asyncio.Task[None]] = set()
+        self._pending = PendingPublishes(self.publish)
+        self._reconnect_callbacks.append(self._pending.reconnected)
 
     async def connect(self) -> None:
-        """Connect, waiting up to ``connect_patience`` seconds for a broker that is starting."""
+        """Connect, waiting up to ``connect_patience`` seconds for a broker that is starting;
+        each attempt starts at the next address of a cluster."""
         if self._connection is not None:
             return
+        start = 0
         try:
             async for attempt in tenacity.AsyncRetrying(
                 retry=tenacity.retry_if_exception_type(
@@ -83,16 +145,41 @@ class RabbitTransport:
                 stop=tenacity.stop_after_delay(self.connect_patience),
                 wait=tenacity.wait_exponential(multiplier=0.2, max=3.0),
                 before_sleep=lambda rs: log.warning("broker_unreachable",
-                                                    attempt=rs.attempt_number),
+                                                    attempt=rs.attempt_number,
+                                                    brokers=display(self.url)),
                 reraise=True,
             ):
                 with attempt:
-                    self._connection = await aio_pika.connect_robust(self.url)
+                    connection = _ClusterConnection(self.addresses, start=start,
+                                                    reconnect_interval=self.reconnect_interval)
+                    start += 1
+                    try:
+                        await connection.connect(timeout=10)
+                    except BaseException:
+                        with contextlib.suppress(Exception):
+                            await connection.close()
+                        raise
+                    self._connection = connection
             assert self._connection is not None
+            self._connection.reconnect_callbacks.add(self._reconnected)
             self._channel = await self._connection.channel(
                 publisher_confirms=True, on_return_raises=True)
         except (TimeoutError, OSError, aiormq.exceptions.AMQPError) as exc:
             raise TransportError(f"cannot connect to RabbitMQ: {exc}") from exc
+        log.info("broker_connected", broker=str(self._connection).rpartition("@")[2])
+
+    def _reconnected(self, *_args: Any) -> None:
+        log.info("broker_reconnected", broker=str(self._connection).rpartition("@")[2])
+        for callback in self._reconnect_callbacks:
+            task = asyncio.get_running_loop().create_task(callback())
+            self._callback_tasks.add(task)
+            task.add_done_callback(self._callback_tasks.discard)
+
+    def on_reconnect(self, callback: ReconnectCallback) -> None:
+        self._reconnect_callbacks.append(callback)
+
+    def publish_later(self, command: PublishCommand) -> bool:
+        return self._pending.add(command)
 
     def _require_channel(self) -> AbstractChannel:
         if self._channel is None:
@@ -152,7 +239,12 @@ class RabbitTransport:
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT, content_type="application/octet-stream",
         )
         try:
-            await exchange.publish(message, routing_key=command.routing_key, mandatory=True)
+            await asyncio.wait_for(
+                exchange.publish(message, routing_key=command.routing_key, mandatory=True),
+                self.publish_timeout)
+        except TimeoutError as exc:
+            raise TransportError(f"publish of {command.message_id} was not confirmed within "
+                                 f"{self.publish_timeout} s") from exc
         except aio_pika.exceptions.PublishError as exc:
             raise UnroutableError(
                 f"no queue is bound for routing key {command.routing_key!r}") from exc
@@ -198,7 +290,7 @@ class RabbitTransport:
                     inflight.discard(task)
 
         tag = await source.consume(on_message, no_ack=False)
-        subscription = _RabbitSubscription(channel, source, tag, inflight)
+        subscription = _RabbitSubscription(self._connection, channel, source, tag, inflight)
         self._subscriptions.append(subscription)
         return subscription
 
@@ -218,12 +310,18 @@ class RabbitTransport:
                 await ch.exchange_delete(name)
 
     async def close(self) -> None:
+        """Bounded whatever the broker's state: a few seconds at most while it is away."""
+        await self._pending.close()
         for sub in self._subscriptions:
             await sub.cancel()
         self._subscriptions.clear()
+        for task in list(self._callback_tasks):
+            task.cancel()
         if self._connection is not None:
+            # close() marks the connection closed before anything else, which is what stops
+            # aio-pika's reconnection loop even when the rest of the close times out.
             with contextlib.suppress(Exception):
-                await self._connection.close()
+                await asyncio.wait_for(self._connection.close(), _CLOSE_STEP_SECONDS)
         self._connection = None
         self._channel = None
         self._exchanges.clear()
