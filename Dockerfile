@@ -11,7 +11,7 @@ COPY schemas ./schemas
 # A plain install: the XML schemas travel as package data (gateway/schemas.py finds them).
 RUN pip install . \
     && useradd --system --uid 10001 --home /var/lib/medbro medbro \
-    && mkdir -p /var/lib/medbro/var/mailbox \
+    && mkdir -p /var/lib/medbro/var/mailbox /var/lib/medbro/esdh \
     && chown -R medbro /var/lib/medbro
 
 USER medbro
