@@ -34,19 +34,30 @@ async def _database(url: str) -> None:
 
 
 async def _broker(url: str) -> None:
+    """One node of the broker setting answers (a cluster is reached through any of them)."""
     if url.startswith("memory://"):
         return  # in-process: there when the process is
     import aio_pika
 
-    connection = await aio_pika.connect(url, timeout=CHECK_TIMEOUT)
-    await connection.close()
+    from gateway.transport.addresses import broker_addresses
+
+    problems = []
+    for address in broker_addresses(url):
+        try:
+            connection = await aio_pika.connect(address, timeout=CHECK_TIMEOUT)
+        except Exception as exc:  # noqa: BLE001 - try the next node; all failing is the answer
+            problems.append(exc)
+            continue
+        await connection.close()
+        return
+    raise problems[-1]
 
 
 async def unreachable(database_url: str, broker_url: str) -> dict[str, str]:
     """What does not answer within ``CHECK_TIMEOUT`` seconds: {"database": "why", ...}."""
     async def probe(name: str, check: object) -> tuple[str, str | None]:
         try:
-            await asyncio.wait_for(check, timeout=CHECK_TIMEOUT)  # type: ignore[arg-type]
+            await asyncio.wait_for(check, timeout=2 * CHECK_TIMEOUT)  # type: ignore[arg-type]
         except Exception as exc:  # noqa: BLE001 - the reason is the answer
             return name, repr(exc)[:200]
         return name, None

@@ -55,6 +55,12 @@ def test_not_ready_names_what_does_not_answer(tmp_path):
     assert error.startswith("Error: database: ") and "; broker: " in error
 
 
+def test_ready_when_one_node_of_a_cluster_answers(tmp_path, amqp_url):
+    cluster = f"amqp://medbro:x@127.0.0.1:{closed_port()}/,{amqp_url}"
+    result = check(tmp_path, "--ready", MEDBRO_BROKER_URL=cluster)
+    assert result.returncode == 0, result.stderr
+
+
 def test_a_bad_configuration_is_exit_2(tmp_path):
     result = check(tmp_path, MEDBRO_PREFETCH="-1")
     assert result.returncode == 2 and "MEDBRO_PREFETCH" in result.stderr
