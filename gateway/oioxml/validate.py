@@ -3,6 +3,13 @@
 One schema per MedCom namespace (2005/08/07: XDIS01 and the receipts; 2006/07/01: XDIS91),
 both including common.xsd. The first violation becomes an :class:`OioxmlError` naming the
 element path, like every other problem in a received message.
+
+Why medbro keeps its own schemas beside MedCom's official ones (../shared/research/medcom-xsd,
+from MedCom's converter): they validate what medbro *reads* at run time, where MedCom's files
+may not be shipped (they are not medbro's to copy), and describe exactly the elements the
+reader maps. What medbro *writes* must satisfy MedCom's schemas: ``conformance.py`` holds their
+mandatory elements, lengths and enumerations by model field, ``write`` refuses a letter that
+breaks one, and the tests validate every document medbro writes against MedCom's XSDs.
 """
 
 from __future__ import annotations

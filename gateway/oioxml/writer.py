@@ -15,7 +15,7 @@ from lxml import etree
 
 from gateway.logging import get_logger
 from gateway.model import Address, Diagnosis, Envelope, FreeText, Letter, Party, Receipt
-from gateway.oioxml import codes, extras
+from gateway.oioxml import codes, conformance, extras
 from gateway.oioxml.errors import OioxmlError
 from gateway.oioxml.losses import unrepresented
 from gateway.oioxml.text import append_formatted, append_lines
@@ -40,8 +40,13 @@ def write(envelope: Envelope, message: Letter | Receipt) -> bytes:
     """The OIOXML document for one letter or receipt in its interchange envelope.
 
     What the model holds and OIOXML cannot say (see losses.py) is logged by field name, never
-    dropped silently; values are not logged (they may hold a CPR number).
+    dropped silently; values are not logged (they may hold a CPR number). A letter MedCom's
+    schema would refuse (conformance.py) is refused, naming the field.
     """
+    refused = conformance.problems(envelope, message)
+    if refused:
+        field, rule = refused[0]
+        raise OioxmlError(field, f"MedCom's OIOXML schema requires: {rule}")
     root = to_element(envelope, message)
     lost = unrepresented(envelope, message)
     if lost:
@@ -263,7 +268,7 @@ def _discharge_letter(root, envelope: Envelope, letter: Letter, q: QName) -> Non
         word = _code(codes.RELATION_CODES, relative.relation, f"letter.relatives[{i}].relation")
         _add(element, q, "RelationCode", word)
         _add(element, q, "PersonSurnameName", relative.surname)
-        _add(element, q, "PersonGivenName", relative.given_names)
+        _add_if(element, q, "PersonGivenName", relative.given_names)
     _referral(body, letter, q)
     if letter.admitted_at is not None:
         _date_time(body, q, "Admission", letter.admitted_at)

@@ -29,6 +29,7 @@ from gateway.model import (
     Relative,
 )
 from gateway.oioxml import codes, extras
+from gateway.oioxml.conformance import KINDS_NOT_IN_MEDCOM, SPECIALITIES_NOT_IN_MEDCOM
 
 IDENT = st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max_size=14)
 MINUTES = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2069, 12, 31)).map(
@@ -63,22 +64,23 @@ class Strategies:
             ) | st.sampled_from("€æøåÆØÅ")
         self.text = st.text(chars, max_size=20)
         self.some_text = st.text(chars, min_size=1, max_size=20)
+        self.ident = st.text(chars, min_size=1, max_size=17)  # MedCom: Identifier String_1_17
         line = self.text.filter(lambda t: t != ".") if edifact else self.text  # "." = empty
         self.lines = st.lists(line, min_size=1, max_size=4).map("\n".join)
         self.line = line
         self.addresses = st.one_of(
             st.none(),
-            st.builds(Address, street=self.text, city=self.text, postcode=self.text).filter(
-                lambda a: a.street or a.city or a.postcode
-            ),
+            st.builds(
+                Address, street=self.text, city=self.text, postcode=st.text(chars, max_size=9)
+            ).filter(lambda a: a.street or a.city or a.postcode),
         )
         self.patients = st.builds(
             Patient,
             cpr=st.from_regex(r"[0-9]{10}", fullmatch=True),
-            surname=self.text,
+            surname=self.some_text,
             given_names=self.text,
             address=self.addresses,
-            episode_status=st.sampled_from(["", *codes.EPISODE_STATUS.codes()]),
+            episode_status=st.sampled_from(codes.EPISODE_STATUS.codes()),  # MedCom: mandatory
         )
         self.envelopes = st.builds(
             Envelope,
@@ -93,14 +95,15 @@ class Strategies:
     def party(self, role: str, *, sender: bool = False, address: bool = True):
         @st.composite
         def build(draw) -> Party:
-            scheme = draw(st.sampled_from(["", *codes.IDENTIFIER_CODES.codes()]))
+            scheme = draw(st.sampled_from(codes.IDENTIFIER_CODES.codes()))
             specialities = ["", *codes.SPECIALITY_CODES.codes()]
+            specialities = [c for c in specialities if c not in SPECIALITIES_NOT_IN_MEDCOM]
             return Party(
                 role=role,
-                id=draw(self.text),
+                id=draw(self.ident),
                 scheme=scheme,
                 agency=codes.AGENCY_BY_SCHEME.get(scheme, ""),
-                names=_trim(draw(st.lists(self.text, max_size=3))),
+                names=_trim([draw(self.some_text), *draw(st.lists(self.text, max_size=2))]),
                 address=draw(self.addresses) if address else None,
                 speciality=draw(st.sampled_from(specialities)) if sender else "",
                 phone=draw(self.text) if sender else "",
@@ -114,8 +117,8 @@ class Strategies:
             scheme = draw(st.sampled_from(codes.DIAGNOSIS_SCHEMES.codes()))
             return Diagnosis(
                 kind=draw(kind),
-                code=draw(self.text),
-                text=draw(self.text),
+                code=draw(self.ident),
+                text=draw(self.some_text),
                 scheme=scheme,
                 agency=codes.DIAGNOSIS_AGENCY[scheme],
                 at=draw(st.none() | MINUTES),
@@ -133,7 +136,9 @@ class Strategies:
             head = draw(st.lists(plain, max_size=2))
             if draw(st.booleans()):
                 head = [_sks(_no_time(draw(self.diagnosis(st.just("A"))))), *head]
-            kinds = st.sampled_from(codes.DIAGNOSIS_KINDS.codes())
+            kinds = st.sampled_from(
+                [k for k in codes.DIAGNOSIS_KINDS.codes() if k not in KINDS_NOT_IN_MEDCOM]
+            )
             tail = draw(st.lists(self.diagnosis(kinds), max_size=3))
             diags = tuple(head + tail)
             layout = extras.layout_extra(diags, len(head))
@@ -170,7 +175,7 @@ class Strategies:
             letter_type = draw(st.sampled_from(["DIS01", "DIS91"]))
             version = {"DIS01": "D0133L", "DIS91": "D9134L"}[letter_type]
             ref = draw(IDENT)
-            authorised = draw(MINUTES if self.edifact else st.none() | MINUTES)
+            authorised = draw(MINUTES)  # MedCom: Authorisation is mandatory
             texts = draw(st.lists(self.free_text(), max_size=4))
             common = dict(
                 type=letter_type,
@@ -185,9 +190,10 @@ class Strategies:
                 receiver=draw(self.party("PO")),
                 patient=draw(self.patients),
             )
-            episode = extras.episode_extra(draw(st.none() | self.text))
+            episode = extras.episode_extra(draw(st.none() | self.some_text))
             if letter_type == "DIS91":
-                subject = draw(st.lists(self.line.map(lambda t: FreeText("OE", t)), max_size=1))
+                line = self.line.filter(bool)
+                subject = draw(st.lists(line.map(lambda t: FreeText("OE", t)), max_size=1))
                 level = draw(st.sampled_from(["", "HI", "NO"]))
                 kept = (extras.ROUTINE, episode) if level == "NO" else (episode,)
                 priority = extras.HIGH_PRIORITY if level == "HI" else ""
@@ -196,13 +202,13 @@ class Strategies:
             relative = st.builds(
                 Relative,
                 relation=st.sampled_from(codes.RELATION_CODES.codes()),
-                surname=self.text,
+                surname=self.some_text,
                 given_names=self.text,
             )
             return Letter(
                 **common,
                 extra=(episode, *layout),
-                copies=tuple(draw(st.lists(self.party("CCR"), max_size=2))),
+                copies=tuple(draw(st.lists(self.party("CCR"), max_size=1))),
                 contacts=tuple(draw(st.lists(self.party("RSP", address=False), max_size=1))),
                 relatives=tuple(draw(st.lists(relative, max_size=2))),
                 referral=draw(st.none() | self.referrals()),

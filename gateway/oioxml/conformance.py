@@ -1,0 +1,116 @@
+"""What MedCom's official OIOXML schemas require of a letter before medbro writes it.
+
+medbro's own schemas (schemas/oioxml/) describe what its reader takes, leniently; MedCom's
+schemas (shipped with MedCom's converter; tests validate every document medbro writes against
+them, ../shared/research/medcom-xsd/) are stricter: mandatory elements and length facets. The
+rules below are those facets, by model field, so ``write`` refuses a letter MedCom would refuse
+(an ``OioxmlError`` naming the field) instead of writing an invalid document. One table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from gateway.model import Address, Envelope, Letter, Party, Receipt
+
+# MedCom's String_1_n types: (min 1, max n) characters.
+IDENTIFIER_MAX = 17  # Identifier (String_1_17)
+NAME_MAX = 35  # OrganisationName, DepartmentName, UnitName, StreetName, DistrictName
+POSTCODE_MAX = 9  # PostCodeIdentifier
+PHONE_MAX = 25  # TelephoneSubscriberIdentifier
+PERSON_NAME_MAX = 70  # PersonSurnameName, PersonGivenName
+ENVELOPE_IDENTIFIER_MAX = 14  # Envelope/Identifier (String_1_14)
+# Codes medbro's tables translate (from MedCom's stylesheets) that MedCom's enumerations lack:
+# DiagnoseDescriptionCode has no "grundmorbus" (CIN+G); MedicalSpecialityCode has no
+# "paediatri_sygehus" (80) and spells pathology "patologi " with a trailing space (2522).
+KINDS_NOT_IN_MEDCOM = frozenset({"G"})
+SPECIALITIES_NOT_IN_MEDCOM = frozenset({"80", "2522"})
+SUBJECT_MAX = 70  # ClinicalEmail AdditionalInformation/Subject (String_1_70)
+
+
+def problems(envelope: Envelope, message: Letter | Receipt) -> list[tuple[str, str]]:
+    """(model field, what MedCom's schema requires) for every rule ``message`` breaks."""
+    found = list(_envelope(envelope))
+    if isinstance(message, Letter):
+        found += _letter(message)
+    return found
+
+
+def _envelope(envelope: Envelope) -> Iterator[tuple[str, str]]:
+    if not envelope.control_ref or len(envelope.control_ref) > ENVELOPE_IDENTIFIER_MAX:
+        yield "envelope.control_ref", f"1 to {ENVELOPE_IDENTIFIER_MAX} characters (Identifier)"
+
+
+def _letter(letter: Letter) -> Iterator[tuple[str, str]]:
+    if letter.authorised_at is None:
+        yield "letter.authorised_at", "Authorisation is mandatory"
+    parties = [("letter.sender", letter.sender), ("letter.receiver", letter.receiver)]
+    parties += [(f"letter.copies[{i}]", p) for i, p in enumerate(letter.copies)]
+    parties += [(f"letter.contacts[{i}]", p) for i, p in enumerate(letter.contacts)]
+    for where, party in parties:
+        if party is not None:
+            yield from _party(where, party)
+    if letter.type == "DIS01" and len(letter.copies) > 1:
+        yield "letter.copies", "a DischargeLetter has at most one CCReceiver"
+    if letter.type == "DIS91":
+        subject = next((t.text for t in letter.texts if t.qualifier == "OE"), None)
+        if subject is not None and not 1 <= len(subject) <= SUBJECT_MAX:
+            yield "letter.texts (subject)", f"Subject is 1 to {SUBJECT_MAX} characters"
+    if letter.patient is not None:
+        patient = letter.patient
+        if not patient.episode_status:
+            yield "letter.patient.episode_status", "EpisodeOfCareStatusCode (PAS) is mandatory"
+        if not 1 <= len(patient.surname) <= PERSON_NAME_MAX:
+            yield "letter.patient.surname", f"1 to {PERSON_NAME_MAX} characters"
+        if len(patient.given_names) > PERSON_NAME_MAX:
+            yield "letter.patient.given_names", f"at most {PERSON_NAME_MAX} characters"
+        yield from _address("letter.patient.address", patient.address)
+    for i, relative in enumerate(letter.relatives):
+        if not 1 <= len(relative.surname) <= PERSON_NAME_MAX:
+            yield f"letter.relatives[{i}].surname", f"1 to {PERSON_NAME_MAX} characters"
+    diagnoses = [(f"letter.diagnoses[{i}]", d) for i, d in enumerate(letter.diagnoses)]
+    if letter.referral is not None:
+        diagnoses += [
+            (f"letter.referral.diagnoses[{i}]", d) for i, d in enumerate(letter.referral.diagnoses)
+        ]
+    for where, diagnosis in diagnoses:
+        if not 1 <= len(diagnosis.code) <= IDENTIFIER_MAX:
+            yield f"{where}.code", f"DiagnoseCode is 1 to {IDENTIFIER_MAX} characters"
+        if diagnosis.kind in KINDS_NOT_IN_MEDCOM:
+            yield (
+                f"{where}.kind",
+                "DiagnoseDescriptionCode has no word for CIN qualifier " + (diagnosis.kind),
+            )
+        if not diagnosis.text:
+            yield f"{where}.text", "DiagnoseText is 1 or more characters"
+    for where, segment in letter.extra:
+        if where == "S11#1" and segment == "RFF+REI":
+            yield "letter.extra", "EpisodeOfCareIdentifier is 1 or more characters"
+
+
+def _party(where: str, party: Party) -> Iterator[tuple[str, str]]:
+    if not 1 <= len(party.id) <= IDENTIFIER_MAX:
+        yield f"{where}.id", f"Identifier is 1 to {IDENTIFIER_MAX} characters"
+    if not (party.scheme or party.agency):
+        yield f"{where}.scheme", "IdentifierCode is mandatory"
+    if not party.names or not party.names[0]:
+        yield f"{where}.names", "OrganisationName is mandatory"
+    for i, name in enumerate(party.names[:3]):
+        if len(name) > NAME_MAX:
+            yield f"{where}.names[{i}]", f"at most {NAME_MAX} characters"
+    if party.speciality in SPECIALITIES_NOT_IN_MEDCOM:
+        yield f"{where}.speciality", "MedicalSpecialityCode has no word for " + party.speciality
+    if len(party.phone) > PHONE_MAX:
+        yield f"{where}.phone", f"at most {PHONE_MAX} characters"
+    yield from _address(f"{where}.address", party.address)
+
+
+def _address(where: str, address: Address | None) -> Iterator[tuple[str, str]]:
+    if address is None:
+        return
+    if len(address.street) > NAME_MAX:
+        yield f"{where}.street", f"at most {NAME_MAX} characters"
+    if len(address.city) > NAME_MAX:
+        yield f"{where}.city", f"at most {NAME_MAX} characters"
+    if len(address.postcode) > POSTCODE_MAX:
+        yield f"{where}.postcode", f"at most {POSTCODE_MAX} characters"
