@@ -1,8 +1,9 @@
-"""MedCom OIOXML (XDIS01, XDIS91, XCTL01/02/03) <-> the canonical model <-> EDIFACT.
+"""MedCom OIOXML (XDIS01, XDIS20, XDIS91, XCTL01/02/03) <-> the canonical model <-> EDIFACT.
 
 ``read``/``write`` translate between OIOXML bytes and (Envelope, Letter | Receipt);
 ``to_edifact``/``from_edifact`` convert whole messages through the model for endpoints that
-speak the other format; ``validate`` checks XML against medbro's schemas in schemas/oioxml/.
+speak the other format; ``validate`` checks XML against medbro's schemas in
+schemas/oioxml/; ``write`` refuses what MedCom's official schemas would (conformance.py).
 """
 
 from gateway.oioxml.convert import Format, convert, detect_format, from_edifact, to_edifact

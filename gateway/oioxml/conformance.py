@@ -26,6 +26,7 @@ ENVELOPE_IDENTIFIER_MAX = 14  # Envelope/Identifier (String_1_14)
 KINDS_NOT_IN_MEDCOM = frozenset({"G"})
 SPECIALITIES_NOT_IN_MEDCOM = frozenset({"80", "2522"})
 SUBJECT_MAX = 70  # ClinicalEmail AdditionalInformation/Subject (String_1_70)
+ADMISSION_EPISODE_STATUSES = ("HS", "DA")  # EpisodeOfCareStatusCode02Type: indlagt, doed
 
 
 def problems(envelope: Envelope, message: Letter | Receipt) -> list[tuple[str, str]]:
@@ -49,7 +50,18 @@ def _letter(letter: Letter) -> Iterator[tuple[str, str]]:
     parties += [(f"letter.contacts[{i}]", p) for i, p in enumerate(letter.contacts)]
     for where, party in parties:
         if party is not None:
-            yield from _party(where, party)
+            yield from _party(
+                where,
+                party,
+                name_required=not (letter.type == "DIS20" and where == "letter.receiver"),
+            )
+    if letter.type == "DIS20":  # NotificationOfAdmission: the patient is a CPR number
+        if letter.admitted_at is None:
+            yield "letter.admitted_at", "Admission is mandatory"
+        status = letter.patient.episode_status if letter.patient is not None else ""
+        if status not in ("", *ADMISSION_EPISODE_STATUSES):
+            yield "letter.patient.episode_status", "indlagt (HS) or doed (DA) in a DIS20"
+        return
     if letter.type == "DIS01" and len(letter.copies) > 1:
         yield "letter.copies", "a DischargeLetter has at most one CCReceiver"
     if letter.type == "DIS91":
@@ -88,12 +100,12 @@ def _letter(letter: Letter) -> Iterator[tuple[str, str]]:
             yield "letter.extra", "EpisodeOfCareIdentifier is 1 or more characters"
 
 
-def _party(where: str, party: Party) -> Iterator[tuple[str, str]]:
+def _party(where: str, party: Party, *, name_required: bool = True) -> Iterator[tuple[str, str]]:
     if not 1 <= len(party.id) <= IDENTIFIER_MAX:
         yield f"{where}.id", f"Identifier is 1 to {IDENTIFIER_MAX} characters"
     if not (party.scheme or party.agency):
         yield f"{where}.scheme", "IdentifierCode is mandatory"
-    if not party.names or not party.names[0]:
+    if name_required and (not party.names or not party.names[0]):
         yield f"{where}.names", "OrganisationName is mandatory"
     for i, name in enumerate(party.names[:3]):
         if len(name) > NAME_MAX:

@@ -45,6 +45,24 @@ def episode_identifier(extra: tuple[tuple[str, str], ...]) -> str | None:
     return None
 
 
+# XDIS20 (NotificationOfAdmission): the S11 GIS+N and GIS+P MedCom's converter writes in every
+# DIS20, and RFF+REI = Letter/NotificationIdentifier.
+NOTIFICATION_GIS = (("S11#1", "GIS+N"), ("S11#1", "GIS+P"))
+
+
+# Extras each letter type's OIOXML says besides the episode identifier.
+_KEPT_BY_TYPE = {"DIS91": (ROUTINE,), "DIS20": NOTIFICATION_GIS}
+
+
+def notification_extra(identifier: str) -> tuple[tuple[str, str], ...]:
+    """The extras an XDIS20 NotificationIdentifier stands for."""
+    return (*NOTIFICATION_GIS, episode_extra(identifier))
+
+
+def notification_identifier(extra: tuple[tuple[str, str], ...]) -> str | None:
+    return episode_identifier(extra)
+
+
 def represented(letter: Letter) -> list[int]:
     """Indexes of the extras OIOXML carries (the rest is lost in XML)."""
     letter_type, extra = letter.type, letter.extra
@@ -61,7 +79,7 @@ def represented(letter: Letter) -> list[int]:
         ):
             kept.append(i)
             episode_seen = True
-        elif letter_type == "DIS91" and (where, segment) == ROUTINE:
+        elif (where, segment) in _KEPT_BY_TYPE.get(letter_type, ()):
             kept.append(i)
     return kept
 

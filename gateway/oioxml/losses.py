@@ -65,7 +65,56 @@ def _diagnosis_losses(diags, where: str) -> list[str]:
     ]
 
 
+def _notification(letter: Letter) -> list[str]:
+    """XDIS20 NotificationOfAdmission: parties by id and name, the patient's CPR and episode
+    status, the admission time, the notification identifier."""
+    lost = []
+    if letter.letter_id not in ("", letter.ref):
+        lost.append("letter.letter_id")
+    if letter.sent_at is not None and letter.sent_at != letter.authorised_at:
+        lost.append("letter.sent_at")
+    kept = extras.represented(letter)
+    lost += [f"letter.extra[{i}]" for i in range(len(letter.extra)) if i not in kept]
+    for where, party, role in (
+        ("letter.sender", letter.sender, "SOR"),
+        ("letter.receiver", letter.receiver, "ROR"),
+    ):
+        if party is None:
+            continue
+        if party.role != role:
+            lost.append(f"{where}.role")
+        names = 3 if role == "SOR" else 1
+        if len(party.names) > names and any(party.names[names:]):
+            lost.append(f"{where}.names")
+        for name in ("address", "speciality"):
+            if getattr(party, name):
+                lost.append(f"{where}.{name}")
+        if role == "ROR" and party.phone:
+            lost.append(f"{where}.phone")
+        locations = [r for r in party.refs if r[0] == "LOC"]
+        if role == "SOR" and not locations:
+            lost.append(f"{where}.refs (no RFF+LOC: AnswerTo names the envelope sender)")
+        if role == "ROR" and party.refs or len(locations) != len(party.refs) or len(locations) > 1:
+            lost.append(f"{where}.refs")
+    if letter.patient is not None:
+        p = letter.patient
+        if p.surname or p.given_names or p.address is not None:
+            lost.append("letter.patient (name, address)")
+    for name in ("copies", "contacts", "relatives", "diagnoses", "texts"):
+        if getattr(letter, name):
+            lost.append(f"letter.{name}")
+    if letter.referral is not None:
+        lost.append("letter.referral")
+    if letter.discharged_at is not None:
+        lost.append("letter.discharged_at")
+    if letter.priority:
+        lost.append("letter.priority")
+    return lost
+
+
 def _letter(letter: Letter) -> list[str]:
+    if letter.type == "DIS20":
+        return _notification(letter)
     lost = []
     if letter.letter_id not in ("", letter.ref):
         lost.append("letter.letter_id")

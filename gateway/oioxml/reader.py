@@ -1,4 +1,4 @@
-"""OIOXML ``Emessage`` -> canonical model (XDIS01, XDIS91, XCTL01/02/03).
+"""OIOXML ``Emessage`` -> canonical model (XDIS01, XDIS20, XDIS91, XCTL01/02/03).
 
 The reader is strict: every element must be one it maps, so nothing a sender wrote is dropped
 without a word. Unknown elements, bad codes and bad dates raise :class:`OioxmlError` naming
@@ -79,6 +79,8 @@ def read_element(
     envelope = _envelope(envelope_node, sender_ean, receiver_ean)
     if letter_type.startswith("CTL"):
         return envelope, _receipt(body, letter_type)
+    if letter_type == "DIS20":
+        return envelope, _notification_of_admission(body)
     return envelope, _letter(body, letter_type)
 
 
@@ -181,6 +183,70 @@ def _letter(body: Node, letter_type: str) -> Letter:
     )
 
 
+def _notification_of_admission(body: Node) -> Letter:
+    """XDIS20 as the EDIFACT codec models a DIS20: sender NAD+SOR (its AnswerTo location as
+    RFF+LOC), receiver NAD+ROR, the admission as DTM+90, the NotificationIdentifier as the S11
+    RFF+REI beside the GIS+N and GIS+P MedCom writes there."""
+    head = body.one("Letter")
+    ref = head.text("Identifier")
+    version = x_code(head, "VersionCode")
+    if x_code(head, "StatisticalCode") != "DIS20" or x_code(head, "TypeCode") != "DIS20":
+        raise head.fail("StatisticalCode/TypeCode must be XDIS20 in this letter")
+    authorised_at = _date_time_with_seconds(head.one("Authorisation"))
+    status = LetterStatus(word_code(head, "StatusCode", codes.STATUS_CODES))
+    notification = head.text("NotificationIdentifier")
+    head.done()
+    sender_node = body.one("Sender")
+    answer_to = sender_node.one("AnswerTo")
+    location = answer_to.text("EANIdentifier")
+    answer_to.done()
+    sender = _party(sender_node, "SOR")
+    sender = Party(
+        role="SOR",
+        id=sender.id,
+        scheme=sender.scheme,
+        agency=sender.agency,
+        names=sender.names,
+        phone=sender.phone,
+        refs=(("LOC", location),),
+    )
+    receiver = _party(body.one("Receiver"), "ROR")
+    patient_node = body.one("Patient")
+    patient = Patient(
+        cpr=patient_node.text("CivilRegistrationNumber"),
+        episode_status=opt_word_code(patient_node, "EpisodeOfCareStatusCode", codes.EPISODE_STATUS),
+    )
+    patient_node.done()
+    admitted_at = date_time(body.one("Admission"))
+    body.done()
+    return Letter(
+        type="DIS20",
+        version=version,
+        ref=ref,
+        letter_id=ref,
+        status=status,
+        family=codes.family_of_version(version),
+        authorised_at=authorised_at,
+        sent_at=authorised_at,
+        sender=sender,
+        receiver=receiver,
+        patient=patient,
+        admitted_at=admitted_at,
+        extra=extras.notification_extra(notification),
+    )
+
+
+def _date_time_with_seconds(node: Node):
+    from datetime import datetime
+
+    date, time = node.text("Date"), node.text("TimeWithSec")
+    node.done()
+    try:
+        return datetime.strptime(f"{date} {time}", "%Y-%m-%d %H:%M:%S")
+    except ValueError as exc:
+        raise node.fail(f"no such date and time {date} {time} (YYYY-MM-DD HH:MM:SS)") from exc
+
+
 def _address(node: Node) -> Address | None:
     street, city = node.opt_text("StreetName"), node.opt_text("DistrictName")
     postcode = node.opt_text("PostCodeIdentifier")
@@ -202,7 +268,7 @@ def _party(node: Node, role: str) -> Party:
         agency=codes.AGENCY_BY_SCHEME.get(scheme, ""),
         names=tuple(names),
         address=_address(node),
-        phone=node.opt_text("TelephoneSubscriberIdentifier") if role == "SSP" else "",
+        phone=node.opt_text("TelephoneSubscriberIdentifier") if role in ("SSP", "SOR") else "",
         speciality=opt_word_code(node, "MedicalSpecialityCode", codes.SPECIALITY_CODES),
     )
     node.done()

@@ -24,7 +24,11 @@ NS_2005 = "http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2005/08/07/"
 NS_2006 = "http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2006/07/01/"
 
 # Letter type -> (OIOXML element, namespace). DIS91 lives in the 2006/07/01 set (see the twin).
-LETTER_ELEMENTS = {"DIS01": ("DischargeLetter", NS_2005), "DIS91": ("ClinicalEmail", NS_2006)}
+LETTER_ELEMENTS = {
+    "DIS01": ("DischargeLetter", NS_2005),
+    "DIS20": ("NotificationOfAdmission", NS_2005),
+    "DIS91": ("ClinicalEmail", NS_2006),
+}
 RECEIPT_ELEMENTS = {
     "CTL01": "NegativeVansReceipt",
     "CTL02": "NegativeReceipt",
@@ -73,6 +77,8 @@ def to_element(envelope: Envelope, message: Letter | Receipt) -> etree._Element:
         _receipt(root, envelope, message, q)
     elif message.type == "DIS01":
         _discharge_letter(root, envelope, message, q)
+    elif message.type == "DIS20":
+        _notification_of_admission(root, envelope, message, q)
     else:
         _clinical_email(root, envelope, message, q)
     return root
@@ -332,3 +338,64 @@ def _refusal(parent: etree._Element, receipt: Receipt, q: QName) -> None:
         _add(parent, q, "RefuseCode", word)
     if receipt.text:
         append_lines(_add(parent, q, "RefuseText"), receipt.text, q)
+
+
+def _notification_of_admission(
+    root: etree._Element, envelope: Envelope, letter: Letter, q: QName
+) -> None:
+    """XDIS20 NotificationOfAdmission (indlæggelsesadvis): who admitted which patient when.
+
+    The sender's RFF+LOC is its AnswerTo location; the S11 RFF+REI reference is the
+    NotificationIdentifier; the authorisation time has seconds (EDIFACT DTM 204).
+    """
+    body = _add(root, q, "NotificationOfAdmission")
+    head = _add(body, q, "Letter")
+    _add(head, q, "Identifier", letter.ref)
+    _add(head, q, "VersionCode", "X" + letter.version)
+    _add(head, q, "StatisticalCode", "X" + letter.type)
+    authorised = _add(head, q, "Authorisation")
+    when = letter.authorised_at or envelope.prepared_at
+    _add(authorised, q, "Date", when.strftime("%Y-%m-%d"))
+    _add(authorised, q, "TimeWithSec", when.strftime("%H:%M:%S"))
+    _add(head, q, "TypeCode", "X" + letter.type)
+    _add(head, q, "StatusCode", _code(codes.STATUS_CODES, letter.status.value, "letter.status"))
+    _add(head, q, "NotificationIdentifier", extras.notification_identifier(letter.extra) or "")
+    sender = letter.sender or Party(role="SOR")
+    element = _add(body, q, "Sender")
+    _add(element, q, "EANIdentifier", envelope.sender)
+    _add(element, q, "Identifier", sender.id)
+    scheme = sender.scheme or "EAN"
+    _add(
+        element, q, "IdentifierCode", _code(codes.IDENTIFIER_CODES, scheme, "letter.sender.scheme")
+    )
+    for tag, value in zip(
+        ("OrganisationName", "DepartmentName", "UnitName"), sender.names[:3], strict=False
+    ):
+        _add_if(element, q, tag, value)
+    _add_if(element, q, "TelephoneSubscriberIdentifier", sender.phone)
+    answer_to = _add(element, q, "AnswerTo")
+    _add(answer_to, q, "EANIdentifier", dict(sender.refs).get("LOC", envelope.sender))
+    receiver = letter.receiver or Party(role="ROR")
+    element = _add(body, q, "Receiver")
+    _add(element, q, "EANIdentifier", envelope.recipient)
+    _add(element, q, "Identifier", receiver.id)
+    scheme = receiver.scheme or "EAN"
+    _add(
+        element,
+        q,
+        "IdentifierCode",
+        _code(codes.IDENTIFIER_CODES, scheme, "letter.receiver.scheme"),
+    )
+    if receiver.names:
+        _add_if(element, q, "OrganisationName", receiver.names[0])
+    patient = letter.patient
+    if patient is None:
+        raise OioxmlError("letter.patient", "an OIOXML letter must name its patient")
+    element = _add(body, q, "Patient")
+    _add(element, q, "CivilRegistrationNumber", patient.cpr)
+    if patient.episode_status:
+        word = _code(codes.EPISODE_STATUS, patient.episode_status, "letter.patient.episode_status")
+        _add(element, q, "EpisodeOfCareStatusCode", word)
+    if letter.admitted_at is None:
+        raise OioxmlError("letter.admitted_at", "a NotificationOfAdmission needs the admission")
+    _date_time(body, q, "Admission", letter.admitted_at)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-TWINS = ["DIS01_1", "DIS91_1", "CTL01_1", "CTL02_1", "CTL03_1"]
+TWINS = ["DIS01_1", "DIS20_1", "DIS91_1", "CTL01_1", "CTL02_1", "CTL03_1"]
 
 
 def canonical(data: bytes) -> bytes:

@@ -172,7 +172,9 @@ class Strategies:
     def letters(self):
         @st.composite
         def build(draw) -> Letter:
-            letter_type = draw(st.sampled_from(["DIS01", "DIS91"]))
+            letter_type = draw(st.sampled_from(["DIS01", "DIS91", "DIS20"]))
+            if letter_type == "DIS20":
+                return draw(self.notifications())
             version = {"DIS01": "D0133L", "DIS91": "D9134L"}[letter_type]
             ref = draw(IDENT)
             authorised = draw(MINUTES)  # MedCom: Authorisation is mandatory
@@ -216,6 +218,53 @@ class Strategies:
                 discharged_at=draw(st.none() | MINUTES),
                 diagnoses=diags,
                 texts=tuple(texts),
+            )
+
+        return build()
+
+    def notifications(self):
+        """XDIS20 NotificationOfAdmission: what its twin and MedCom's schema say."""
+
+        @st.composite
+        def build(draw) -> Letter:
+            ref = draw(IDENT)
+            authorised = draw(MINUTES).replace(second=draw(st.integers(0, 59)))
+            scheme = st.sampled_from(codes.IDENTIFIER_CODES.codes())
+            sender_scheme, receiver_scheme = draw(scheme), draw(scheme)
+            sender = Party(
+                role="SOR",
+                id=draw(self.ident),
+                scheme=sender_scheme,
+                agency=codes.AGENCY_BY_SCHEME[sender_scheme],
+                names=_trim([draw(self.some_text), *draw(st.lists(self.text, max_size=2))]),
+                phone=draw(self.text),
+                refs=(("LOC", draw(IDENT)),),
+            )
+            receiver = Party(
+                role="ROR",
+                id=draw(self.ident),
+                scheme=receiver_scheme,
+                agency=codes.AGENCY_BY_SCHEME[receiver_scheme],
+                names=_trim(draw(st.lists(self.some_text, max_size=1))),
+            )
+            patient = Patient(
+                cpr=draw(st.from_regex(r"[0-9]{10}", fullmatch=True)),
+                episode_status=draw(st.sampled_from(["", "HS", "DA"])),
+            )
+            return Letter(
+                type="DIS20",
+                version="D2030C",
+                ref=ref,
+                letter_id=ref,
+                status=draw(st.sampled_from(LetterStatus)),
+                family="MEDDIS",
+                authorised_at=authorised,
+                sent_at=authorised,
+                sender=sender,
+                receiver=receiver,
+                patient=patient,
+                admitted_at=draw(MINUTES),
+                extra=extras.notification_extra(draw(self.some_text)),
             )
 
         return build()

@@ -17,6 +17,7 @@ from medcom_samples import SAMPLES, sample_bytes
 
 from gateway.oioxml import read, write
 
+from .helpers import TWINS
 from .strategies import Strategies
 
 MEDCOM_XSD = SAMPLES.parent / "medcom-xsd" / "Schemas"
@@ -49,7 +50,7 @@ def test_medcoms_twins_are_valid_control(medcom_xsd, samples_dir, name):
     assert_medcom_valid(sample_bytes(f"oioxml_{name}.xml"))
 
 
-@pytest.mark.parametrize("name", ["DIS01_1", "DIS91_1", "CTL01_1", "CTL02_1", "CTL03_1"])
+@pytest.mark.parametrize("name", TWINS)
 def test_what_medbro_writes_for_the_twins_is_valid(medcom_xsd, samples_dir, name):
     assert_medcom_valid(write(*read(sample_bytes(f"oioxml_{name}.xml"))))
 
@@ -66,6 +67,8 @@ def test_every_letter_and_receipt_medbro_writes_is_valid(medcom_xsd, envelope, m
         "edifact_DIS01_1.edi",
         "edifact_DIS91_1.edi",
         "edifact_DIS91_2.edi",
+        "edifact_DIS20_1.edi",
+        "edifact_unittest_DIS20_ok.edi",
         "edifact_CTL01_1.edi",
         "edifact_CTL02_1.edi",
         "edifact_CTL03_1.edi",
