@@ -34,6 +34,7 @@ from adapters.vans.envelope import (
     VansEnvelope,
 )
 from gateway import wire_format
+from gateway.fhir.reader import media_type as fhir_media_type
 
 
 class ErrorCode(enum.IntEnum):
@@ -57,6 +58,9 @@ class PayloadInfo:
     version: str  # Document/Version as written, e.g. XD2230L
     format: str  # edifact | oioxml | fhir | binary | other
     reliable: bool
+
+
+MIME_TAG = "MCM:MIME"  # the ServiceTag naming a FHIR payload's media type
 
 
 def message_type(document_name: str) -> str:
@@ -117,8 +121,13 @@ def wrap(
     reliable: bool = True,
     service_tags: tuple[tuple[str, str], ...] = (),
 ) -> VansEnvelope:
-    """A new envelope around ``payload``; ``Name`` becomes ``MCM:<message_type>``."""
+    """A new envelope around ``payload``; ``Name`` becomes ``MCM:<message_type>`` (for FHIR
+    e.g. ``FDIS91#other``, ``gateway.fhir.RoutingFacts.envelope_name`` without ``MCM:``), and a
+    FHIR payload gets its ``MCM:MIME`` ServiceTag."""
     fmt = _FORMAT_BY_WIRE.get(wire_format or sniff_format(payload), PayloadFormat.BINARY)
+    if fmt is PayloadFormat.HL7 and not any(name == MIME_TAG for name, _ in service_tags):
+        # MedCom: FHIR travels with ServiceTag MCM:MIME = application/fhir+json|xml.
+        service_tags = (*service_tags, (MIME_TAG, fhir_media_type(payload)))
     meta = MetaInformation(
         identifier=message_id,
         document=Document(

@@ -252,3 +252,21 @@ def test_a_time_python_cannot_hold_is_refused_by_name():
     base = serialize(_message()).replace(b"2026-11-22T12:00:00", b"2026-11-22T24:00:00")
     with pytest.raises(VansEnvelopeError, match="SentDateTime"):
         parse(base)
+
+
+def test_a_fhir_payload_travels_as_hl7_with_its_mime_service_tag():
+    from medcom_fhir import bundles
+
+    from gateway.fhir import read, routing_facts
+
+    payload = bundles.to_bytes(bundles.care_communication())
+    facts = routing_facts(read(payload))
+    env = wrap(payload, sender=HOSPITAL, receiver=GP, message_type=facts.envelope_name[4:],
+               version=facts.version, envelope_id=ENV_ID, message_id=MSG_ID, now=NOW)
+    xml = serialize(env)
+    assert schema().validate(etree.fromstring(xml))
+    meta = parse(xml).message.meta
+    assert (meta.document.format, meta.document.name) == (PayloadFormat.HL7, "MCM:FDIS91#other")
+    assert ("MCM:MIME", "application/fhir+json") in meta.transport.service_tags
+    info = payload_info(parse(xml))
+    assert (info.format, info.message_type) == ("fhir", "FDIS91")
