@@ -101,18 +101,26 @@ def guess_tag(raw: bytes | bytearray, seps: Separators) -> str | None:
     return head if TAG.match(head) else None
 
 
-def fast_tokens(data: bytes, seps: Separators) -> tuple[list[Segment], Charset] | None:
-    """The whole-buffer hot path, or None when the general scan must run.
+def fast_tokens(
+    data: bytes,
+    seps: Separators,
+    charset: Charset | None = None,
+    keep: frozenset[str] | None = None,
+) -> tuple[list[Segment], Charset] | None:
+    """The hot path over a block of whole segments, or None when the general scan must run.
 
-    It applies only when nothing can go wrong that needs locating: no release character, no
-    binary object, a supported syntax identifier, no forbidden byte and only valid tags. Any doubt
-    returns None and the general loop redoes the work and names the problem.
+    ``charset`` is the one in force; None for the first block, which must then start with a
+    UNB naming it. It applies only when nothing can go wrong that needs locating: no binary
+    object, a supported syntax identifier, no forbidden byte, valid escapes and only valid
+    tags. Any doubt returns None and the general loop redoes the work and names the problem.
+    With ``keep``, only segments with those tags are made (lenient envelope reading).
     """
     term = seps.terminator.encode("ascii")
-    match = UNB_SYNTAX.match(data.lstrip(WHITESPACE))
-    charset = CHARSETS.get(match.group(1).decode("ascii")) if match else None
     if charset is None:
-        return None
+        match = UNB_SYNTAX.match(data.lstrip(WHITESPACE))
+        charset = CHARSETS.get(match.group(1).decode("ascii")) if match else None
+        if charset is None:
+            return None
     data = _inter_segment_ws(seps).sub(term, data).strip(WHITESPACE)
     if not data.endswith(term) or (term + b"UNO") in data or data.startswith(b"UNO"):
         return None
@@ -129,6 +137,8 @@ def fast_tokens(data: bytes, seps: Separators) -> tuple[list[Segment], Charset] 
     pieces = text[:-1].split(seps.terminator)
     if has_rel:
         pieces = _rejoin_escaped(pieces, seps)
+    if keep is not None:
+        pieces = [p for p in pieces if p[:3] in keep]
     out: list[Segment] = []
     append = out.append
     new = Segment.__new__

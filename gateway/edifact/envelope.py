@@ -35,6 +35,8 @@ the position in the interchange with UNB = 1.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
+from typing import Any, NoReturn, Protocol
 
 from pydifact.segments import Segment
 
@@ -46,8 +48,8 @@ from gateway.edifact.interchange import (
     Message,
     unb_datetime,
 )
-from gateway.edifact.syntax import Separators
-from gateway.edifact.tokenizer import BinaryObject, SegmentCounter, Token
+from gateway.edifact.syntax import DEFAULT_SEPARATORS, Separators
+from gateway.edifact.tokenizer import BinaryObject, SegmentCounter, Token, Tokenizer
 from gateway.model import Envelope
 
 __all__ = [
@@ -57,9 +59,18 @@ __all__ = [
     "Kind",
     "State",
     "build_interchange",
+    "read_interchange",
     "receipt_requested_for_receipt",
     "state_diagram",
 ]
+
+
+class MessageCheck(Protocol):
+    """The letter grammar run on one message as it streams (``validate.MessageValidator``)."""
+
+    def start(self) -> None: ...
+    def feed(self, seg: Any, no: int) -> None: ...
+    def finish(self, end_no: int) -> None: ...
 
 
 class State(enum.Enum):
@@ -124,8 +135,15 @@ _UNB_NAMES = (
 class EnvelopeBuilder:
     """Feed tokens in order; ``finish()`` returns the ``Interchange``. Raises on the first error."""
 
-    def __init__(self, separators: Separators, una: bool) -> None:
+    def __init__(
+        self,
+        separators: Separators,
+        una: bool,
+        check: Callable[[Message], MessageCheck] | None = None,
+    ) -> None:
         self.state = State.START
+        self._check_factory = check  # the letter grammar, run on each message as it streams
+        self._check: MessageCheck | None = None
         self.counter = SegmentCounter()
         self._separators = separators
         self._una = una
@@ -147,6 +165,12 @@ class EnvelopeBuilder:
             raise self._error(code, problem, tag=tag, segment_no=no)
         self.state = nxt
 
+    def fail(self, error: EdifactError) -> NoReturn:
+        """Raise a tokeniser ``error`` found after the tokens fed so far (in their message)."""
+        if error.message_ref is None and self._current is not None:
+            error.message_ref = self._current.ref
+        raise error
+
     def _error(self, code: str, problem: str, **where: object) -> EdifactError:
         if self._current is not None:
             where.setdefault("message_ref", self._current.ref)
@@ -164,12 +188,23 @@ class EnvelopeBuilder:
                 assert self._current is not None and counter.message_no is not None
                 append = self._current.segments.append
                 start = i
-                while i < n:
-                    token = tokens[i]
-                    if type(token) is not Segment or token.tag[0] == "U":
-                        break
-                    append(token)
-                    i += 1
+                if self._check is None:
+                    while i < n:
+                        token = tokens[i]
+                        if type(token) is not Segment or token.tag[0] == "U":
+                            break
+                        append(token)
+                        i += 1
+                else:
+                    check, no = self._check.feed, counter.message_no
+                    while i < n:
+                        token = tokens[i]
+                        if type(token) is not Segment or token.tag[0] == "U":
+                            break
+                        no += 1
+                        check(token, no)  # raises at the first wrong segment
+                        append(token)
+                        i += 1
                 counter.interchange_no += i - start
                 counter.message_no += i - start
                 if i == n:
@@ -205,6 +240,8 @@ class EnvelopeBuilder:
                 self._check_unp(seg, no)
             elif tag == "UNO":
                 self._last_uno = seg
+            if self._check is not None:
+                self._check.feed(seg, no)
             self._current.segments.append(seg)
 
     def _binary(self, obj: BinaryObject) -> None:
@@ -320,6 +357,9 @@ class EnvelopeBuilder:
             identifier=list(comps),
             unh_extra=list(els[3:]),
         )
+        if self._check_factory is not None:
+            self._check = self._check_factory(self._current)
+            self._check.start()
 
     def _close_message(self, seg: Segment, no: int) -> None:
         assert self._current is not None
@@ -350,6 +390,9 @@ class EnvelopeBuilder:
             raise self._error(
                 "UNT_COUNT", f"count {count} does not match {no} segments", tag="UNT", segment_no=no
             )
+        if self._check is not None:
+            self._check.finish(no)
+            self._check = None
         self._messages.append(self._current)
         self._current = None
 
@@ -479,7 +522,24 @@ def build_interchange(
     builder = EnvelopeBuilder(separators, una)
     builder.feed(tokens)
     if error is not None:
-        if error.message_ref is None and builder._current is not None:
-            error.message_ref = builder._current.ref
-        raise error
+        builder.fail(error)
+    return builder.finish()
+
+
+def read_interchange(
+    tokenizer: Tokenizer, check: Callable[[Message], MessageCheck] | None = None
+) -> Interchange:
+    """Run the envelope (and ``check``, the letter grammar, on each message) over the
+    tokeniser's events block by block: the first problem in stream order is raised as soon as
+    its block is read, so the rest of the input is never tokenised."""
+    builder: EnvelopeBuilder | None = None
+    for tokens, error in tokenizer.blocks():
+        if builder is None:
+            seps = tokenizer.separators or DEFAULT_SEPARATORS
+            builder = EnvelopeBuilder(seps, tokenizer.una, check)
+        builder.feed(tokens)
+        if error is not None:
+            builder.fail(error)
+    if builder is None:
+        builder = EnvelopeBuilder(tokenizer.separators or DEFAULT_SEPARATORS, tokenizer.una)
     return builder.finish()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from gateway.errors import LocalUsageError
@@ -78,6 +79,13 @@ class SegmentSpec:
     shape: tuple[int, ...] | None = None
     run: bool = False  # all occurrences adjacent, with one qualifier and format (one FTX text)
 
+    @cached_property
+    def checks_values(self) -> bool:
+        """Does a deep grammar check anything inside this segment (the walker skips it if not)?"""
+        return bool(
+            self.shape is not None or self.values or self.agencies or self.tag in ("DTM", "FTX")
+        )
+
 
 @dataclass(frozen=True)
 class GroupSpec:
@@ -93,10 +101,15 @@ class GroupSpec:
     ordered: bool = True
 
     def segment(self, tag: str) -> tuple[int, SegmentSpec] | None:
+        return self.by_tag.get(tag)
+
+    @cached_property
+    def by_tag(self) -> dict[str, tuple[int, SegmentSpec]]:
+        """tag -> (position in the group, spec): the precompiled lookup of the walker."""
+        found: dict[str, tuple[int, SegmentSpec]] = {}
         for index, spec in enumerate(self.segments or ()):
-            if spec.tag == tag:
-                return index, spec
-        return None
+            found.setdefault(spec.tag, (index, spec))
+        return found
 
 
 @dataclass(frozen=True)
@@ -130,14 +143,26 @@ class MessageGrammar:
         return self.depth == "deep"
 
     def group(self, name: str) -> tuple[int, GroupSpec] | None:
-        for index, spec in enumerate(self.groups):
-            if spec.name == name:
-                return index, spec
-        return None
+        return self.groups_by_name.get(name)
 
-    @property
+    @cached_property
+    def groups_by_name(self) -> dict[str, tuple[int, GroupSpec]]:
+        found: dict[str, tuple[int, GroupSpec]] = {}
+        for index, spec in enumerate(self.groups):
+            found.setdefault(spec.name, (index, spec))
+        return found
+
+    @cached_property
     def triggers(self) -> frozenset[str]:
         return frozenset(g.name for g in self.groups) if self.implicit else frozenset()
+
+    @cached_property
+    def required_by_tag(self) -> dict[str, list[tuple[int, RequiredCode]]]:
+        """tag -> [(index in ``required``, rule)]: which segments can satisfy a required code."""
+        found: dict[str, list[tuple[int, RequiredCode]]] = {}
+        for key, need in enumerate(self.required):
+            found.setdefault(need.tag, []).append((key, need))
+        return found
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ UNB dates are ``YYMMDD`` in syntax version 3: the century pivot is YY < 70 -> 20
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -48,6 +49,31 @@ __all__ = [
 CENTURY_PIVOT = 70
 
 
+class _Deferred:
+    """A canonical letter not built yet: ``build()`` makes it on first access."""
+
+    __slots__ = ("build",)
+
+    def __init__(self, build: Callable[[], object | None]) -> None:
+        self.build = build
+
+
+class _LazyLetter:
+    """``Message.letter``: a value, or a ``_Deferred`` built (once) when first read. The reader
+    defers it, so a parse that only routes or refuses never pays for the canonical model."""
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        if obj is None:
+            return None  # the dataclass default
+        value = obj.__dict__.get("_letter")
+        if type(value) is _Deferred:
+            value = obj.__dict__["_letter"] = value.build()
+        return value
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj.__dict__["_letter"] = value
+
+
 @dataclass
 class Message:
     """One UNH..UNT message; ``segments`` excludes UNH and UNT."""
@@ -58,9 +84,14 @@ class Message:
     type: str  # UNH element 3 (MedCom letter type), e.g. DIS01
     identifier: list[str]  # UNH element 2, all components, e.g. MEDDIS:D:93A:UN:D0133L
     segments: list[Segment] = field(default_factory=list)
-    letter: object | None = None  # the canonical Letter or Receipt (gateway.edifact.letters)
+    # the canonical Letter or Receipt (gateway.edifact.letters), built when first read
+    letter: object | None = _LazyLetter()  # type: ignore[assignment]
     binaries: dict[int, bytes] = field(default_factory=dict)  # UNO index in segments -> raw
     unh_extra: list[Any] = field(default_factory=list)  # UNH elements after element 3
+
+    def defer_letter(self, build: Callable[[], object | None]) -> None:
+        """Build ``letter`` with ``build()`` when it is first read."""
+        self.__dict__["_letter"] = _Deferred(build)
 
     @property
     def message_identifier(self) -> str:

@@ -1,10 +1,12 @@
 """The codec's entry points for received bytes: ``parse`` and ``read_envelope_leniently``.
 
-``parse`` runs the layers in order (pydifact's tokenizer -> parser -> collection layering, Bots'
-syntax -> envelope -> message grammar): tokeniser (separators, escapes, charset), envelope state
-machine (``envelope.py``), then per message the deep validation of the letter type's grammar
-(``gateway.edifact.validate.validate_message``) and the canonical letter or receipt
-(``gateway.edifact.letters.to_model``). The first problem raises ``EdifactError``.
+``parse`` runs the layers (pydifact's tokenizer -> parser -> collection layering, Bots' syntax
+-> envelope -> message grammar) in one streaming pass: the tokeniser (separators, escapes,
+charset) hands each block of segments to the envelope state machine (``envelope.py``), which
+feeds each message's segments to the letter type's grammar walker
+(``gateway.edifact.validate.MessageValidator``) as they come. The first problem in stream order
+raises ``EdifactError`` and the rest of the input is never read. The canonical letter or receipt
+(``gateway.edifact.letters.to_model``) is built when ``Message.letter`` is first read.
 
 ``read_envelope_leniently`` is for the answer to a rejected interchange: a negative CONTRL must
 quote the sender, control reference and message references even when the input is invalid.
@@ -14,29 +16,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
+from typing import Any
 
 from pydifact.segments import Segment
 
 from gateway.edifact._segment_text import TAG
-from gateway.edifact.envelope import build_interchange
+from gateway.edifact.envelope import read_interchange
 from gateway.edifact.errors import EdifactError
 from gateway.edifact.interchange import ACK_REQUEST, TEST_INDICATOR, Interchange, unb_datetime
-from gateway.edifact.syntax import DEFAULT_SEPARATORS, WHITESPACE
+from gateway.edifact.syntax import WHITESPACE
 from gateway.edifact.tokenizer import Tokenizer
 
 __all__ = ["EnvelopeInfo", "MessageInfo", "parse", "read_envelope_leniently", "parse_envelope"]
 
 _WHITESPACE = frozenset(WHITESPACE)
+_ENVELOPE_TAGS = frozenset(("UNB", "UNH"))  # all a receipt quotes of a refused interchange
 
 
 def parse_envelope(data: bytes) -> Interchange:
     """Tokenise and check the envelope only (no letter-type validation, ``letter`` stays None)."""
+    return _read(data, None)
+
+
+def _read(data: bytes, check: Any) -> Interchange:
+    """Tokenise block by block, running the envelope and ``check`` as the blocks come; the
+    first problem stops the reading (memory: the input, one block, the segments kept)."""
     if isinstance(data, bytes | bytearray):
         _require_edifact_start(data)
     tok = Tokenizer()
-    tok.feed_all(data)  # the one-shot path: the tokeniser's whole-buffer scan, no copy
-    tokens, error = tok.drain()
-    return build_interchange(tokens, tok.separators or DEFAULT_SEPARATORS, tok.una, error)
+    tok.feed_all(data)  # the one-shot path: whole blocks on the fast path, no copy
+    return read_interchange(tok, check)
 
 
 def _require_edifact_start(data: bytes | bytearray) -> None:
@@ -62,14 +72,22 @@ def _require_edifact_start(data: bytes | bytearray) -> None:
 
 
 def parse(data: bytes) -> Interchange:
-    """Parse and fully validate one received interchange; raises ``EdifactError``."""
+    """Parse and fully validate one received interchange; raises ``EdifactError``.
+
+    The canonical letter of each message (``Message.letter``) is built when first read: a
+    valid message always maps, so nothing can fail later, and routing or refusing an
+    interchange does not pay for models it never reads."""
     from gateway.edifact import letters, validate  # the semantic layer (grammar tables, model)
 
-    interchange = parse_envelope(data)
+    interchange = _read(data, _streaming_check(validate.MessageValidator))
     for message in interchange.messages:
-        validate.validate_message(message)
-        message.letter = letters.to_model(message, interchange)
+        message.defer_letter(partial(letters.to_model, message, interchange))
     return interchange
+
+
+def _streaming_check(validator: Any) -> Any:
+    """The grammar check the envelope runs on each message: the first problem raises."""
+    return lambda message: validator(message, raise_first=True)
 
 
 @dataclass
@@ -105,10 +123,9 @@ class EnvelopeInfo:
 def read_envelope_leniently(data: bytes) -> EnvelopeInfo | None:
     """The envelope values that can be read from ``data``, skipping unreadable segments;
     None when there is no readable UNB (then nobody can be answered)."""
-    tok = Tokenizer(lenient=True)
+    tok = Tokenizer(lenient=True, keep=_ENVELOPE_TAGS)
     tok.feed_all(data)
-    tokens, _error = tok.drain()
-    segments = [t for t in tokens if isinstance(t, Segment)]
+    segments = [t for block, _ in tok.blocks() for t in block if isinstance(t, Segment)]
     unb = next((s for s in segments if s.tag == "UNB"), None)
     if unb is None:
         return None

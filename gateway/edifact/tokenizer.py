@@ -10,6 +10,10 @@ earlier problem first). ``tokenize(data)`` is the one-shot form.
 
 * Service characters: a leading ``UNA`` (ISO 9735 section 7) or the defaults ``:+.? '``
   (see ``syntax.py``, also for which characters ``?`` may escape).
+* A complete input (``feed_all``) is read in blocks of about ``BLOCK`` bytes cut after an
+  unescaped terminator (``blocks()``): each block takes the fast path (``fast_tokens``) or, at
+  the first doubt, the general scan, so a reader that stops at the first problem never
+  tokenises the rest and holds one block's temporaries at a time.
 * Segments end at an unescaped terminator. The hot path finds it with ``bytes.find`` and splits
   the decoded text with ``str.split``; a segment containing the release character takes a careful
   character scan instead. The buffer is scanned once: a search for a terminator resumes where the
@@ -34,6 +38,7 @@ from __future__ import annotations
 
 import enum
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from pydifact.segments import Segment
@@ -69,6 +74,8 @@ __all__ = [
 ]
 
 _COMPACT_AT = 1 << 16  # drop consumed bytes from the buffer once this many have piled up
+BLOCK = 1 << 16  # a complete input is tokenised in blocks of about this many bytes
+_SERVICE = frozenset(("UNB", "UNH", "UNT", "UNZ"))
 _WS = frozenset(WHITESPACE)
 
 
@@ -121,12 +128,25 @@ class SegmentCounter:
                 return no
         return self.message_no if self.message_no is not None else self.interchange_no
 
+    def advance(self, segments: list[Segment]) -> None:
+        """Count a block of segments at once (the fast path): the state after the block
+        depends only on its last service segment."""
+        n = len(segments)
+        self.interchange_no += n
+        for i in range(n - 1, -1, -1):
+            tag = segments[i].tag
+            if tag[0] == "U" and tag in _SERVICE:
+                self.message_no = n - i if tag == "UNH" else None
+                return
+        if self.message_no is not None:
+            self.message_no += n
+
 
 class Tokenizer:
     """Incremental tokeniser; see the module docstring. ``lenient=True`` skips a segment it cannot
     read instead of stopping (for best-effort envelope reading of rejected input)."""
 
-    def __init__(self, *, lenient: bool = False) -> None:
+    def __init__(self, *, lenient: bool = False, keep: frozenset[str] | None = None) -> None:
         self._buf: bytes | bytearray = b""
         self._pos = 0
         self._scan_from = 0
@@ -135,6 +155,7 @@ class Tokenizer:
         self._error: EdifactError | None = None
         self._binary_len: int | None = None
         self._lenient = lenient
+        self._keep = keep  # only segments with these tags come out (lenient envelope reading)
         self._counter = SegmentCounter()
         self._charset: Charset = CHARSETS["UNOC"]
         self._unb_seen = False
@@ -187,10 +208,27 @@ class Tokenizer:
 
     def drain(self) -> tuple[list[Token], EdifactError | None]:
         """Every event available now, and the error that stopped them (None if none)."""
-        self._scan()
-        events = list(self._ready)
-        self._ready.clear()
+        events: list[Token] = []
+        for block, error in self.blocks():
+            events += block
+            if error is not None:
+                return events, error
         return events, self._error
+
+    def blocks(self) -> Iterator[tuple[list[Token], EdifactError | None]]:
+        """The events available now, block by block (about ``BLOCK`` input bytes each, once the
+        input is complete), each with the error that stopped the scan after them (None if
+        none). A reader that stops at the first problem stops reading there, and holds one
+        block's temporaries at a time."""
+        while True:
+            before = self._pos
+            self._scan()
+            events = list(self._ready)
+            self._ready.clear()
+            if events or self._error is not None:
+                yield events, self._error
+            if self._error is not None or not self._closed or self._pos in (before, len(self._buf)):
+                return
 
     # -- scanning --------------------------------------------------------------------------
 
@@ -230,28 +268,23 @@ class Tokenizer:
     def _scan_segments(self) -> None:
         if self.separators is None and not self._read_una():
             return
-        if self._closed and self._counter.interchange_no == 0 and not self._ready:
-            buf, pos = self._buf, self._pos
-            data = buf if isinstance(buf, bytes) and not pos else bytes(buf[pos:])
-            fast = fast_tokens(data, self.separators)
-            if fast is not None:
-                segments, self._charset = fast
-                self._unb_seen = True
-                self._counter.interchange_no = len(segments)
-                self._ready.extend(segments)
-                self._pos = self._scan_from = len(buf)
-                return
         seps = self.separators
         assert seps is not None
         term = seps.terminator.encode("ascii")
         rel_byte = ord(seps.release)
-        rel = seps.release
-        elem, comp = seps.element, seps.component
         buf = self._buf
         n = len(buf)
         pos = self._pos
+        stop = n
+        if self._closed and self._binary_len is None:
+            stop = self._block_end(pos, n, term, rel_byte)
+            if self._fast_block(pos, stop):
+                return
+        rel = seps.release
+        elem, comp = seps.element, seps.component
         ready = self._ready
         ws = _WS
+        keep = self._keep
         while True:
             if self._binary_len is not None:
                 if n - pos < self._binary_len:
@@ -268,7 +301,7 @@ class Tokenizer:
                 self._binary_len = None
             while pos < n and buf[pos] in ws:
                 pos += 1
-            if pos >= n:
+            if pos >= stop:
                 break
             q = buf.find(term, max(pos, self._scan_from))
             while q > pos and buf[q - 1] == rel_byte and terminator_escaped(buf, q, pos, rel_byte):
@@ -334,6 +367,8 @@ class Tokenizer:
                 )
                 continue
             self._counter.count(tag)
+            if keep is not None and tag not in keep:
+                continue
             seg = Segment.__new__(Segment)
             seg.tag = tag
             seg.elements = elements
@@ -344,6 +379,37 @@ class Tokenizer:
                 self._unb_seen = True
                 self._charset = charset
         self._pos = pos
+
+    def _block_end(self, pos: int, n: int, term: bytes, rel_byte: int) -> int:
+        """The end of the block starting at ``pos``: just after the first unescaped terminator
+        at least ``BLOCK`` bytes on, or the end of the input."""
+        if n - pos <= BLOCK:
+            return n
+        buf = self._buf
+        q = buf.find(term, pos + BLOCK)
+        while q != -1 and buf[q - 1] == rel_byte and terminator_escaped(buf, q, pos, rel_byte):
+            q = buf.find(term, q + 1)
+        return n if q == -1 else q + 1
+
+    def _fast_block(self, pos: int, stop: int) -> bool:
+        """Tokenise ``buf[pos:stop]`` on the fast path; False when the general scan must."""
+        buf = self._buf
+        whole = isinstance(buf, bytes) and pos == 0 and stop == len(buf)
+        data = buf if whole else bytes(buf[pos:stop])
+        fast = fast_tokens(
+            data, self.separators, self._charset if self._unb_seen else None, self._keep
+        )
+        if fast is None:
+            return False
+        segments, charset = fast
+        if not self._unb_seen:
+            self._unb_seen = True  # the block starts with UNB, which named the charset
+            self._charset = charset
+        if self._keep is None:
+            self._counter.advance(segments)
+        self._ready.extend(segments)
+        self._pos = self._scan_from = stop
+        return True
 
     # -- helpers ---------------------------------------------------------------------------
 

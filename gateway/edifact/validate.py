@@ -10,8 +10,6 @@ element and component; an unknown type or version answers VER, everything else S
 
 from __future__ import annotations
 
-import contextlib
-from collections import Counter
 from typing import Any
 
 from gateway.edifact.errors import EdifactError
@@ -32,7 +30,7 @@ from gateway.edifact.grammars import find_grammar
 from gateway.edifact.segment_values import parse_dtm
 from gateway.model import RefusalCode
 
-__all__ = ["validate_message", "message_problems", "groups", "grammar_of"]
+__all__ = ["MessageValidator", "validate_message", "message_problems", "groups", "grammar_of"]
 
 FTX_MAX_COMPONENTS = 5
 FTX_MAX_LENGTH = 70
@@ -67,43 +65,86 @@ def validate_message(message: Any) -> None:
 
 def message_problems(message: Any, *, first_only: bool = False) -> list[EdifactError]:
     """Every problem of ``message`` in segment order (or just the first)."""
-    walker = _Walker(message, first_only)
-    with contextlib.suppress(_Stop):
-        walker.run()
-    return walker.errors
+    checker = MessageValidator(message, first_only=first_only)
+    try:
+        checker.start()
+        feed = checker.feed
+        for no, seg in enumerate(message.segments, start=2):
+            feed(seg, no)
+        checker.finish(len(message.segments) + 2)
+    except _Stop:
+        pass
+    return checker.errors
 
 
 class _Stop(Exception):
     """Internal: the first error was found and only the first was asked for."""
 
 
-class _Walker:
-    def __init__(self, message: Any, first_only: bool) -> None:
+class _GroupState:
+    """One open group: its spec (None: open group or skipped) and what was seen in it."""
+
+    __slots__ = ("name", "spec", "first_no", "counts", "last_index", "last_tag", "previous",
+                 "runs", "where", "skip_trigger")
+
+    def __init__(self, name: str, spec: GroupSpec | None, first_no: int, skip_trigger: bool):
+        self.name = name
+        self.spec = spec
+        self.first_no = first_no
+        self.counts: dict[str, int] = {}
+        self.last_index = -1
+        self.last_tag = ""
+        self.previous: str | None = None
+        self.runs: dict[str, tuple[str, str]] = {}
+        self.where = "the message header" if name == HEADER else f"group {name}"
+        self.skip_trigger = skip_trigger
+
+
+class MessageValidator:
+    """The grammar walker, one segment at a time (the reader calls it as it tokenises, so the
+    first wrong segment stops the parse): ``feed(segment, segment_no)`` for each body segment
+    in order (UNH = 1, so the first body segment is 2), then ``finish(unt_no)``.
+
+    With ``first_only`` (the reader's mode) the first problem raises ``EdifactError``;
+    otherwise every problem is collected in ``errors`` in segment order.
+    """
+
+    def __init__(self, message: Any, *, first_only: bool = True, raise_first: bool = False):
         self.message = message
         self.ref = getattr(message, "ref", None)
-        self.first_only = first_only
+        self.first_only = first_only or raise_first
+        self.raise_first = raise_first
         self.errors: list[EdifactError] = []
-        self.end_no = len(message.segments) + 2  # UNT's segment number
+        self.grammar: MessageGrammar | None = None
+        self._group: _GroupState | None = None
+        self._group_counts: dict[str, int] = {}
+        self._last_group_index = -1
+        self._last_group_name = HEADER
+        self._found: list[tuple[int, int]] = []  # (grammar index, trigger no) of located groups
+        self._first_of: dict[str, int] = {}  # group name -> number of its first trigger
+        self._required_seen: set[int] = set()
+
+    def start(self) -> None:
+        """Check UNH (letter type, identifier, version) and open the message header."""
+        grammar = self._identify()
+        if grammar is not None:
+            self.grammar = grammar
+            self._triggers = grammar.triggers
+            self._implicit = grammar.implicit
+            self._deep = grammar.deep
+            self._required = grammar.required_by_tag if grammar.deep else {}
+            self._group = _GroupState(HEADER, grammar.header, 2, False)
 
     def fail(self, code: str, text: str, **where: Any) -> None:
         hint = where.pop("hint", RefusalCode.SYN)
-        self.errors.append(
-            EdifactError(code, text, message_ref=self.ref, receipt_hint=hint, **where)
-        )
+        err = EdifactError(code, text, message_ref=self.ref, receipt_hint=hint, **where)
+        if self.raise_first:
+            raise err
+        self.errors.append(err)
         if self.first_only:
             raise _Stop
 
     # -- the message as a whole ----------------------------------------------------------------
-
-    def run(self) -> None:
-        grammar = self._identify()
-        if grammar is None:
-            return
-        found = split_groups(list(self.message.segments), triggers=grammar.triggers)
-        self._check_group(grammar, grammar.header, found[0])
-        self._check_groups(grammar, found[1:])
-        if grammar.deep:
-            self._check_required(grammar, found)
 
     def _identify(self) -> MessageGrammar | None:
         type_ = getattr(self.message, "type", "") or ""
@@ -145,162 +186,187 @@ class _Walker:
             )
         return grammar
 
-    def _check_groups(self, grammar: MessageGrammar, found: list[Group]) -> None:
-        counts: Counter[str] = Counter()
-        last_index, last_name = -1, HEADER
-        for group in found:
-            trigger_no = group.numbers[0]
-            located = grammar.group(group.name)
-            if located is None:
-                self.fail(
-                    "GROUP_UNEXPECTED",
-                    f"segment group {group.name} is not part of {grammar.type}",
-                    segment_no=trigger_no,
-                    tag=group.segments[0].tag,
-                )
-                continue
-            index, spec = located
-            if grammar.groups_ordered and index < last_index:
-                self.fail(
-                    "GROUP_ORDER",
-                    f"segment group {group.name} cannot come after group {last_name}",
-                    segment_no=trigger_no,
-                    tag=group.segments[0].tag,
-                )
-            if index >= last_index:
-                last_index, last_name = index, group.name
-            counts[group.name] += 1
-            if counts[group.name] > spec.max:
-                self.fail(
-                    "GROUP_REPEAT",
-                    f"segment group {group.name} occurs more than {spec.max} time(s)",
-                    segment_no=trigger_no,
-                    tag=group.segments[0].tag,
-                )
-            if not grammar.implicit:
-                self._check_trigger(group)
-            self._check_group(grammar, spec, group)
+    def feed(self, seg: Any, no: int) -> None:
+        """Check the next body segment (``no``: its number, UNH = 1)."""
+        group = self._group
+        if group is None:
+            return  # unknown letter type: reported at UNH, nothing more to check
+        tag = seg.tag
+        if (tag in self._triggers) if self._implicit else (
+            tag[0] == "S" and TRIGGER_TAG.fullmatch(tag) is not None
+        ):
+            self._close_group(group)
+            group = self._open_group(seg, no)
+            check = not group.skip_trigger  # an Snn trigger is checked by _open_group
+        else:
+            check = True
+            if no == 2:
+                self._first_of[HEADER] = 2  # the header group is not empty
+        spec = group.spec
+        if check and spec is not None and spec.segments is not None:
+            self._check_segment(group, spec, seg, no)
+        if self._required:
+            needs = self._required.get(tag)
+            if needs:
+                for key, need in needs:
+                    if need.group == group.name and value(seg, need.at) == need.code:
+                        self._required_seen.add(key)
+
+    def finish(self, end_no: int) -> None:
+        """The message ended at UNT (number ``end_no``): the checks of what is missing."""
+        grammar = self.grammar
+        if grammar is None or self._group is None:
+            return
+        self._close_group(self._group)
+        self._group = None
+        counts = self._group_counts
         for index, spec in enumerate(grammar.groups):
-            if counts[spec.name] < spec.min:
+            if counts.get(spec.name, 0) < spec.min:
                 self.fail(
                     "GROUP_MISSING",
                     f"mandatory segment group {spec.name} is missing",
-                    segment_no=self._where_missing(grammar, found, index),
+                    segment_no=self._where_missing(index, end_no),
                     tag=spec.name,
                 )
-
-    def _where_missing(self, grammar: MessageGrammar, found: list[Group], index: int) -> int:
-        """Where a missing group belonged: the first later group, else UNT."""
-        for group in found:
-            located = grammar.group(group.name)
-            if located is not None and located[0] > index:
-                return group.numbers[0]
-        return self.end_no
-
-    def _check_trigger(self, group: Group) -> None:
-        trigger = group.segments[0]
-        expected = group.name[1:]
-        got = get(trigger, 1)
-        if got != expected or len(trigger.elements) != 1:
-            self.fail(
-                "GROUP_TRIGGER",
-                f"group trigger {group.name} must read {group.name}+{expected}",
-                segment_no=group.numbers[0],
-                tag=group.name,
-                element=1,
-            )
-
-    def _check_required(self, grammar: MessageGrammar, found: list[Group]) -> None:
-        for need in grammar.required:
-            present = any(
-                value(seg, need.at) == need.code
-                for group in found
-                if group.name == need.group
-                for seg in group.segments
-                if seg.tag == need.tag
-            )
-            if not present:
-                first = next((g.numbers[0] for g in found if g.name == need.group), None)
+        if grammar.deep:
+            for key, need in enumerate(grammar.required):
+                if key in self._required_seen:
+                    continue
+                first = self._first_of.get(need.group)
                 self.fail(
                     "REQUIRED_MISSING",
                     f"{grammar.type} needs {need.name or need.tag + '+' + need.code}",
-                    segment_no=first or self.end_no,
+                    segment_no=first or end_no,
                     tag=need.group if first else "UNT",
                 )
 
-    # -- one group -----------------------------------------------------------------------------
+    def _where_missing(self, index: int, end_no: int) -> int:
+        """Where a missing group belonged: the first later group, else UNT."""
+        for found_index, no in self._found:
+            if found_index > index:
+                return no
+        return end_no
 
-    def _check_group(self, grammar: MessageGrammar, spec: GroupSpec, group: Group) -> None:
-        if spec.segments is None:
+    # -- groups --------------------------------------------------------------------------------
+
+    def _open_group(self, trigger: Any, no: int) -> _GroupState:
+        grammar = self.grammar
+        assert grammar is not None
+        name = trigger.tag
+        self._first_of.setdefault(name, no)
+        located = grammar.group(name)
+        if located is None:
+            self._group = _GroupState(name, None, no, not self._implicit)
+            self.fail(
+                "GROUP_UNEXPECTED",
+                f"segment group {name} is not part of {grammar.type}",
+                segment_no=no,
+                tag=name,
+            )
+            return self._group
+        index, spec = located
+        self._found.append((index, no))
+        if grammar.groups_ordered and index < self._last_group_index:
+            self.fail(
+                "GROUP_ORDER",
+                f"segment group {name} cannot come after group {self._last_group_name}",
+                segment_no=no,
+                tag=name,
+            )
+        if index >= self._last_group_index:
+            self._last_group_index, self._last_group_name = index, name
+        count = self._group_counts[name] = self._group_counts.get(name, 0) + 1
+        group = self._group = _GroupState(name, spec, no, not self._implicit)
+        if count > spec.max:
+            self.fail(
+                "GROUP_REPEAT",
+                f"segment group {name} occurs more than {spec.max} time(s)",
+                segment_no=no,
+                tag=name,
+            )
+        if not self._implicit:
+            expected = name[1:]
+            if get(trigger, 1) != expected or len(trigger.elements) != 1:
+                self.fail(
+                    "GROUP_TRIGGER",
+                    f"group trigger {name} must read {name}+{expected}",
+                    segment_no=no,
+                    tag=name,
+                    element=1,
+                )
+        return group
+
+    def _close_group(self, group: _GroupState) -> None:
+        spec = group.spec
+        if spec is None or spec.segments is None:
             return
-        pairs = list(zip(group.segments, group.numbers, strict=True))
-        if group.name != HEADER and not grammar.implicit:
-            pairs = pairs[1:]  # the Snn trigger, checked by _check_trigger
-        counts: Counter[str] = Counter()
-        last_index, last_tag = -1, ""
-        where = "the message header" if group.name == HEADER else f"group {group.name}"
-        previous = None
-        runs: dict[str, tuple[str, str]] = {}
-        for seg, no in pairs:
-            located = spec.segment(seg.tag)
-            if located is None:
-                if TRIGGER_TAG.fullmatch(seg.tag):
-                    continue  # an unknown group of an implicit family: reported elsewhere
-                self.fail(
-                    "SEGMENT_UNEXPECTED",
-                    f"segment {seg.tag} is not allowed in {where} of {grammar.type}",
-                    segment_no=no,
-                    tag=seg.tag,
-                )
-                continue
-            index, seg_spec = located
-            if spec.ordered and index < last_index:
-                self.fail(
-                    "SEGMENT_ORDER",
-                    f"segment {seg.tag} cannot come after {last_tag} in {where}",
-                    segment_no=no,
-                    tag=seg.tag,
-                )
-            if index >= last_index:
-                last_index, last_tag = index, seg.tag
-            if seg_spec.run:
-                key = (get(seg, 1), get(seg, 2))
-                started = runs.setdefault(seg.tag, key)
-                if started != key or (counts[seg.tag] and previous != seg.tag):
-                    self.fail(
-                        "SEGMENT_RUN",
-                        f"all {seg.tag} segments in {where} must form one text "
-                        f"({'+'.join(started)}, adjacent)",
-                        segment_no=no,
-                        tag=seg.tag,
-                    )
-            previous = seg.tag
-            if seg_spec.after and not counts[seg_spec.after]:
-                self.fail(
-                    "SEGMENT_CONTEXT",
-                    f"segment {seg.tag} must follow a {seg_spec.after} in {where}",
-                    segment_no=no,
-                    tag=seg.tag,
-                )
-            counts[seg.tag] += 1
-            if counts[seg.tag] > seg_spec.max:
-                self.fail(
-                    "SEGMENT_REPEAT",
-                    f"segment {seg.tag} occurs more than {seg_spec.max} time(s) in {where}",
-                    segment_no=no,
-                    tag=seg.tag,
-                )
-            if grammar.deep:
-                self._check_values(seg_spec, seg, no)
+        counts = group.counts
         for seg_spec in spec.segments:
-            if counts[seg_spec.tag] < seg_spec.min:
-                at = group.numbers[0] if group.numbers else 2
+            if counts.get(seg_spec.tag, 0) < seg_spec.min:
                 self.fail(
                     "SEGMENT_MISSING",
-                    f"{where} lacks its mandatory segment {seg_spec.tag}",
-                    segment_no=at,
+                    f"{group.where} lacks its mandatory segment {seg_spec.tag}",
+                    segment_no=group.first_no,
                     tag=seg_spec.tag,
                 )
+
+    # -- one segment in its group --------------------------------------------------------------
+
+    def _check_segment(self, group: _GroupState, spec: GroupSpec, seg: Any, no: int) -> None:
+        tag = seg.tag
+        located = spec.by_tag.get(tag)
+        grammar = self.grammar
+        assert grammar is not None
+        if located is None:
+            if TRIGGER_TAG.fullmatch(tag):
+                return  # an unknown group of an implicit family: reported elsewhere
+            self.fail(
+                "SEGMENT_UNEXPECTED",
+                f"segment {tag} is not allowed in {group.where} of {grammar.type}",
+                segment_no=no,
+                tag=tag,
+            )
+            return
+        index, seg_spec = located
+        if spec.ordered and index < group.last_index:
+            self.fail(
+                "SEGMENT_ORDER",
+                f"segment {tag} cannot come after {group.last_tag} in {group.where}",
+                segment_no=no,
+                tag=tag,
+            )
+        if index >= group.last_index:
+            group.last_index, group.last_tag = index, tag
+        counts = group.counts
+        if seg_spec.run:
+            key = (get(seg, 1), get(seg, 2))
+            started = group.runs.setdefault(tag, key)
+            if started != key or (counts.get(tag) and group.previous != tag):
+                self.fail(
+                    "SEGMENT_RUN",
+                    f"all {tag} segments in {group.where} must form one text "
+                    f"({'+'.join(started)}, adjacent)",
+                    segment_no=no,
+                    tag=tag,
+                )
+        group.previous = tag
+        if seg_spec.after and not counts.get(seg_spec.after):
+            self.fail(
+                "SEGMENT_CONTEXT",
+                f"segment {tag} must follow a {seg_spec.after} in {group.where}",
+                segment_no=no,
+                tag=tag,
+            )
+        count = counts[tag] = counts.get(tag, 0) + 1
+        if count > seg_spec.max:
+            self.fail(
+                "SEGMENT_REPEAT",
+                f"segment {tag} occurs more than {seg_spec.max} time(s) in {group.where}",
+                segment_no=no,
+                tag=tag,
+            )
+        if self._deep and seg_spec.checks_values:
+            self._check_values(seg_spec, seg, no)
 
     # -- one segment ---------------------------------------------------------------------------
 
