@@ -74,6 +74,8 @@ class MessageCheck(Protocol):
 
 
 class State(enum.Enum):
+    __hash__ = object.__hash__  # members are singletons: the C hash, for the tables' lookups
+
     START = "start"
     INTERCHANGE = "in interchange"
     MESSAGE = "in message"
@@ -81,6 +83,8 @@ class State(enum.Enum):
 
 
 class Kind(enum.Enum):
+    __hash__ = object.__hash__  # members are singletons: the C hash, for the tables' lookups
+
     UNB = "UNB"
     UNH = "UNH"
     UNT = "UNT"

@@ -104,6 +104,11 @@ class GroupSpec:
         return self.by_tag.get(tag)
 
     @cached_property
+    def mandatory(self) -> tuple[SegmentSpec, ...]:
+        """The segments the group must hold (``min`` > 0), in table order."""
+        return tuple(spec for spec in self.segments or () if spec.min > 0)
+
+    @cached_property
     def by_tag(self) -> dict[str, tuple[int, SegmentSpec]]:
         """tag -> (position in the group, spec): the precompiled lookup of the walker."""
         found: dict[str, tuple[int, SegmentSpec]] = {}

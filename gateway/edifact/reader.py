@@ -77,17 +77,26 @@ def parse(data: bytes) -> Interchange:
     The canonical letter of each message (``Message.letter``) is built when first read: a
     valid message always maps, so nothing can fail later, and routing or refusing an
     interchange does not pay for models it never reads."""
-    from gateway.edifact import letters, validate  # the semantic layer (grammar tables, model)
-
-    interchange = _read(data, _streaming_check(validate.MessageValidator))
+    check, to_model = _SEMANTICS or _semantics()
+    interchange = _read(data, check)
     for message in interchange.messages:
-        message.defer_letter(partial(letters.to_model, message, interchange))
+        message.defer_letter(partial(to_model, message, interchange))
     return interchange
 
 
-def _streaming_check(validator: Any) -> Any:
-    """The grammar check the envelope runs on each message: the first problem raises."""
-    return lambda message: validator(message, raise_first=True)
+_SEMANTICS: list[Any] = []
+
+
+def _semantics() -> list[Any]:
+    """The semantic layer (grammar tables, model), imported on first use: the grammar check the
+    envelope runs on each message (the first problem raises) and the canonical mapping."""
+    from gateway.edifact import letters, validate
+
+    def check(message: Any) -> Any:
+        return validate.MessageValidator(message, raise_first=True)
+
+    _SEMANTICS[:] = [check, letters.to_model]
+    return _SEMANTICS
 
 
 @dataclass

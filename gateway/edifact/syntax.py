@@ -31,6 +31,7 @@ are data and therefore, except space, charset errors.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -59,7 +60,7 @@ class Separators:
             f"{self.release}{self.reserved}{self.terminator}"
         )
 
-    @property
+    @functools.cached_property
     def escapable(self) -> frozenset[str]:
         """The five characters the release character may precede."""
         return frozenset(
@@ -70,6 +71,7 @@ class Separators:
 DEFAULT_SEPARATORS = Separators()
 
 
+@functools.lru_cache(maxsize=64)
 def separators_from_una(una: bytes) -> Separators:
     """Read the 9 bytes of a UNA segment; reject separators that would make the text ambiguous."""
     if len(una) != 9 or not una.startswith(b"UNA"):

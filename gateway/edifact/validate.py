@@ -77,6 +77,10 @@ def message_problems(message: Any, *, first_only: bool = False) -> list[EdifactE
     return checker.errors
 
 
+def _where(seg: Any, no: int, at: Any) -> dict[str, Any]:
+    return {"segment_no": no, "tag": seg.tag, "element": at.element, "component": at.component}
+
+
 class _Stop(Exception):
     """Internal: the first error was found and only the first was asked for."""
 
@@ -193,7 +197,7 @@ class MessageValidator:
             return  # unknown letter type: reported at UNH, nothing more to check
         tag = seg.tag
         if (tag in self._triggers) if self._implicit else (
-            tag[0] == "S" and TRIGGER_TAG.fullmatch(tag) is not None
+            tag[0] == "S" and tag[1:].isdigit()  # Snn (a tag is [A-Z][A-Z0-9]{2})
         ):
             self._close_group(group)
             group = self._open_group(seg, no)
@@ -301,7 +305,7 @@ class MessageValidator:
         if spec is None or spec.segments is None:
             return
         counts = group.counts
-        for seg_spec in spec.segments:
+        for seg_spec in spec.mandatory:
             if counts.get(seg_spec.tag, 0) < seg_spec.min:
                 self.fail(
                     "SEGMENT_MISSING",
@@ -371,32 +375,58 @@ class MessageValidator:
     # -- one segment ---------------------------------------------------------------------------
 
     def _check_values(self, spec: SegmentSpec, seg: Any, no: int) -> None:
+        elements = seg.elements
         if spec.shape is not None:
-            self._check_shape(spec.shape, seg, no)
+            shape = spec.shape
+            if len(elements) > len(shape):
+                self._check_shape(shape, seg, no)
+            else:
+                for found, limit in zip(elements, shape, strict=False):
+                    if (len(found) if type(found) is list else 1) > limit or (
+                        limit == 0 and found != ""
+                    ):
+                        self._check_shape(shape, seg, no)
+                        break
         for rule in spec.values:
-            got = value(seg, rule.at)
-            where = {"segment_no": no, "tag": seg.tag, "element": rule.at.element}
-            where["component"] = rule.at.component
-            label = rule.name or "value"
+            at = rule.at
+            # value(seg, at), inlined: the walker's hottest line
+            if at.element > len(elements):
+                got = ""
+            else:
+                found = elements[at.element - 1]
+                if type(found) is str:
+                    got = found if at.component == 1 else ""
+                elif at.component > len(found):
+                    got = ""
+                else:
+                    got = found[at.component - 1]
+                    if type(got) is not str:
+                        got = ""
             if not got:
                 if rule.required:
-                    self.fail("ELEMENT_MISSING", f"{label} is missing", **where)
+                    label = rule.name or "value"
+                    self.fail("ELEMENT_MISSING", f"{label} is missing", **_where(seg, no, at))
                 continue
             if rule.codes is not None and got not in rule.codes:
+                label = rule.name or "value"
                 allowed = ", ".join(sorted(c for c in rule.codes if c)) or "none"
                 self.fail(
                     "CODE_UNKNOWN",
                     f"{label} {got!r} is not allowed here (allowed: {allowed})",
-                    **where,
+                    **_where(seg, no, at),
                 )
             if rule.pattern is not None and not rule.pattern.search(got):
-                self.fail("VALUE_FORMAT", f"{label} {got!r} has the wrong form", **where)
-        if seg.tag == "DTM":
+                label = rule.name or "value"
+                self.fail(
+                    "VALUE_FORMAT", f"{label} {got!r} has the wrong form", **_where(seg, no, at)
+                )
+        tag = seg.tag
+        if tag == "DTM":
             self._check_dtm(spec, seg, no)
+        elif tag == "FTX":
+            self._check_ftx(seg, no)
         if spec.agencies:
             self._check_agency(spec, seg, no)
-        if seg.tag == "FTX":
-            self._check_ftx(seg, no)
 
     def _check_shape(self, shape: tuple[int, ...], seg: Any, no: int) -> None:
         if len(seg.elements) > len(shape):
