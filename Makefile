@@ -30,7 +30,7 @@ bench: $(STAMP) services
 
 # The console's pictures in docs/console.md: the browser tests save them (pngquant makes them small).
 screenshots: $(STAMP)
-	MEDBRO_SCREENSHOTS=docs/console $(BIN)/python -m pytest -q tests/console/test_browser.py -k sqlite
+	MEDBRO_SCREENSHOTS=docs/console $(BIN)/python -m pytest -q tests/console/test_browser.py
 	if command -v pngquant >/dev/null; then pngquant --force --skip-if-larger --ext .png --quality 60-85 docs/console/*.png; fi
 
 lint: $(STAMP)

@@ -14,6 +14,7 @@ can be inspected afterwards.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import shutil
 import sys
@@ -130,7 +131,18 @@ def _partners_toml(root: Path) -> str:
         text += mailbox(gln, name, "gp", accepts(types))
     for ep in DEMO_ENDPOINTS:
         text += mailbox(ep["gln"], ep["name"], ep["kind"], accepts(ep["accepts"]))
-    return text
+    from gateway.console.demo import organisation_toml
+
+    return text + organisation_toml(HOSPITAL[0])  # the console's demo person belongs to it
+
+
+def demo_settings(root: Path) -> Any:
+    """The demo's settings: SQLite and the partner file under ``root``, in-process transport."""
+    from gateway.settings import Settings
+
+    return Settings.load(database_url=f"sqlite:///{root / 'medbro.db'}", broker_url="memory://",
+                         config=root / "partners.toml", broker_prefix="demo",
+                         scan_interval_seconds=0.2)
 
 
 class Step:
@@ -165,7 +177,6 @@ async def run_demo(root: Path, *, letters_per_gp: int = 2, echo_logs: bool = Fal
     """Run the scenario under ``root``; returns the exit code (0 when everything arrived)."""
     from gateway.channels import load_channel
     from gateway.pipeline.hub import Hub
-    from gateway.settings import Settings
 
     step = Step()
     if root.exists():
@@ -173,9 +184,7 @@ async def run_demo(root: Path, *, letters_per_gp: int = 2, echo_logs: bool = Fal
     root.mkdir(parents=True)
     config = root / "partners.toml"
     config.write_text(_partners_toml(root), encoding="utf-8")
-    settings = Settings.load(database_url=f"sqlite:///{root / 'medbro.db'}",
-                             broker_url="memory://", config=config, broker_prefix="demo",
-                             scan_interval_seconds=0.2)
+    settings = demo_settings(root)
     hub = Hub.from_settings(settings)
     await hub.start()
     step(f"hub started: SQLite {root / 'medbro.db'}, in-process transport, "
@@ -195,7 +204,11 @@ async def run_demo(root: Path, *, letters_per_gp: int = 2, echo_logs: bool = Fal
     tasks = [asyncio.create_task(hub.run_worker(stop))]
     tasks += [asyncio.create_task(ch.watch(ingest, stop)) for ch in channels.values()]
     try:
-        return await _scenario(step, hub, channels, ingested, letters_per_gp)
+        code = await _scenario(step, hub, channels, ingested, letters_per_gp)
+        from gateway.console.demo import add_demo_person
+
+        add_demo_person(hub)
+        return code
     finally:
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -371,12 +384,27 @@ def _table(title: str, head: tuple[str, ...], rows: list[tuple[str, ...]]) -> No
               show_default=True, help="working directory (wiped first): mailboxes + SQLite")
 @click.option("--letters", default=2, show_default=True, help="letters per GP")
 @click.option("--logs", is_flag=True, help="show the pipeline's log lines too")
-def demo_command(directory: Path, letters: int, logs: bool) -> None:
+@click.option("--serve", is_flag=True,
+              help="then keep the console (and the API) running on the demo's data")
+@click.option("--port", default=8000, show_default=True, help="port of the console (--serve)")
+def demo_command(directory: Path, letters: int, logs: bool, serve: bool, port: int) -> None:
     """Embedded end-to-end demo: hospital -> medbro -> GPs, CTL03 back, one rehab case."""
     import logging
 
+    from gateway.console.demo import DEMO_PERSON, console_address
+    from gateway.console.demo import serve as serve_console
     from gateway.logging import configure
 
     configure(json=False, level=logging.INFO if logs else logging.ERROR)
-    code = asyncio.run(run_demo(directory.resolve(), letters_per_gp=letters))
+    root = directory.resolve()
+    code = asyncio.run(run_demo(root, letters_per_gp=letters))
+    name, password = DEMO_PERSON
+    click.echo(f"\nConsole: {console_address('127.0.0.1', port)}  log in as {name!r}, "
+               f"password {password!r}")
+    if not serve:
+        click.echo("         run `medbro demo --serve` to keep it running on the demo's data")
+        sys.exit(code)
+    click.echo("         serving the demo's data; Ctrl-C stops")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve_console(demo_settings(root), host="127.0.0.1", port=port))
     sys.exit(code)

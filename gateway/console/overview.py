@@ -1,12 +1,15 @@
 """The overview: what needs an operator now, refreshed by itself every ``REFRESH_SECONDS``.
 
 * messages per state received in the last 24 hours, and the parked messages of any age;
-* open operator tasks;
+* endpoints that are failing or backed up (gateway.console.endpoints.troubled over the
+  operations layer's endpoint health: queue depth, oldest age, failing since, parked);
+* open operator and SLA tasks (gateway.operations.tasks);
 * today's SLA at a glance: today's discharges, letters within 1 and 3 workdays, and the open
   discharges at risk or past a deadline (the worklist's own status, gateway.sla.worklist).
 
-A person sees the messages their organisations sent or received (all of them in a region or
-operator organisation), as ``GET /v1/messages`` does.
+Visibility is the operations layer's: ``search.conditions`` for messages (an organisation sees
+what its GLNs sent or received; region and operator organisations everything), the Principal's
+hospitals for the SLA figures.
 """
 
 from __future__ import annotations
@@ -14,60 +17,49 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from gateway.console import endpoints
 from gateway.console.auth import ConsoleUser, Visit, visit
 from gateway.console.pages import render
+from gateway.operations import bulk, tasks
+from gateway.operations.search import Filter, conditions
 from gateway.sla.api import clock, config, session
 from gateway.sla.config import SlaConfig
 from gateway.sla.state import Clock
 from gateway.sla.store_report import store_report
 from gateway.sla.worklist import worklist
 from gateway.store.states import MessageState
-from gateway.store.tables import MessageRow, OperatorTaskRow
+from gateway.store.tables import MessageRow
 
 router = APIRouter()
 
 REFRESH_SECONDS = 30
 WINDOW = timedelta(hours=24)
 AT_RISK_SCAN = 10000  # open discharges looked at for the at-risk count
-
-
-def _own(query: Any, user: ConsoleUser) -> Any:
-    """Only the messages ``user`` may see."""
-    if user.sees_all:
-        return query
-    glns = sorted(user.glns)
-    return query.where(sa.or_(MessageRow.sender_gln.in_(glns), MessageRow.receiver_gln.in_(glns)))
+TASK_SCAN = 1000  # open tasks counted (the page says "1000+" beyond)
 
 
 def messages_by_state(db: Session, user: ConsoleUser, since: datetime) -> list[tuple[str, int]]:
     """Messages received since ``since`` per state, in the lifecycle's order."""
-    query = _own(sa.select(MessageRow.state, sa.func.count()).where(
-        MessageRow.created_at >= since).group_by(MessageRow.state), user)
+    where = conditions(Filter(since=since), glns=user.principal.glns)
+    query = sa.select(MessageRow.state, sa.func.count()).where(*where).group_by(MessageRow.state)
     counts = Counter(dict(db.execute(query).all()))
     return [(s.value, counts[s.value]) for s in MessageState if counts[s.value]]
 
 
 def parked_count(db: Session, user: ConsoleUser) -> int:
-    query = _own(sa.select(sa.func.count()).select_from(MessageRow).where(
-        MessageRow.state == MessageState.PARKED.value), user)
-    return int(db.scalar(query) or 0)
+    return bulk.count(db, Filter(state=MessageState.PARKED.value), who=user.principal,
+                      endpoint_gln=None)
 
 
 def open_task_count(db: Session, user: ConsoleUser) -> int:
-    query = sa.select(sa.func.count()).select_from(OperatorTaskRow).where(
-        OperatorTaskRow.status == "open")
-    if not user.sees_all:
-        glns = sorted(user.glns)
-        query = query.join(MessageRow, MessageRow.id == OperatorTaskRow.message_id).where(
-            sa.or_(MessageRow.sender_gln.in_(glns), MessageRow.receiver_gln.in_(glns)))
-    return int(db.scalar(query) or 0)
+    return len(tasks.listing(db, user.principal, state="open", limit=TASK_SCAN))
 
 
 @dataclass(frozen=True)
@@ -97,7 +89,11 @@ def overview_page(request: Request, v: Annotated[Visit, Depends(visit)], db: Db,
                   now: Annotated[datetime, Depends(clock)],
                   cfg: Annotated[SlaConfig, Depends(config)]) -> Response:
     since = now.astimezone(UTC) - WINDOW
+    troubled = [item for item in endpoints.health(request, v).values()
+                if endpoints.troubled(item)]
     context = {
+        "troubled": troubled,
+        "task_scan": TASK_SCAN,
         "states": messages_by_state(db, v.user, since),
         "parked": parked_count(db, v.user),
         "open_tasks": open_task_count(db, v.user),

@@ -33,9 +33,13 @@ SECURITY_HEADERS = {
 # (path under /console, English label, who sees it in the menu: None = everyone)
 NAVIGATION: tuple[tuple[str, str, str | None], ...] = (
     ("/console/", "Overview", None),
+    ("/console/messages", "Messages", None),
+    ("/console/tasks", "Tasks", None),
     ("/console/sla", "SLA", None),
     ("/console/cases", "Case flow", None),
     ("/console/endpoints", "Endpoints", None),
+    ("/console/persons", "Persons", "admin"),
+    ("/console/audit", "Audit", "admin"),
 )
 
 # Words for the values pages show (roles, SLA and message states), translated by the catalogue.
@@ -55,6 +59,14 @@ LABELS = {
     "acknowledged": "Acknowledged",
     "failed": "Failed",
     "parked": "Parked",
+}
+ACT_LABELS = {"release": "Release", "replay": "Replay", "close": "Close"}
+REASON_LABELS = {"release": "Why release it?", "replay": "Why deliver it again?",
+                 "close": "Why give it up?"}
+DONE_LABELS = {
+    "release": "Released: it is routed again.",
+    "replay": "Replayed: it is delivered again as a new attempt.",
+    "close": "Closed: medbro gives up on it.",
 }
 
 env = Environment(
@@ -89,8 +101,10 @@ def render(
     _ = i18n.translator(lang)
     user = visit.user if visit else None
     nav = [(path, _(label)) for path, label, role in NAVIGATION
-           if user is not None and (role is None or user.role == role)]
+           if user is not None and (role is None or (role == "admin" and user.is_admin))]
     others = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    paging = [(k, v) for k, v in request.query_params.multi_items()
+              if k not in ("cursor", "lang")]
     html = env.get_template(template).render(
         _=_,
         lang=lang,
@@ -100,6 +114,10 @@ def render(
         path=request.url.path,
         query=request.url.query,
         query_without_lang=urlencode(others) + "&" if others else "",
+        query_without_cursor=urlencode(paging) + "&" if paging else "",
+        act_labels=ACT_LABELS,
+        reason_labels=REASON_LABELS,
+        done_labels=DONE_LABELS,
         labels={**LABELS, **context.pop("labels", {})},
         month=lambda key: formats.month(key, lang),
         **context,

@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from gateway.api.operations_session import LoginIn
 from gateway.api.operations_session import login as open_session
 from gateway.api.operations_session import logout as close_session
-from gateway.console import auth, cases, endpoints, overview, sla
+from gateway.console import admin, auth, cases, endpoints, messages, overview, sla, tasks
 from gateway.console.auth import COOKIE, LOGIN_COOKIE, PATH, Visit, visit
 from gateway.console.pages import render
 
@@ -91,5 +91,5 @@ async def logout(request: Request, v: Annotated[Visit, Depends(visit)]) -> Respo
     return response
 
 
-for page in (overview, sla, cases, endpoints):
+for page in (overview, messages, tasks, sla, cases, endpoints, admin):
     router.include_router(page.router)

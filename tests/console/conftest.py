@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,14 +24,17 @@ import httpx
 import pytest
 
 from gateway.api.app import create_app
+from gateway.channels import Delivery, DeliveryResult, TransientDeliveryError
 from gateway.db import create_engine, session_factory
+from gateway.demo import discharge_letter
 from gateway.pipeline.hub import Hub
-from gateway.registry import hash_api_key
+from gateway.registry import Endpoint, Registry, hash_api_key
 from gateway.settings import Settings
 
 from .dataset import NOW
 
 HOSPITAL_GLN, GP_GLN, OTHER_GLN = "5790000120420", "5790000128686", "5790000120437"
+PATIENT = ("1203629992", "Østergård", "Åse Marie")  # fictitious test person (9xxx serial)
 PASSWORD = "correct horse battery"
 OPERATOR, ADMIN, VIEWER, OTHER = "anne", "ada", "viggo", "herle"
 PERSONS = {OPERATOR: ("operator", "Region H"), ADMIN: ("admin", "Region H"),
@@ -67,7 +71,46 @@ def settings_for(root: Path, database_url: str) -> Settings:
     config = root / "partners.toml"
     config.write_text(partners_toml(root), encoding="utf-8")
     return Settings.load(database_url=database_url, broker_url="memory://", config=config,
-                         broker_prefix=f"console-{os.getpid()}")
+                         broker_prefix=f"console-{os.getpid()}", retry_delays_seconds=(0.2, 0.4),
+                         max_delivery_attempts=2, scan_interval_seconds=0.2)
+
+
+@dataclass
+class SwitchableChannel:
+    """Delivers every endpoint's letters into a list; an endpoint in ``down`` fails
+    (transiently), as a GP system that is off would."""
+
+    delivered: dict[str, list[Delivery]] = field(default_factory=dict)
+    down: set[str] = field(default_factory=set)
+
+    async def deliver(self, endpoint: Endpoint, delivery: Delivery) -> DeliveryResult:
+        if endpoint.gln in self.down:
+            raise TransientDeliveryError(f"{endpoint.name} does not answer")
+        self.delivered.setdefault(endpoint.gln, []).append(delivery)
+        return DeliveryResult(external_ref=f"test:{delivery.control_ref}")
+
+
+def working_hub(root: Path, database_url: str, channel: SwitchableChannel) -> Hub:
+    settings = settings_for(root, database_url)
+    return Hub(settings, Registry.load(settings.config), channel_factory=lambda ep: channel)
+
+
+def letter(seq: int, patient: tuple[str, str, str] = PATIENT, receiver: str = GP_GLN) -> bytes:
+    """A DIS01 discharge letter from the hospital, written by the codec."""
+    return discharge_letter(seq, sender=HOSPITAL_GLN, receiver=receiver, patient=patient,
+                            prepared_at=datetime(2026, 12, 1, 9, 0), ack_requested=False)
+
+
+async def parked_letter(hub: Hub, channel: SwitchableChannel, seq: int = 1) -> str:
+    """A letter to the GP while its system is down: retried, then parked with a task."""
+    channel.down.add(GP_GLN)
+    result = await hub.ingest(letter(seq), received_via="test", source="test")
+    message_id = result.message_ids[0]
+    for _ in range(400):
+        if hub.message_view(message_id)["state"] == "parked":
+            return message_id
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not parked: {hub.message_view(message_id)['state']}")
 
 
 def prepare(url: str) -> str:
@@ -122,10 +165,20 @@ def sessions(console_db: str) -> Iterator:
 
 
 @pytest.fixture
-async def hub(tmp_path: Path, console_db: str) -> AsyncIterator[Hub]:
-    hub = Hub.from_settings(settings_for(tmp_path, console_db))
+def channel() -> SwitchableChannel:
+    return SwitchableChannel()
+
+
+@pytest.fixture
+async def hub(tmp_path: Path, console_db: str, channel: SwitchableChannel) -> AsyncIterator[Hub]:
+    """A started hub whose worker delivers through ``channel``."""
+    hub = working_hub(tmp_path, console_db, channel)
     await hub.start()
+    stop = asyncio.Event()
+    worker = asyncio.create_task(hub.run_worker(stop))
     yield hub
+    stop.set()
+    await asyncio.wait_for(worker, 30)
     await hub.stop()
 
 
@@ -154,19 +207,41 @@ async def log_in(http: httpx.AsyncClient, who: str = OPERATOR) -> str:
 
 
 class Server:
-    """uvicorn serving ``app`` on a free loopback port, in a thread of its own."""
+    """uvicorn serving the console of ``hub`` on a free loopback port, with the hub's worker,
+    in a thread (and event loop) of its own."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, hub: Hub) -> None:
         import uvicorn
 
+        self.hub = hub
+        self.app = create_app(hub, manage_hub=False)
+        self.app.state.clock = lambda: NOW
         self.socket = socket.socket()
         self.socket.bind(("127.0.0.1", 0))
         self.port = self.socket.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+        self.server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning",
+                                                    lifespan="on"))
         self.thread = threading.Thread(target=self._run, daemon=True)
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     def _run(self) -> None:
-        asyncio.run(self.server.serve(sockets=[self.socket]))
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        await self.hub.start()
+        stop = asyncio.Event()
+        worker = asyncio.create_task(self.hub.run_worker(stop))
+        try:
+            await self.server.serve(sockets=[self.socket])
+        finally:
+            stop.set()
+            await asyncio.wait_for(worker, 30)
+            await self.hub.stop()
+
+    def call(self, coroutine):
+        """Run ``coroutine`` on the server's loop (the hub lives there) and wait for it."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=60)
 
     def __enter__(self) -> str:
         self.thread.start()
@@ -184,17 +259,16 @@ class Server:
 
 
 @pytest.fixture
-def console_app(tmp_path: Path, console_db: str):
-    """The API app with the console, on a Hub it starts and stops itself (lifespan)."""
-    app = create_app(Hub.from_settings(settings_for(tmp_path, console_db)))
-    app.state.clock = lambda: NOW
-    return app
+def server(tmp_path: Path, console_db: str, channel: SwitchableChannel) -> Iterator[Server]:
+    """The console served by uvicorn on a working hub (its worker delivers via ``channel``)."""
+    server = Server(working_hub(tmp_path, console_db, channel))
+    with server:
+        yield server
 
 
 @pytest.fixture
-def console_url(console_app) -> Iterator[str]:
-    with Server(console_app) as url:
-        yield url
+def console_url(server: Server) -> str:
+    return f"http://127.0.0.1:{server.port}"
 
 
 @pytest.fixture(scope="module")

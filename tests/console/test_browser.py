@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import OPERATOR, PASSWORD
+from .conftest import ADMIN, OPERATOR, PASSWORD, VIEWER, parked_letter
 from .dataset import CHART, TOTAL, load
 
 pytestmark = pytest.mark.slow
@@ -99,3 +99,102 @@ def test_cases_and_endpoints_pages(page, console_url: str, screenshots: Path) ->
     page.goto(console_url + "/console/cases")
     assert page.get_by_role("heading", level=1).inner_text() == "Rehabiliteringsforløb"
     page.screenshot(path=screenshots / "cases.png", full_page=True)
+
+
+def test_an_operator_finds_reads_and_releases_a_parked_letter(
+        page, server, console_url: str, channel, screenshots: Path) -> None:
+    """Log in; find the parked letter by the patient's CPR; read its timeline; bring the GP's
+    system back, release the letter with a reason and see it delivered."""
+    message_id = server.call(parked_letter(server.hub, channel))
+    log_in(page, console_url)
+    page.get_by_role("link", name="Beskeder", exact=True).click()
+    page.get_by_label("Patient (CPR)").fill("120362-9992")
+    page.get_by_role("button", name="Søg", exact=True).click()
+    results = page.locator("#results tbody tr")
+    assert results.count() == 1
+    assert "Parkeret" in results.first.inner_text()
+    page.screenshot(path=screenshots / "messages.png", full_page=True)
+    results.first.get_by_role("link").click()
+    page.wait_for_url(f"**/console/messages/{message_id}")
+    timeline = page.locator("#timeline").inner_text()
+    for step in ("Modtaget", "Routet", "Leveringsforsøg", "does not answer",
+                 "Levering opgivet: parkeret", "Operatøropgave oprettet"):
+        assert step in timeline, step
+    page.screenshot(path=screenshots / "message-parked.png", full_page=True)
+
+    channel.down.clear()  # the GP's system answers again
+    page.get_by_label("Hvorfor frigive den?").fill("Lægehuset er oppe igen")
+    page.get_by_role("button", name="Frigiv").click()
+    page.wait_for_url("**done=release")
+    for _ in range(100):  # the worker delivers it; the page shows the new state on reload
+        if page.locator("#state").inner_text() == "Leveret":
+            break
+        page.wait_for_timeout(200)
+        page.reload()
+    assert page.locator("#state").inner_text() == "Leveret"
+    timeline = page.locator("#timeline").inner_text()
+    assert "Frigivet af en operatør" in timeline and "person:anne" in timeline
+    assert "Lægehuset er oppe igen" in timeline and "Leveret" in timeline
+    assert len(channel.delivered["5790000128686"]) == 1
+    page.screenshot(path=screenshots / "message-released.png", full_page=True)
+
+
+def test_a_viewer_sees_no_release_button_and_a_forged_release_is_refused(
+        page, server, console_url: str, channel) -> None:
+    message_id = server.call(parked_letter(server.hub, channel))
+    log_in(page, console_url, VIEWER, target=f"/console/messages/{message_id}")
+    assert page.get_by_role("button", name="Frigiv").count() == 0
+    assert "Din rolle kan læse, men ikke handle" in page.locator("main").inner_text()
+    token = page.locator("body").get_attribute("data-csrf")
+    forged = page.request.post(f"{console_url}/console/messages/{message_id}/release",
+                               form={"csrf": token, "reason": "forged"})
+    assert forged.status == 403
+    api = page.request.post(f"{console_url}/v1/messages/{message_id}/release",
+                            data={"reason": "forged"}, headers={"X-CSRF-Token": token})
+    assert api.status == 403  # the JSON API refuses the same session too
+    assert server.hub.message_view(message_id)["state"] == "parked"
+
+
+def test_cpr_is_masked_until_revealed_and_the_reveal_is_audited(
+        page, browser, server, console_url: str, channel, screenshots: Path) -> None:
+    message_id = server.call(parked_letter(server.hub, channel))
+    log_in(page, console_url, target=f"/console/messages/{message_id}")
+    page.get_by_role("link", name="Vis brevet").click()
+    page.wait_for_url("**letter=1**")
+    assert page.locator("#patient-cpr").inner_text() == "120362-****"
+    assert page.locator("#patient-name").inner_text() == "••• •••"
+    main = page.locator("main").inner_text()
+    assert "1203629992" not in main and "Østergård" not in main
+    page.locator("details summary").click()
+    assert "120362-****" in page.locator("#raw").inner_text()
+    page.screenshot(path=screenshots / "letter-masked.png", full_page=True)
+    page.get_by_label("Hvorfor skal du se CPR og navne?").fill("patienten ringede")
+    page.get_by_role("button", name="Vis CPR og navne").click()
+    assert page.locator("#patient-cpr").inner_text() == "1203629992"
+    assert page.locator("#patient-name").inner_text() == "Åse Marie Østergård"
+
+    admin = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    log_in(admin, console_url, ADMIN, target="/console/audit")
+    admin.get_by_label("Hvad").fill("message.reveal_patient")
+    admin.get_by_role("button", name="Vis").click()
+    rows = admin.locator("#audit tbody tr")
+    assert rows.count() == 1
+    text = rows.first.inner_text()
+    assert "person:anne" in text and f"message:{message_id}" in text
+    assert "patienten ringede" in text
+    admin.screenshot(path=screenshots / "audit.png", full_page=True)
+    admin.context.close()
+
+
+def test_tasks_and_persons_pages(page, server, console_url: str, channel,
+                                 screenshots: Path) -> None:
+    server.call(parked_letter(server.hub, channel))
+    log_in(page, console_url, ADMIN, target="/console/tasks")
+    assert page.locator("#tasks tbody tr").count() >= 1
+    page.screenshot(path=screenshots / "tasks.png", full_page=True)
+    page.goto(console_url + "/console/persons")
+    assert page.locator("#persons tbody tr").count() == 4
+    page.screenshot(path=screenshots / "persons.png", full_page=True)
+    page.goto(console_url + "/console/")
+    assert page.locator("#parked").inner_text() == "1"
+    page.screenshot(path=screenshots / "overview-parked.png", full_page=True)

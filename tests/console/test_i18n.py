@@ -7,7 +7,7 @@ from importlib.resources import files
 
 import pytest
 
-from gateway.console import cases, i18n, pages
+from gateway.console import cases, i18n, messages, pages
 from gateway.console.catalogue import DANISH
 
 CALL = re.compile(r"""_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""")
@@ -17,6 +17,9 @@ SKIP = {"i18n.py", "catalogue.py"}  # they describe _() rather than call it
 
 def texts_in_use() -> set[str]:
     found = set(pages.LABELS.values()) | set(cases.LABELS.values())
+    found |= set(pages.ACT_LABELS.values()) | set(pages.DONE_LABELS.values())
+    found |= set(pages.REASON_LABELS.values())
+    found |= set(messages.EVENTS.values())
     found |= {label for _path, label, _role in pages.NAVIGATION}
     sources = [p for p in PACKAGE.joinpath("templates").iterdir() if p.name.endswith(".html")]
     sources += [p for p in PACKAGE.iterdir() if p.name.endswith(".py") and p.name not in SKIP]

@@ -193,7 +193,8 @@ async def test_endpoints_page_lists_the_partner_file_without_secrets(client) -> 
     page = await client.get("/console/endpoints")
     rows = cells(page.text, "endpoints")[1:]
     assert [r[1] for r in rows] == ["5790000120437", "5790000128686", "5790000120420"]
-    assert "DIS01 (D0133L)" in rows[1][4]
+    assert "DIS01 (D0133L)" in rows[1][9]
+    assert [r[2] for r in rows] == ["OK", "OK", "OK"]  # health: nothing queued, failing, parked
 
 
 @pytest.mark.parametrize("console_db", BOTH, indirect=True)

@@ -32,6 +32,8 @@ def test_demo_command_runs_end_to_end(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stdout + run.stderr
     summary, case_summary = run.stdout.split("Summary: discharge letters", 1)[1].split(
         "Summary: rehabilitation case", 1)
+    case_summary, console = case_summary.split("\nConsole: ", 1)  # the demo ends with the console
+    assert console.startswith("http://127.0.0.1:8000/console/  log in as 'demo'")
     assert summary.count("acknowledged") == 2 * len(GPS)
     assert summary.count("parked") == 1 and "CTL01 out" in summary
     mailboxes = tmp_path / "demo" / "mailboxes"
