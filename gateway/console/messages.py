@@ -30,7 +30,7 @@ from gateway.operations import actions, bulk
 from gateway.operations.roles import Permission
 from gateway.operations.rules import Action, Verdict, decide
 from gateway.operations.search import Filter
-from gateway.store.tables import InterchangeRow, MessageRow
+from gateway.store.tables import MessageRow
 
 router = APIRouter()
 
@@ -191,14 +191,11 @@ def _read_letter(request: Request, v: Visit, message_id: str,
                  reveal_reason: str | None) -> letters.LetterView:
     """The audited body read (and, with a reason, the audited reveal), then the view."""
     who = v.user.principal
-    ops_api.message_body(message_id, request, who)  # checks visibility and READ, audits
+    require(v.user, Permission.READ)
+    body = ops_api.message_body(message_id, request, who)  # visibility checked, audited
     if reveal_reason is not None:
         ops_api.reveal(message_id, ops_api.ReasonIn(reason=reveal_reason), request, who)
-    hub = request.app.state.hub
-    with hub.store.transaction() as session:
-        row = session.get(MessageRow, message_id)
-        inter = session.get(InterchangeRow, row.interchange_id)
-        raw = inter.raw if inter is not None else b""
+    raw = body["body"].encode(body["encoding"])
     return letters.read(raw, revealed=reveal_reason is not None)
 
 

@@ -41,7 +41,7 @@ PERSONS = {OPERATOR: ("operator", "Region H"), ADMIN: ("admin", "Region H"),
            VIEWER: ("viewer", "Rigshospitalet"), OTHER: ("viewer", "Herlev")}
 KEYS = {"Region H": "region-key", "Rigshospitalet": "hospital-key", "Herlev": "other-key"}
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--lang=da-DK",
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

@@ -198,3 +198,33 @@ def test_tasks_and_persons_pages(page, server, console_url: str, channel,
     page.goto(console_url + "/console/")
     assert page.locator("#parked").inner_text() == "1"
     page.screenshot(path=screenshots / "overview-parked.png", full_page=True)
+
+
+PAGES = ("/console/", "/console/messages?search=1&state=parked", "/console/tasks",
+         "/console/sla", "/console/cases", "/console/endpoints", "/console/persons",
+         "/console/audit")
+
+
+def test_every_page_labels_its_fields_and_works_by_keyboard(page, server, console_url: str,
+                                                            channel) -> None:
+    """Each field has a label, each page one h1 and its language, and Tab reaches the menu
+    (after the skip link) with a visible focus."""
+    message_id = server.call(parked_letter(server.hub, channel))
+    log_in(page, console_url, ADMIN)
+    for path in (*PAGES, f"/console/messages/{message_id}?letter=1"):
+        page.goto(console_url + path)
+        unlabelled = page.evaluate("""() => [...document.querySelectorAll(
+            'input:not([type=hidden]), select, textarea')]
+            .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+            .map(e => e.name || e.id)""")
+        assert unlabelled == [], (path, unlabelled)
+        assert page.locator("h1").count() == 1, path
+        assert page.locator("html").get_attribute("lang") == "da"
+    page.goto(console_url + "/console/sla")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Tab")  # the brand link, then the menu
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Overblik"
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"
