@@ -99,7 +99,7 @@ def overview_page(request: Request, v: Annotated[Visit, Depends(visit)], db: Db,
         "open_tasks": open_task_count(db, v.user),
         "sla": sla_today(db, v.user, now, cfg),
         "now": now,
-        "refresh": REFRESH_SECONDS,
+        "refresh": getattr(request.app.state, "console_refresh_seconds", REFRESH_SECONDS),
     }
     # htmx asks for the body only when it refreshes the page by itself
     template = "overview_body.html" if request.headers.get("HX-Request") else "overview.html"

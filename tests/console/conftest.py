@@ -295,8 +295,13 @@ def page(browser):
                                   timezone_id="Europe/Copenhagen")
     page = context.new_page()
     page.set_default_timeout(15000)
+    broken: list[str] = []  # a script error or a CSP refusal on any page of the test
+    page.on("pageerror", lambda error: broken.append(str(error)))
+    page.on("console", lambda m: broken.append(m.text)
+            if m.type == "error" and "Content Security Policy" in m.text else None)
     yield page
     context.close()
+    assert broken == [], broken
 
 
 @pytest.fixture(scope="session")

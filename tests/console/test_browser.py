@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from .conftest import ADMIN, OPERATOR, PASSWORD, VIEWER, parked_letter
 from .dataset import CHART, TOTAL, load
@@ -228,3 +229,19 @@ def test_every_page_labels_its_fields_and_works_by_keyboard(page, server, consol
     assert page.evaluate("document.activeElement.textContent") == "Overblik"
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none"
+
+
+def test_the_overview_refreshes_itself_without_a_script_error(page, server, console_url: str,
+                                                              channel) -> None:
+    """htmx (vendored) runs under the page's Content-Security-Policy and swaps the new figures
+    in: a letter parked after the page was loaded shows up without a reload."""
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    server.app.state.console_refresh_seconds = 1
+    log_in(page, console_url)
+    assert page.locator("#parked").inner_text() == "0"
+    server.call(parked_letter(server.hub, channel))
+    expect(page.locator("#parked")).to_have_text("1", timeout=20000)
+    assert page.url.endswith("/console/")  # the same page, not reloaded
+    assert problems == []
