@@ -141,7 +141,10 @@ DISCHARGE_OUT_EXAMPLE = {
 _COUNTS = {"discharges": 412, "with_letter": 404, "within_3_workdays": 398,
            "within_1_workday": 371, "pct_with_letter": 98.1, "pct_within_3_workdays": 96.6,
            "pct_within_1_workday": 90.1}
-REPORT_EXAMPLE = {"total": _COUNTS, "groups": [{"hospital": "1301", **_COUNTS}]}
+REPORT_EXAMPLE = {"total": _COUNTS, "groups": [{"hospital": "1301", **_COUNTS}], "warnings": [{
+    "discharge": "1301/ADM-2026-000200", "column": "discharged_at", "code": "discharge_in_future",
+    "message": "2026-03-31T10:00 is after today 2026-03-30",
+    "counted_as": "left out of every figure"}]}
 REPORT_CSV_EXAMPLE = (
     "hospital,discharges,with_letter,within_3_workdays,within_1_workday,pct_with_letter,"
     "pct_within_3_workdays,pct_within_1_workday\n1301,412,404,398,371,98.1,96.6,90.1\n"
@@ -188,6 +191,7 @@ def post_discharge(body: DischargeIn, response: Response, org: Auth, db: Db, now
         discharged_at=body.discharged_at,
         source="api",
         config=cfg,
+        reported_at=now,
     )
     if known:
         response.status_code = status.HTTP_200_OK
@@ -218,6 +222,8 @@ def get_report(
     request: Request,
     org: Auth,
     db: Db,
+    now: Now,
+    cfg: Config,
     start: Annotated[str | None, Query(alias="from", pattern=_DAY,
                                        description="YYYY-MM-DD; empty: unbounded")] = None,
     end: Annotated[str | None, Query(alias="to", pattern=_DAY,
@@ -241,6 +247,8 @@ def get_report(
             end=last,
             basis=basis,
             hospitals=visible_hospitals(org),
+            today=now.date(),
+            plausible_days=cfg.plausible_days,
         )
     except MedbroError as exc:
         raise HTTPException(422, str(exc)) from None

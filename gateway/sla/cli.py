@@ -4,8 +4,10 @@
 options and its JSON shape (report.py).
 
 Exit codes: 1 when the input file is bad (the message names the line and the column), 2 for a
-bad option or setting. The command's result goes to stdout; logs go to stderr
-(gateway.logging, CPR masked), so ``medbro sla report ... > table.csv`` holds the table only.
+bad option or setting. Odd rows (gateway.sla.counting) are warnings in the output, counted by
+the documented rule; ``--strict`` makes the first one a bad file (exit 1). The command's
+result goes to stdout; logs go to stderr (gateway.logging, CPR masked), so
+``medbro sla report ... > table.csv`` holds the table only.
 """
 
 from __future__ import annotations
@@ -91,6 +93,11 @@ def sla_group() -> None:
     show_default=True,
     help="Store only: count letters delivered to the receiver's channel, or acknowledged.",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="With --events: refuse the file at the first odd row instead of a warning.",
+)
 def report_command(
     events_path: Path | None,
     fmt: str,
@@ -98,6 +105,7 @@ def report_command(
     start: datetime | None,
     end: datetime | None,
     basis: str,
+    strict: bool,
 ) -> None:
     """The region's table: discharges (a), with a letter (b), within 3 (c) and 1 (d) workdays."""
     from gateway.sla.report import aggregate, parse_group_by
@@ -112,7 +120,14 @@ def report_command(
 
             with events_path.open(newline="", encoding="utf-8-sig") as stream:
                 report = aggregate(
-                    read_events(stream), config.calendar, keys, start=first, end=last
+                    read_events(stream),
+                    config.calendar,
+                    keys,
+                    start=first,
+                    end=last,
+                    now=datetime.now(UTC),
+                    plausible_days=config.plausible_days,
+                    strict=strict,
                 )
         else:
             from gateway.db import session_factory
@@ -120,7 +135,14 @@ def report_command(
 
             engine = _engine_with_schema(_database_url())
             with session_factory(engine)() as session:
-                report = store_report(session, keys, start=first, end=last, basis=basis)
+                report = store_report(
+                    session,
+                    keys,
+                    start=first,
+                    end=last,
+                    basis=basis,
+                    plausible_days=config.plausible_days,
+                )
             engine.dispose()
     except MedbroError as exc:
         raise _fail(exc) from None
@@ -135,7 +157,8 @@ def report_command(
 @sla_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def import_command(file: Path, quiet: bool) -> None:
+@click.option("--strict", is_flag=True, help="Refuse the file at the first odd row.")
+def import_command(file: Path, quiet: bool, strict: bool) -> None:
     """Import a hospital's monthly discharge file into the store (idempotent)."""
     from gateway.db import session_factory
     from gateway.sla.importer import import_file
@@ -144,16 +167,25 @@ def import_command(file: Path, quiet: bool) -> None:
     engine = _engine_with_schema(_database_url())
     try:
         result = import_file(
-            session_factory(engine), file, config, progress=not quiet and sys.stderr.isatty()
+            session_factory(engine),
+            file,
+            config,
+            progress=not quiet and sys.stderr.isatty(),
+            strict=strict,
         )
     except MedbroError as exc:
         raise _fail(exc) from None
     finally:
         engine.dispose()
+    from gateway.sla.counting import warnings_text
+
+    skipped = f", {result.skipped} skipped" if result.skipped else ""
     click.echo(
         f"{result.rows} rows: {result.inserted} new, {result.updated} updated, "
-        f"{result.unchanged} unchanged"
+        f"{result.unchanged} unchanged{skipped}"
     )
+    for line in warnings_text(result.warnings):
+        click.echo(line)
 
 
 @sla_group.command("recompute")

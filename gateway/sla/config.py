@@ -16,6 +16,7 @@ from gateway.errors import ConfigError
 from gateway.sla.calendar import WorkdayCalendar
 
 _T = TypeVar("_T")
+DEFAULT_PLAUSIBLE_DAYS = 730  # two years: a region-year report in January still fits
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class SlaConfig:
 
     ``at_risk_working_hours``: a letter not yet delivered is *at risk* this many working hours
     before a deadline; working hours run ``work_start``-``work_end`` on workdays.
+    ``plausible_days``: a discharge dated more than this many days before medbro learned of it
+    is implausible: kept and delivered, but a warning, not a report row (counting.py).
     """
 
     calendar: WorkdayCalendar = field(default_factory=WorkdayCalendar)
@@ -31,6 +34,7 @@ class SlaConfig:
     at_risk_working_hours: float = 4.0
     work_start: time = time(8, 0)
     work_end: time = time(16, 0)
+    plausible_days: int = DEFAULT_PLAUSIBLE_DAYS
 
     @property
     def targets(self) -> tuple[int, ...]:
@@ -40,7 +44,7 @@ class SlaConfig:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SlaConfig:
         """Build from ``MEDBRO_SLA_EXTRA_CLOSED_DAYS`` (comma list of MM-DD / YYYY-MM-DD),
         ``MEDBRO_SLA_GOAL_1``/``_GOAL_3`` (percent), ``MEDBRO_SLA_AT_RISK_HOURS`` and
-        ``MEDBRO_SLA_WORKING_HOURS`` (``08:00-16:00``)."""
+        ``MEDBRO_SLA_WORKING_HOURS`` (``08:00-16:00``) and ``MEDBRO_SLA_PLAUSIBLE_DAYS``."""
         env = os.environ if environ is None else environ
 
         def read(name: str, default: str, parse: Callable[[str], _T]) -> _T:
@@ -56,9 +60,13 @@ class SlaConfig:
                  3: read("MEDBRO_SLA_GOAL_3", "95", float)}
         at_risk = read("MEDBRO_SLA_AT_RISK_HOURS", "4", float)
         start, end = read("MEDBRO_SLA_WORKING_HOURS", "08:00-16:00", _working_hours)
+        plausible = read("MEDBRO_SLA_PLAUSIBLE_DAYS", str(DEFAULT_PLAUSIBLE_DAYS), int)
         if end <= start:
             raise ConfigError(f"MEDBRO_SLA_WORKING_HOURS: end {end} is not after start {start}")
-        return cls(calendar, goals, at_risk, start, end)
+        if plausible < 1:
+            raise ConfigError(f"environment: MEDBRO_SLA_PLAUSIBLE_DAYS: {plausible!r}: must be at "
+                              "least 1 (days)")
+        return cls(calendar, goals, at_risk, start, end, plausible)
 
 
 def _working_hours(spec: str) -> tuple[time, time]:

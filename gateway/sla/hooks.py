@@ -4,11 +4,15 @@ The pipeline calls these with its session; they only add and change SLA rows and
 so a letter and its clock are stored together or not at all. Letters that are not epikriser
 are ignored (DIS01 and its siblings DIS02/03/05/06/07/08/09/10 are, medcom.md §1.3);
 DIS17 (udskrivningsadvis) is a discharge event. Times may be aware or naive local.
+
+Every write of a discharge time or a letter time re-judges the row (``judge_row``): an odd row
+(an implausible discharge date, a letter on an earlier day than its discharge) keeps its
+warning code and is counted by counting.py's rule, the same rule as the monthly files.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 
 from sqlalchemy import and_, insert, or_, select
@@ -16,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from gateway.logging import get_logger
 from gateway.model import Letter, LetterStatus
-from gateway.sla import matching
+from gateway.sla import counting, matching
 from gateway.sla.config import SlaConfig
 from gateway.sla.deadlines import as_local, as_utc_naive, from_utc_naive
 from gateway.sla.state import ClockColumns, clock_for
@@ -33,7 +37,8 @@ log = get_logger(__name__)
 _DISCHARGE_COLUMNS = (
     "discharge_key", "source", "hospital", "department", "discharge_id", "patient_cpr",
     "discharged_at", "discharge_date", "month", "deadline_1", "deadline_3", "at_risk_at",
-    "letters", "corrections", "letter_received_at", "letter_message_id",
+    "letters", "corrections", "letter_received_at", "letter_message_id", "warning",
+    "reported_at",
 )
 
 
@@ -52,19 +57,55 @@ def hospital_of(department: str) -> str:
     return department[:4]
 
 
-def set_clock(row: Discharge, discharged_at: datetime, config: SlaConfig) -> None:
-    """Write the discharge time and the precomputed deadlines onto ``row``."""
+def judge_row(row: Discharge, config: SlaConfig) -> None:
+    """Keep the row's stored counting rule (counting.py) in line with its times."""
+    warnings = counting.judge(
+        from_utc_naive(row.discharged_at),
+        from_utc_naive(row.letter_sent_at) if row.letter_sent_at is not None else None,
+        reference=from_utc_naive(row.reported_at) if row.reported_at is not None else None,
+        plausible_days=config.plausible_days,
+    )
+    code = counting.stored_code(warnings)
+    if code != row.warning:
+        row.warning = code
+        if code is not None:
+            log.info("discharge_warning", code=code, key=row.discharge_key)
+
+
+def _reported(row: Discharge, discharged_at: datetime, reported_at: datetime | None) -> None:
+    """``reported_at`` changes with the discharge time only (a repeat of the same is no news)."""
+    if row.reported_at is None or row.discharged_at != discharged_at:
+        row.reported_at = as_utc_naive(reported_at or datetime.now(UTC))
+
+
+def set_clock(
+    row: Discharge,
+    discharged_at: datetime,
+    config: SlaConfig,
+    *,
+    reported_at: datetime | None = None,
+) -> None:
+    """Write the discharge time, the precomputed deadlines and the row's warning onto ``row``.
+
+    ``reported_at``: when medbro learned this time (default now), the plausibility reference.
+    """
     clock = clock_for(discharged_at, config)
+    _reported(row, clock.discharged_at, reported_at)
     row.discharged_at = clock.discharged_at
     row.discharge_date = clock.discharge_date
     row.month = clock.month
     row.deadline_1 = clock.deadline_1
     row.deadline_3 = clock.deadline_3
     row.at_risk_at = clock.at_risk_at
+    judge_row(row, config)
 
 
 def _set_clock_by_day(
-    row: Discharge, discharged_at: datetime, config: SlaConfig, days: dict[date, ClockColumns]
+    row: Discharge,
+    discharged_at: datetime,
+    config: SlaConfig,
+    days: dict[date, ClockColumns],
+    reported_at: datetime,
 ) -> None:
     """``set_clock`` for many rows: the deadlines depend only on the local discharge date
     (deadlines.deadline), so the calendar is walked once per date of a batch."""
@@ -72,12 +113,14 @@ def _set_clock_by_day(
     same_day = days.get(local.date())
     if same_day is None:
         same_day = days[local.date()] = clock_for(discharged_at, config)
+    _reported(row, as_utc_naive(local), reported_at)
     row.discharged_at = as_utc_naive(local)
     row.discharge_date = local.date()
     row.month = local.strftime("%Y-%m")
     row.deadline_1 = same_day.deadline_1
     row.deadline_3 = same_day.deadline_3
     row.at_risk_at = same_day.at_risk_at
+    judge_row(row, config)
 
 
 def discharge_reported(
@@ -91,8 +134,11 @@ def discharge_reported(
     source: str = "api",
     message_id: str | None = None,
     config: SlaConfig | None = None,
+    reported_at: datetime | None = None,
 ) -> Discharge:
-    """Record a discharge (API, import, DIS17); repeated reports update the same row."""
+    """Record a discharge (API, import, DIS17); repeated reports update the same row.
+
+    ``reported_at``: when the report arrived (default now), the plausibility reference."""
     config = config or current_config()
     if source not in matching.SOURCE_STRENGTH or source == "letter":
         raise ValueError(f"unknown discharge source {source!r}")
@@ -113,7 +159,7 @@ def discharge_reported(
     row.department = department
     row.discharge_id = discharge_id
     row.patient_cpr = patient_cpr
-    set_clock(row, discharged_at, config)
+    set_clock(row, discharged_at, config, reported_at=reported_at)
     session.flush()
     log.info("discharge_recorded", source=source, department=department, key=key)
     return row
@@ -144,6 +190,7 @@ def letter_received(
             source="dis17",
             message_id=message_id,
             config=config,
+            reported_at=at,
         )
         return
     if not is_epikrise(letter.type) or session.get(SlaLetter, message_id) is not None:
@@ -169,7 +216,7 @@ def letter_received(
             letters=0,
             corrections=0,
         )
-        set_clock(discharge, letter.discharged_at or at, config)
+        set_clock(discharge, letter.discharged_at or at, config, reported_at=at)
         session.add(discharge)
         session.flush()
     discharge.letters = (discharge.letters or 0) + 1
@@ -213,6 +260,7 @@ def letter_delivered(
         return
     discharge.letter_sent_at = sent
     discharge.letter_message_id = message_id
+    judge_row(discharge, config or current_config())
     from gateway.sla.alerts import letter_delivered_for
 
     letter_delivered_for(session, discharge, sent)
@@ -272,7 +320,7 @@ def letters_received(
             letter_received_at=received,
             letter_message_id=message_id,
         )
-        _set_clock_by_day(discharge, letter.discharged_at or at, config, days)
+        _set_clock_by_day(discharge, letter.discharged_at or at, config, days, at)
         discharges.append({c: getattr(discharge, c) for c in _DISCHARGE_COLUMNS})
     # Bulk INSERTs (the rows are final, nothing reads them back in this transaction): one
     # multi-row INSERT .. RETURNING id in parameter order, then the letters pointing at them.
@@ -391,6 +439,7 @@ def letters_delivered(
         for discharge in discharges:
             discharge.letter_sent_at = sent
             discharge.letter_message_id = first_of[discharge.id]
+            judge_row(discharge, config or current_config())
             own = tasks.get(discharge.id, [])
             kinds = {t.kind for t in own}
             for task in own:

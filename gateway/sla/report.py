@@ -7,7 +7,8 @@
 
 Groups are any ordered subset of ``hospital``, ``department`` and ``month`` (local discharge
 month ``YYYY-MM``); the default is all three. The same ``Report`` is filled from a CSV file
-(``aggregate``, in Python) or from the store (store_report.py, in SQL).
+(``aggregate``, in Python) or from the store (store_report.py, in SQL). Odd rows are counted by
+counting.py's rule and listed in ``warnings`` (JSON) or below the table (CSV, text).
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from typing import Any
 
 from gateway.errors import LocalUsageError
 from gateway.sla.calendar import WorkdayCalendar
+from gateway.sla.counting import DEFAULT_PLAUSIBLE_DAYS, Counting, RowWarning, counting_of
 from gateway.sla.deadlines import as_local, deadline
-from gateway.sla.events_file import DischargeRecord
+from gateway.sla.events_file import DischargeRecord, judged
 
 GROUP_KEYS = ("hospital", "department", "month")
 DEFAULT_GROUP_BY = GROUP_KEYS
@@ -97,6 +99,7 @@ class Report:
     group_by: tuple[str, ...]
     total: Figures = field(default_factory=Figures)
     groups: dict[tuple[str, ...], Figures] = field(default_factory=dict)
+    warnings: list[RowWarning] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -105,14 +108,27 @@ class Report:
                 {**dict(zip(self.group_by, key, strict=True)), **figures.as_dict()}
                 for key, figures in sorted(self.groups.items())
             ],
+            "warnings": [w.as_dict() for w in self.warnings],
         }
+
+    def _footer(self) -> str:
+        """The warnings below the CSV and the table: a blank line, then one line each."""
+        if not self.warnings:
+            return ""
+        lines = [f"warnings: {len(self.warnings)}"]
+        lines += [f"{w} ({w.rule.explains})" for w in self.warnings]
+        return "\n" + "\n".join(lines) + "\n"
 
     def rows(self) -> list[dict[str, Any]]:
         """Flat rows for CSV and the table: the groups, then a ``total`` row."""
         total_key = {k: ("total" if i == 0 else "") for i, k in enumerate(self.group_by)}
         if not self.group_by:
             total_key = {"group": "total"}
-        return [*self.as_dict()["groups"], {**total_key, **self.total.as_dict()}]
+        groups = [
+            {**dict(zip(self.group_by, key, strict=True)), **figures.as_dict()}
+            for key, figures in sorted(self.groups.items())
+        ]
+        return [*groups, {**total_key, **self.total.as_dict()}]
 
     def to_csv(self) -> str:
         out = io.StringIO()
@@ -121,6 +137,12 @@ class Report:
         writer.writeheader()
         for row in self.rows():
             writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        if self.warnings:  # a second small table: one row per warning
+            out.write("\n")
+            footer = csv.writer(out, lineterminator="\n")
+            footer.writerow(["warning", "where", "column", "counted_as", "message"])
+            for w in self.warnings:
+                footer.writerow([w.code, w.where, w.column, w.rule.explains, w.message])
         return out.getvalue()
 
     def to_table(self) -> str:
@@ -136,7 +158,7 @@ class Report:
         lines.append("  ".join("-" * w for w in widths))
         for r in body:
             lines.append("  ".join(v.rjust(w) for v, w in zip(r, widths, strict=True)))
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines) + "\n" + self._footer()
 
 
 @lru_cache(maxsize=8192)
@@ -145,16 +167,21 @@ def _deadlines_for(day: date, calendar: WorkdayCalendar) -> tuple[datetime, date
     return deadline(probe, 1, calendar), deadline(probe, 3, calendar)
 
 
-def record_figures(record: DischargeRecord, calendar: WorkdayCalendar) -> Figures:
-    """The contribution of one discharge (0 or 1 in each count)."""
+def record_figures(
+    record: DischargeRecord, calendar: WorkdayCalendar, counting: Counting = Counting.COUNTED
+) -> Figures:
+    """The contribution of one discharge (0 or 1 in each count), by counting.py's rule."""
+    if counting is Counting.LEFT_OUT:
+        return Figures()
     discharged = as_local(record.discharged_at)
     figures = Figures(discharges=1)
     if record.letter_sent_at is not None:
-        sent = as_local(record.letter_sent_at)
-        d1, d3 = _deadlines_for(discharged.date(), calendar)
         figures.with_letter = 1
-        figures.within_3_workdays = int(sent <= d3)
-        figures.within_1_workday = int(sent <= d1)
+        if counting is Counting.COUNTED:
+            sent = as_local(record.letter_sent_at)
+            d1, d3 = _deadlines_for(discharged.date(), calendar)
+            figures.within_3_workdays = int(sent <= d3)
+            figures.within_1_workday = int(sent <= d1)
     return figures
 
 
@@ -174,14 +201,27 @@ def aggregate(
     *,
     start: date | None = None,
     end: date | None = None,
+    now: datetime | None = None,
+    plausible_days: int = DEFAULT_PLAUSIBLE_DAYS,
+    strict: bool = False,
 ) -> Report:
-    """The table over ``records`` with discharge date in [start, end] (both inclusive)."""
+    """The table over ``records`` with discharge date in [start, end] (both inclusive).
+
+    Odd rows are judged as of ``now`` (None: no checks against the clock), counted by
+    counting.py's rule and listed in ``Report.warnings``: those of rows in the period, and
+    those left out for their date (no period holds them). ``strict`` refuses the file instead.
+    """
     report = Report(group_by)
-    for record in records:
+    for item in judged(records, now=now, plausible_days=plausible_days, strict=strict):
+        record, counting = item.record, counting_of(item.warnings)
         day = as_local(record.discharged_at).date()
-        if (start is not None and day < start) or (end is not None and day > end):
+        in_period = not ((start is not None and day < start) or (end is not None and day > end))
+        dateless = any(w.rule.column == "discharged_at" for w in item.warnings)
+        if in_period or dateless:
+            report.warnings.extend(item.warnings)
+        if not in_period or counting is Counting.LEFT_OUT:
             continue
-        figures = record_figures(record, calendar)
+        figures = record_figures(record, calendar, counting)
         report.total.add(figures)
         if group_by:
             report.groups.setdefault(group_key(record, group_by), Figures()).add(figures)

@@ -51,6 +51,11 @@ class Discharge(Base):
     letter_acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     letters: Mapped[int] = mapped_column(Integer, default=0)
     corrections: Mapped[int] = mapped_column(Integer, default=0)
+    # The stored counting rule of an odd row (gateway.sla.counting), None when it counts as
+    # the deadlines say; reported_at: when medbro learned the discharge time (the reference
+    # of the plausibility window, and what places the warning in a report period).
+    warning: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    reported_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
     __table_args__ = (
         # Covering index of the report: the GROUP BY reads the index only, never the table.
@@ -63,6 +68,7 @@ class Discharge(Base):
             "letter_sent_at",
             "deadline_1",
             "deadline_3",
+            "warning",
         ),
         Index("ix_sla_discharges_match", "patient_cpr", "department"),
         Index("ix_sla_discharges_open", "letter_sent_at", "deadline_1"),

@@ -214,7 +214,10 @@ def test_the_discharge_report_is_what_the_sla_hook_takes():
 
     from gateway.sla.hooks import discharge_reported
 
-    hook = set(inspect.signature(discharge_reported).parameters) - {"session", "config"}
+    # reported_at: when the report arrived (the plausibility reference), the caller's, not the
+    # message's
+    hook = set(inspect.signature(discharge_reported).parameters) - {
+        "session", "config", "reported_at"}
     fields = set(discharge_report(read(b.to_bytes(b.hospital_notification()))).__dataclass_fields__)
     assert fields == hook
 

@@ -9,6 +9,15 @@ from click.testing import CliRunner
 
 from gateway.cli import main
 
+# The files here are historical (2025): a century-wide plausibility window keeps them in the
+# figures whatever year the tests run in.
+HISTORICAL = {"MEDBRO_SLA_PLAUSIBLE_DAYS": "36500"}
+
+
+def db_env(tmp_path: Path) -> dict[str, str]:
+    return {"MEDBRO_DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}", **HISTORICAL}
+
+
 EVENTS = (
     "hospital,department,discharge_id,discharged_at,letter_sent_at,patient_cpr\n"
     "Herlev,1301011,a1,2025-04-16T14:00,2025-04-22T23:30,0108584947\n"
@@ -18,7 +27,7 @@ EVENTS = (
 
 
 def test_import_then_report_and_worklist_from_the_store(tmp_path: Path) -> None:
-    runner = CliRunner(env={"MEDBRO_DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}"})
+    runner = CliRunner(env=db_env(tmp_path))
     path = tmp_path / "herlev.csv"
     path.write_text(EVENTS)
     first = runner.invoke(main, ["sla", "import", str(path), "--quiet"])
@@ -51,7 +60,7 @@ def test_import_then_report_and_worklist_from_the_store(tmp_path: Path) -> None:
 
 
 def test_import_reports_a_bad_line(tmp_path: Path) -> None:
-    runner = CliRunner(env={"MEDBRO_DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}"})
+    runner = CliRunner(env=db_env(tmp_path))
     path = tmp_path / "bad.csv"
     path.write_text(EVENTS + "Herlev,1301011,a4,16/04/2025,\n")
     result = runner.invoke(main, ["sla", "import", str(path), "--quiet"])
@@ -65,28 +74,63 @@ def _stored_total(runner: CliRunner) -> int:
     return json.loads(stored.stdout)["total"]["discharges"]
 
 
-def test_import_refuses_a_repeated_discharge_and_writes_nothing(tmp_path: Path) -> None:
-    runner = CliRunner(env={"MEDBRO_DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}"})
+def test_strict_import_refuses_a_repeated_discharge_and_writes_nothing(tmp_path: Path) -> None:
+    runner = CliRunner(env=db_env(tmp_path))
     path = tmp_path / "twice.csv"
     path.write_text(EVENTS + "Herlev,1301011,a1,2025-04-17T09:00,,0108584947\n")
-    result = runner.invoke(main, ["sla", "import", str(path), "--quiet"])
+    result = runner.invoke(main, ["sla", "import", str(path), "--quiet", "--strict"])
     assert result.exit_code == 1
     assert "line 5, column 'discharge_id'" in result.stderr and "line 2" in result.stderr
     assert _stored_total(runner) == 0  # checked whole before the first write
 
 
-def test_import_refuses_a_letter_before_its_discharge(tmp_path: Path) -> None:
-    runner = CliRunner(env={"MEDBRO_DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}"})
+def test_strict_import_refuses_a_letter_before_its_discharge(tmp_path: Path) -> None:
+    runner = CliRunner(env=db_env(tmp_path))
     path = tmp_path / "early.csv"
     path.write_text(EVENTS + "Herlev,1301011,a4,2025-04-17T09:00,2025-04-16T09:00,\n")
-    result = runner.invoke(main, ["sla", "import", str(path), "--quiet"])
+    result = runner.invoke(main, ["sla", "import", str(path), "--quiet", "--strict"])
     assert result.exit_code == 1
     assert "line 5, column 'letter_sent_at'" in result.stderr
     assert _stored_total(runner) == 0
 
 
+def test_import_keeps_odd_rows_as_warnings_counted_like_the_file_report(tmp_path: Path) -> None:
+    """A repeated id is skipped (the first line counts); a letter on an earlier day is stored
+    with its warning; the store report then counts and lists them as the file report does."""
+    runner = CliRunner(env=db_env(tmp_path))
+    path = tmp_path / "odd.csv"
+    path.write_text(
+        EVENTS
+        + "Herlev,1301011,a1,2025-04-17T09:00,,0108584947\n"
+        + "Herlev,1301011,a4,2025-04-17T09:00,2025-04-16T09:00,0404040404\n"
+    )
+    result = runner.invoke(main, ["sla", "import", str(path), "--quiet"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "5 rows: 4 new, 0 updated, 0 unchanged, 1 skipped"
+    assert lines[1].startswith("warning: line 5, column 'discharge_id': discharge Herlev/a1 is")
+    assert lines[2].startswith("warning: line 6, column 'letter_sent_at': 2025-04-16T09:00 is on")
+    stored = json.loads(
+        runner.invoke(main, ["sla", "report", "--format", "json", "--group-by", "none"]).stdout
+    )
+    from_file = json.loads(
+        runner.invoke(
+            main, ["sla", "report", "--events", str(path), "--format", "json", "--group-by",
+                   "none"]
+        ).stdout
+    )
+    assert stored["total"] == from_file["total"]
+    # a1 (one), a2, a3, a4: a4's letter counts in b, not in c or d
+    assert (stored["total"]["discharges"], stored["total"]["with_letter"]) == (4, 2)
+    assert stored["total"]["within_3_workdays"] == 1
+    assert [w["code"] for w in stored["warnings"]] == ["letter_before_discharge"]
+    assert stored["warnings"][0]["discharge"] == "Herlev/a4"
+    assert [w["code"] for w in from_file["warnings"]] == [
+        "repeated_discharge", "letter_before_discharge"]
+
+
 def test_import_logs_to_stderr_and_prints_only_its_result(tmp_path: Path) -> None:
-    runner = CliRunner(env={"MEDBRO_DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}"})
+    runner = CliRunner(env=db_env(tmp_path))
     path = tmp_path / "herlev.csv"
     path.write_text(EVENTS)
     result = runner.invoke(main, ["sla", "import", str(path), "--quiet"])

@@ -64,8 +64,13 @@ def split(total: tuple[int, ...], months: list[int]) -> dict[int, tuple[int, int
     return {m: tuple(col[i] for col in columns) for i, m in enumerate(months)}  # type: ignore
 
 
-def run_report(path: Path, *args: str) -> dict:
-    result = CliRunner().invoke(
+# The files here are historical (2014-2025): a window of a century keeps them plausible
+# whatever year the tests run in; test_plausibility_window_* narrows it.
+HISTORICAL = {"MEDBRO_SLA_PLAUSIBLE_DAYS": "36500"}
+
+
+def run_report(path: Path, *args: str, env: dict[str, str] | None = None) -> dict:
+    result = CliRunner(env={**HISTORICAL, **(env or {})}).invoke(
         main, ["sla", "report", "--events", str(path), "--format", "json", *args]
     )
     assert result.exit_code == 0, result.output
@@ -157,11 +162,15 @@ def test_group_by_and_formats(tmp_path: Path) -> None:
         1,
     )
 
-    out = CliRunner().invoke(main, ["sla", "report", "--events", str(path), "--format", "csv"])
+    out = CliRunner(env=HISTORICAL).invoke(
+        main, ["sla", "report", "--events", str(path), "--format", "csv"]
+    )
     rows = list(csv.DictReader(io.StringIO(out.output)))
     assert rows[-1]["hospital"] == "total" and rows[-1]["discharges"] == "4"
     assert len(rows) == 4
-    table = CliRunner().invoke(main, ["sla", "report", "--events", str(path), "--format", "table"])
+    table = CliRunner(env=HISTORICAL).invoke(
+        main, ["sla", "report", "--events", str(path), "--format", "table"]
+    )
     assert "b/a %" in table.output and "total" in table.output
 
 
@@ -174,7 +183,7 @@ def test_extra_closed_days_from_environment(tmp_path: Path) -> None:
     default = run_report(path)["total"]
     # 24 Dec is workday 1 and 29 Dec workday 2 by default; closing 24 Dec makes 29 Dec workday 1
     assert (default["within_1_workday"], default["within_3_workdays"]) == (0, 1)
-    result = CliRunner(env={"MEDBRO_SLA_EXTRA_CLOSED_DAYS": "12-24,12-31"}).invoke(
+    result = CliRunner(env={**HISTORICAL, "MEDBRO_SLA_EXTRA_CLOSED_DAYS": "12-24,12-31"}).invoke(
         main, ["sla", "report", "--events", str(path), "--format", "json"]
     )
     closed = json.loads(result.output)["total"]
@@ -188,11 +197,6 @@ def test_extra_closed_days_from_environment(tmp_path: Path) -> None:
         (EVENTS + "H,D,x,2025-13-01T10:00,\n", "line 6, column 'discharged_at'"),
         (EVENTS + "H,D,x,2025-01-01T10:00,tomorrow\n", "line 6, column 'letter_sent_at'"),
         (EVENTS + "H,,x,2025-01-01T10:00,\n", "line 6, column 'department': is empty"),
-        # a letter before its discharge would count as within 1 workday
-        (
-            EVENTS + "H,D,x,2025-01-02T10:00,2025-01-01T09:00\n",
-            "line 6, column 'letter_sent_at': '2025-01-01T09:00' is before discharged_at",
-        ),
     ],
 )
 def test_bad_file_names_line_and_column(content: str, message: str, tmp_path: Path) -> None:
@@ -200,25 +204,40 @@ def test_bad_file_names_line_and_column(content: str, message: str, tmp_path: Pa
         list(read_events(io.StringIO(content)))
     path = tmp_path / "bad.csv"
     path.write_text(content)
-    result = CliRunner().invoke(main, ["sla", "report", "--events", str(path)])
+    result = CliRunner(env=HISTORICAL).invoke(main, ["sla", "report", "--events", str(path)])
     # a bad file is a data error: exit 1, the message on stderr, nothing on stdout
     assert result.exit_code == 1
     assert message.split(":")[0] in result.stderr and result.stdout == ""
 
 
-def test_repeated_discharge_is_refused_naming_both_lines(tmp_path: Path) -> None:
+def test_repeated_discharge_is_a_warning_and_the_first_line_counts(tmp_path: Path) -> None:
     """The importer keys by hospital + discharge_id; the report must not count a repeat twice."""
     first = EVENTS.splitlines()[1]
-    content = EVENTS + first + "\n"
-    with pytest.raises(EventsFileError, match=r"line 6, column 'discharge_id': .* on line 2"):
-        list(read_events(io.StringIO(content)))
     path = tmp_path / "twice.csv"
-    path.write_text(content)
-    result = CliRunner().invoke(main, ["sla", "report", "--events", str(path)])
-    assert result.exit_code == 1 and "line 6" in result.stderr
+    path.write_text(EVENTS + first.replace("2025-04-22T23:30", "2025-05-22T10:00") + "\n")
+    report = run_report(path, "--group-by", "none")
+    assert (report["total"]["discharges"], report["total"]["within_1_workday"]) == (4, 2)
+    assert report["warnings"] == [
+        {
+            "line": 6,
+            "column": "discharge_id",
+            "code": "repeated_discharge",
+            "message": "discharge Herlev/a1 is already on line 2; the first line counts",
+            "counted_as": "left out: the first line counts",
+        }
+    ]
+    # --strict keeps the refusal, naming both lines
+    result = CliRunner(env=HISTORICAL).invoke(
+        main, ["sla", "report", "--events", str(path), "--strict"]
+    )
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "line 6, column 'discharge_id': discharge Herlev/a1 is already on line 2" in (
+        result.stderr
+    )
     # the same id at another hospital is another discharge
     other = first.replace(first.split(",")[0], "Other", 1)
-    assert len(list(read_events(io.StringIO(EVENTS + other + "\n")))) == 5
+    path.write_text(EVENTS + other + "\n")
+    assert run_report(path)["warnings"] == []
 
 
 def test_letter_sent_at_discharge_time_is_accepted() -> None:
@@ -252,3 +271,109 @@ def test_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
     path = tmp_path / "excel.csv"
     path.write_text(EVENTS, encoding="utf-8-sig")  # spreadsheet exports start with a BOM
     assert run_report(path)["total"]["discharges"] == 4
+
+
+def test_same_day_letter_before_the_registered_discharge_time_counts_within_1_and_3(
+    tmp_path: Path,
+) -> None:
+    """The discharge time is often registered after the patient left and the letter went."""
+    path = tmp_path / "same-day.csv"
+    path.write_text(
+        "hospital,department,discharge_id,discharged_at,letter_sent_at\n"
+        "H,D,1,2025-03-04T15:30,2025-03-04T11:00\n"
+    )
+    report = run_report(path, "--group-by", "none", "--strict")
+    assert report["total"]["with_letter"] == 1
+    assert (report["total"]["within_1_workday"], report["total"]["within_3_workdays"]) == (1, 1)
+    assert report["warnings"] == []
+
+
+ODD = (
+    "hospital,department,discharge_id,discharged_at,letter_sent_at\n"
+    "H,D,1,2025-03-04T10:00,2025-03-04T15:00\n"  # within 1
+    "H,D,2,2025-03-05T10:00,2025-03-04T09:00\n"  # letter on an earlier day: b, not c or d
+    "H,D,3,2099-03-05T10:00,\n"  # in the future: left out
+    "H,D,1,2025-03-04T10:00,2025-03-20T15:00\n"  # repeated: left out, the first counts
+)
+
+
+def test_odd_rows_are_warnings_in_every_format(tmp_path: Path) -> None:
+    path = tmp_path / "odd.csv"
+    path.write_text(ODD)
+    report = run_report(path, "--group-by", "month")
+    assert [g["month"] for g in report["groups"]] == ["2025-03"]  # no 2099-03 row
+    counts = ("discharges", "with_letter", "within_3_workdays", "within_1_workday")
+    assert tuple(report["total"][k] for k in counts) == (2, 2, 1, 1)
+    assert [(w["line"], w["column"], w["code"]) for w in report["warnings"]] == [
+        (3, "letter_sent_at", "letter_before_discharge"),
+        (4, "discharged_at", "discharge_in_future"),
+        (5, "discharge_id", "repeated_discharge"),
+    ]
+    assert report["warnings"][0]["counted_as"] == "counted in a and b, not in c or d"
+
+    runner = CliRunner(env=HISTORICAL)
+    csv_out = runner.invoke(
+        main, ["sla", "report", "--events", str(path), "--format", "csv", "--group-by", "month"]
+    ).stdout
+    table, _, footer = csv_out.partition("\n\n")
+    assert [r["month"] for r in csv.DictReader(io.StringIO(table))] == ["2025-03", "total"]
+    warned = list(csv.DictReader(io.StringIO(footer)))
+    assert [(w["warning"], w["where"], w["column"]) for w in warned] == [
+        ("letter_before_discharge", "line 3", "letter_sent_at"),
+        ("discharge_in_future", "line 4", "discharged_at"),
+        ("repeated_discharge", "line 5", "discharge_id"),
+    ]
+    text = runner.invoke(main, ["sla", "report", "--events", str(path)]).stdout
+    assert "warnings: 3" in text
+    assert "line 4, column 'discharged_at': 2099-03-05T10:00 is after today" in text
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("H,D,9,2025-03-05T10:00,2025-03-04T09:00",
+         "line 6, column 'letter_sent_at': 2025-03-04T09:00 is on an earlier day than"),
+        ("H,D,9,2099-03-05T10:00,", "line 6, column 'discharged_at': 2099-03-05T10:00 is after"),
+        ("H,D,9,1999-03-05T10:00,", "line 6, column 'discharged_at': 1999-03-05T10:00 is more"),
+    ],
+)
+def test_strict_refuses_the_file_at_the_first_odd_row(
+    row: str, message: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "odd.csv"
+    path.write_text(EVENTS + row + "\n")
+    runner = CliRunner(env={"MEDBRO_SLA_PLAUSIBLE_DAYS": "3650"})
+    result = runner.invoke(main, ["sla", "report", "--events", str(path), "--strict"])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert message in result.stderr
+    relaxed = runner.invoke(main, ["sla", "report", "--events", str(path), "--format", "json"])
+    assert relaxed.exit_code == 0
+    assert [w["line"] for w in json.loads(relaxed.stdout)["warnings"]] == [6]
+
+
+def test_plausibility_window_is_a_setting(tmp_path: Path) -> None:
+    """A 1999 date is kept out of the figures and listed, not made a 1999-01 row."""
+    today = date.today()
+    recent = today - timedelta(days=40)
+    path = tmp_path / "window.csv"
+    path.write_text(
+        "hospital,department,discharge_id,discharged_at,letter_sent_at\n"
+        f"H,D,1,{recent}T10:00,{recent}T15:00\n"
+        "H,D,2,1999-01-04T10:00,1999-01-04T15:00\n"
+    )
+    report = run_report(path, "--group-by", "month", env={"MEDBRO_SLA_PLAUSIBLE_DAYS": "730"})
+    assert [g["month"] for g in report["groups"]] == [recent.strftime("%Y-%m")]
+    assert report["total"]["discharges"] == 1
+    assert [(w["line"], w["code"]) for w in report["warnings"]] == [
+        (3, "implausible_discharge_date")]
+    # the warning is listed whatever the period: no period holds its date
+    dated = run_report(path, "--from", str(recent), env={"MEDBRO_SLA_PLAUSIBLE_DAYS": "730"})
+    assert [w["line"] for w in dated["warnings"]] == [3]
+    narrow = run_report(path, "--group-by", "none", env={"MEDBRO_SLA_PLAUSIBLE_DAYS": "30"})
+    assert narrow["total"]["discharges"] == 0 and len(narrow["warnings"]) == 2
+    wide = run_report(path, "--group-by", "month", env={"MEDBRO_SLA_PLAUSIBLE_DAYS": "36500"})
+    assert [g["month"] for g in wide["groups"]][0] == "1999-01"
+    bad = CliRunner(env={"MEDBRO_SLA_PLAUSIBLE_DAYS": "soon"}).invoke(
+        main, ["sla", "report", "--events", str(path)]
+    )
+    assert bad.exit_code == 2 and "MEDBRO_SLA" in bad.stderr

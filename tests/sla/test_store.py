@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -24,7 +24,9 @@ from gateway.sla.store_report import store_report
 from gateway.sla.tables import Discharge, SlaLetter, SlaTask
 from gateway.sla.worklist import worklist
 
-CONFIG = SlaConfig(calendar=WorkdayCalendar())
+# The dates here are historical (2025): a century-wide plausibility window keeps them in the
+# figures whatever year the tests run in; the plausibility tests below narrow it.
+CONFIG = SlaConfig(calendar=WorkdayCalendar(), plausible_days=36500)
 CPR = "0108584947"
 DEPT = "1301011"
 
@@ -64,6 +66,7 @@ def report_discharge(session, discharge_id="D1", at=datetime(2025, 4, 16, 13, 0)
         discharge_id=discharge_id,
         discharged_at=at,
         config=CONFIG,
+        reported_at=at,
     )
 
 
@@ -388,3 +391,72 @@ def test_recompute_refreshes_stale_deadlines_idempotently(sessions) -> None:
     everything = recompute(sessions, CLOSED_XMAS, include_closed=True)
     assert (everything.rows, everything.changed) == (3, 1)
     assert deadline_1("sent") == datetime(2026, 12, 28, 22, 59, 59, 999999)
+
+
+WINDOW = SlaConfig(calendar=WorkdayCalendar(), plausible_days=730)
+
+
+def test_live_letter_with_an_implausible_date_is_kept_and_delivered_but_no_month_row(
+    sessions: sessionmaker,
+) -> None:
+    """A MedCom sample letter dated 1999, received now: a warning, not a "1999-01" row."""
+    received = local(2026, 11, 20, 9)
+    with sessions() as s, s.begin():
+        hooks.letter_received(
+            s, message_id="old", letter=epikrise(discharged_at=datetime(1999, 1, 4, 10)),
+            at=received, config=WINDOW,
+        )
+        hooks.letter_received(
+            s, message_id="new", letter=epikrise(letter_id="E2", cpr="0202020202",
+                                                 discharged_at=datetime(2026, 11, 19, 10)),
+            at=received, config=WINDOW,
+        )
+        hooks.letters_delivered(s, ["old", "new"], at=local(2026, 11, 20, 9, 1), config=WINDOW)
+    with sessions() as s:
+        old = s.scalar(select(Discharge).where(Discharge.discharge_key == "letter/old"))
+        assert old.warning == "implausible_discharge_date" and old.letter_sent_at is not None
+        report = store_report(s, ("month",), today=date(2026, 12, 4), plausible_days=730)
+        assert list(report.groups) == [("2026-11",)]
+        assert report.total.discharges == 1 and report.total.within_1_workday == 1
+        assert [(w.code, w.discharge) for w in report.warnings] == [
+            ("implausible_discharge_date", "letter/old")]
+        # listed in the period it was received in, whatever its own date
+        november = store_report(s, (), start=date(2026, 11, 1), end=date(2026, 11, 30),
+                                today=date(2026, 12, 4))
+        assert [w.discharge for w in november.warnings] == ["letter/old"]
+        assert store_report(s, (), start=date(2026, 10, 1), end=date(2026, 10, 31),
+                            today=date(2026, 12, 4)).warnings == []
+
+
+def test_live_letter_on_an_earlier_day_than_its_reported_discharge(
+    sessions: sessionmaker,
+) -> None:
+    """The letter went at 22:40; the API then reports the discharge for the next morning."""
+    with sessions() as s, s.begin():
+        hooks.letter_received(
+            s, message_id="m1", letter=epikrise(discharged_at=datetime(2025, 4, 16, 22, 0)),
+            at=local(2025, 4, 16, 22, 30), config=CONFIG,
+        )
+        hooks.letter_delivered(s, message_id="m1", at=local(2025, 4, 16, 22, 40), config=CONFIG)
+        report_discharge(s, "D9", at=datetime(2025, 4, 17, 8, 0))
+    with sessions() as s:
+        (row,) = s.scalars(select(Discharge)).all()
+        assert (row.source, row.warning) == ("api", "letter_before_discharge")
+        figures = store_report(s, (), today=date(2026, 12, 4), plausible_days=36500)
+        assert (figures.total.discharges, figures.total.with_letter) == (1, 1)
+        assert (figures.total.within_3_workdays, figures.total.within_1_workday) == (0, 0)
+        assert [w.code for w in figures.warnings] == ["letter_before_discharge"]
+        assert str(figures.warnings[0]).startswith(
+            "discharge 1301/D9, column 'letter_sent_at': 2025-04-16T22:40 is on an earlier day")
+
+
+def test_a_discharge_in_the_future_counts_once_its_day_has_come(sessions: sessionmaker) -> None:
+    with sessions() as s, s.begin():
+        report_discharge(s, "P1", at=datetime(2025, 4, 18, 10, 0))
+    with sessions() as s:
+        before = store_report(s, ("month",), today=date(2025, 4, 17))
+        assert before.total.discharges == 0 and before.groups == {}
+        assert [w.code for w in before.warnings] == ["discharge_in_future"]
+        after = store_report(s, ("month",), today=date(2025, 4, 18))
+        assert after.total.discharges == 1 and after.warnings == []
+        assert s.scalar(select(Discharge.warning)) is None  # the future is never stored
