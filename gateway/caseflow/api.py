@@ -23,7 +23,7 @@ from gateway.api.examples import LAE261_XML
 from gateway.api.messages import organisation
 from gateway.api.responses import answers, json_body, ok, problems, raw_body
 from gateway.caseflow.config import Caseflow, caseflow_for_hub
-from gateway.caseflow.service import CaseNotFound
+from gateway.caseflow.service import CaseNotFound, InvalidMeetingDate
 from gateway.caseflow.states import IllegalTransition
 from gateway.errors import ConfigError, LocalUsageError
 from gateway.forms import (
@@ -78,6 +78,8 @@ async def _run(flow: Caseflow, org: Any, case_ref: str | None,
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     except ConfigError as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
+    except InvalidMeetingDate as exc:  # a wrong field of the body: the API's 422 shape
+        raise HTTPException(422, [{"field": "body.date", "message": str(exc)}]) from None
     except LocalUsageError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
 
@@ -288,7 +290,9 @@ async def post_action(case_ref: CaseRef, body: Action, flow: Flow, org: Org) -> 
 )
 async def put_meeting(case_ref: CaseRef, body: MeetingRequest, flow: Flow,
                       org: Org) -> dict[str, Any]:
-    """Schedule the case for a meeting, or postpone it to a later one (with a reason)."""
+    """Schedule the case for a meeting, or postpone it to a later one (with a reason).
+
+    A date before today, or before the case was opened, is a 422 naming ``body.date``."""
     return await _run(flow, org, case_ref, lambda: flow.service.schedule_meeting(
         case_ref, body.date, now=flow.clock(), reason=body.reason))
 

@@ -123,6 +123,21 @@ class Deadline:
                 "done_on": self.done_on.isoformat() if self.done_on else None, "note": self.note}
 
 
+def meeting_date_problem(meeting_on: date, *, today: date, opened_on: date) -> str | None:
+    """Why ``meeting_on`` cannot be a case's meeting date, or None when it can.
+
+    A meeting before today, or before the case was opened, would give the case deadlines that
+    were missed before they existed (a meeting in 2000 on a case created in 2026).
+    """
+    if meeting_on < opened_on:
+        return (f"meeting date {meeting_on.isoformat()} is before the case was opened "
+                f"({opened_on.isoformat()})")
+    if meeting_on < today:
+        return (f"meeting date {meeting_on.isoformat()} is in the past "
+                f"(today is {today.isoformat()})")
+    return None
+
+
 def workdays_before(calendar: Calendar, day: date, n: int) -> date:
     """The ``n``-th workday strictly before ``day`` (n >= 1)."""
     current, found = day, 0

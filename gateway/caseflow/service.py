@@ -22,6 +22,7 @@ from gateway.caseflow import documents as docs
 from gateway.caseflow.deadlines import (
     Calendar,
     RegionPolicy,
+    meeting_date_problem,
 )
 from gateway.caseflow.outbox import Outbox, OutboxError
 from gateway.caseflow.queries import CaseNotFound, CaseQueries
@@ -184,9 +185,15 @@ class CaseService(CaseQueries):
 
     def schedule_meeting(self, case_ref: str, meeting_on: date, *, now: datetime,
                          reason: str = "") -> dict[str, Any]:
-        """Put the case on the team's agenda for ``meeting_on`` (moving it if it had one)."""
+        """Put the case on the team's agenda for ``meeting_on`` (moving it if it had one).
+
+        A date before today or before the case was opened is refused (InvalidMeetingDate)."""
         with self.sessions() as s, s.begin():
             row = self._case(s, case_ref, lock=True)
+            problem = meeting_date_problem(meeting_on, today=now.date(),
+                                           opened_on=row.created_at.date())
+            if problem is not None:
+                raise InvalidMeetingDate(problem)
             event = E.MEETING_POSTPONED if row.meeting_id else E.MEETING_SCHEDULED
             old = s.get(MeetingRow, row.meeting_id) if row.meeting_id else None
             if old is not None and meeting_on <= old.meeting_on:
@@ -357,6 +364,10 @@ class CaseService(CaseQueries):
                               created_at=now, send_refusals=0))
         s.flush()
         return doc
+
+
+class InvalidMeetingDate(LocalUsageError):
+    """A meeting date the case cannot have (deadlines.meeting_date_problem): the API's 422."""
 
 
 def _check(form: Form) -> list[FieldError]:

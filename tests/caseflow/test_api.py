@@ -147,3 +147,23 @@ async def test_bad_case_input_names_the_field(api) -> None:
     r = await client.post("/v1/cases", json=body, headers=KBH_KEY)
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "case.parties.gp.ydernummer"
+
+
+async def test_a_meeting_in_the_past_is_a_422_naming_the_date(api) -> None:
+    """A meeting in 2000 on a case created in 2026 would have missed its deadlines already."""
+    client, clock, _outbox = api
+    ref = new_ref()
+    assert (await client.post("/v1/cases", json=new_case(ref), headers=KBH_KEY)).status_code == 201
+    clock.now = datetime(2026, 3, 10, 9, 0)
+    for day, why in (("2000-01-05", "is before the case was opened (2026-03-02)"),
+                     ("2026-03-09", "is in the past (today is 2026-03-10)")):
+        r = await client.put(f"/v1/cases/{ref}/meeting", json={"date": day}, headers=KBH_KEY)
+        assert r.status_code == 422, r.text
+        # the API's one error shape (gateway/api/responses.py), naming the field
+        assert r.json() == {
+            "detail": f"the request is not valid: body.date: meeting date {day} {why}",
+            "errors": [{"field": "body.date", "message": f"meeting date {day} {why}"}]}
+    r = await client.get(f"/v1/cases/{ref}", headers=KBH_KEY)
+    assert r.json()["meeting"] is None  # nothing was scheduled
+    r = await client.put(f"/v1/cases/{ref}/meeting", json={"date": "2026-03-10"}, headers=KBH_KEY)
+    assert r.status_code == 200 and r.json()["meeting"]["date"] == "2026-03-10"

@@ -14,6 +14,7 @@ from gateway.caseflow.deadlines import (
     DeadlineStatus,
     coordinator_deadline,
     evaluate,
+    meeting_date_problem,
     notice_required,
     recommend_postponement,
     screening_deadline,
@@ -158,3 +159,21 @@ def test_postponement_recommended_when_the_clinical_answer_comes_too_late() -> N
     assert recommend_postponement(facts, RULES, CAL, at(date(2026, 4, 2)))
     sooner = CaseFacts(**{**facts.__dict__, "appointment_on": date(2026, 4, 9)})
     assert recommend_postponement(sooner, RULES, CAL, at(date(2026, 4, 2))) == []
+
+
+@pytest.mark.parametrize(
+    ("meeting", "opened", "problem"),
+    [
+        (date(2026, 4, 15), date(2026, 3, 2), None),
+        (date(2026, 3, 4), date(2026, 3, 2), None),  # today is allowed
+        (date(2026, 3, 3), date(2026, 3, 2), "meeting date 2026-03-03 is in the past "
+                                            "(today is 2026-03-04)"),
+        (date(2000, 1, 5), date(2026, 3, 2), "meeting date 2000-01-05 is before the case was "
+                                            "opened (2026-03-02)"),
+        # a case opened on a clock ahead of today: its own date still bounds the meeting
+        (date(2026, 3, 5), date(2026, 3, 6), "meeting date 2026-03-05 is before the case was "
+                                            "opened (2026-03-06)"),
+    ],
+)
+def test_meeting_date_rule(meeting: date, opened: date, problem: str | None) -> None:
+    assert meeting_date_problem(meeting, today=date(2026, 3, 4), opened_on=opened) == problem
