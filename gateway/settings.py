@@ -174,6 +174,7 @@ OTHER_VARIABLES: dict[str, str] = {
     "MEDBRO_SLA_WORKING_HOURS": "gateway/sla/config.py",
     "MEDBRO_SLA_EXTRA_CLOSED_DAYS": "gateway/sla/config.py",
     "MEDBRO_SLA_PLAUSIBLE_DAYS": "gateway/sla/config.py",
+    "MEDBRO_RETENTION_DAYS": "gateway/retention/cli.py",
     "MEDBRO_HOSPITAL_MAX_BODY": "adapters/hospital/config.py",
     "MEDBRO_HOSPITAL_RECEIVED_VIA": "adapters/hospital/config.py",
     "MEDBRO_VANS_DATABASE_URL": "adapters/vans/config.py",

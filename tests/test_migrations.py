@@ -40,7 +40,8 @@ def test_migrations_create_exactly_the_declared_schema(empty_database_url):
 def test_every_area_table_module_is_listed():
     assert set(TABLE_MODULES) == {
         "gateway.store.tables", "gateway.sla.tables", "gateway.caseflow.tables",
-        "gateway.operations.tables"}
+        "gateway.operations.tables",
+        "gateway.retention.tables"}
 
 
 def test_a_missing_table_module_is_an_error_naming_it():

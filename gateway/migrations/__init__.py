@@ -27,6 +27,7 @@ TABLE_MODULES = (
     "gateway.sla.tables",
     "gateway.caseflow.tables",
     "gateway.operations.tables",
+    "gateway.retention.tables",
 )
 
 
