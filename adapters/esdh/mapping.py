@@ -13,9 +13,11 @@ Rules (docs/esdh.md has the same text for vendors):
   No case, or several open cases of the kind, is ``CaseNotFound``: an operator files it; medbro
   never guesses.
 * **LÆ certificates** arrive as DIS91 letters in medbro's LÆ profile (docs/lae-edifact-profile.md):
-  the form's ``case_ref`` is the case reference, the case kind is the form's (``LAE265``), and
-  the document type names the form (``LÆ 265 Lægeattest til rehabiliteringsteam``). A DIS91
-  whose profile body does not read is journalised as the plain letter it also is.
+  the form's ``case_ref`` is the case reference, the case kind is the form's (``LAE265``), the
+  document type is the form's Danish title (``Lægeattest til rehabiliteringsteam (LÆ 265)``,
+  gateway.forms.model.DANISH_NAMES, the same for all four forms), and the HTML and PDF show
+  the form laid out as the paper form (gateway.forms.layout). A DIS91 whose profile body does
+  not read is journalised as the plain letter it also is.
 * **Receipts** (CTL01-03 for a letter the municipality sent) go on the case of the document
   that letter became, found by its MedCom reference ``<sender>:<control ref>:<UNH ref>``.
 """
@@ -27,6 +29,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from adapters.esdh.render import (
+    form_html,
+    form_pdf,
     party_name,
     summarise_letter,
     summarise_receipt,
@@ -37,6 +41,7 @@ from adapters.esdh.render import (
 from gateway.errors import MedbroError
 from gateway.forms import Form, FormValidationError, from_letter
 from gateway.forms.edifact_profile import PROFILE_LINE
+from gateway.forms.layout import layout
 from gateway.model import Letter, LetterStatus, Receipt
 
 DEFAULT_CASE_KINDS: Mapping[str, str] = {
@@ -122,12 +127,19 @@ def lae_form(letter: Letter) -> Form | None:
         return None
 
 
-def _files(stem: str, original: bytes, original_type: str, summary) -> tuple[Attachment, ...]:
+def _files(stem: str, original: bytes, original_type: str, summary,
+           form: Form | None = None) -> tuple[Attachment, ...]:
+    """The original message, and its reading as HTML and PDF (a form as its paper form)."""
+    if form is not None:
+        paper = layout(form)
+        html, pdf = form_html(paper), form_pdf(paper)
+    else:
+        html, pdf = to_html(summary), to_pdf(summary)
     return (
         Attachment(f"{stem}.edi" if original_type == "application/edifact" else f"{stem}.xml",
                    original_type, original),
-        Attachment(f"{stem}.html", "text/html", to_html(summary)),
-        Attachment(f"{stem}.pdf", "application/pdf", to_pdf(summary)),
+        Attachment(f"{stem}.html", "text/html", html),
+        Attachment(f"{stem}.pdf", "application/pdf", pdf),
     )
 
 
@@ -153,7 +165,7 @@ def letter_entry(
     form = lae_form(letter)
     if form is not None:
         form_key = f"LAE{form.form_type.value}"
-        document_type = type_title(form_key)
+        document_type = form.form_type.title
         summary = replace(summary, title=f"{document_type} fra {party_name(letter.sender)}")
         reference, kind = form.case_ref, case_kind(form_key, kinds)
     return JournalEntry(
@@ -168,7 +180,7 @@ def letter_entry(
         case_reference=reference,
         case_kind=kind,
         attachments=_files(_safe_stem(letter.letter_id or letter.ref), original, original_type,
-                           summary),
+                           summary, form),
     )
 
 

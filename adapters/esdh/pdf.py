@@ -1,4 +1,4 @@
-"""A minimal PDF writer: lines of Latin-1 text on A4 pages, in Helvetica.
+"""A minimal PDF writer: lines of Latin-1 text on A4 pages, in Helvetica, with form furniture.
 
 Why our own: the rendering journalised in the ESDH only needs readable text (a title, labelled
 fields, the letter's free text), and MedCom letters are ISO-8859-1, which PDF's standard
@@ -6,15 +6,18 @@ fields, the letter's free text), and MedCom letters are ISO-8859-1, which PDF's 
 
 The file follows PDF 1.4 (ISO 32000-1 section 7): header, numbered objects (catalog, page tree,
 pages, content streams, one font), a cross-reference table with the byte offset of every
-object, and the trailer. Text is wrapped at a fixed character count (Helvetica at 10 pt fits
-about 95 average characters in the 170 mm text width); pages break every ``LINES_PER_PAGE``.
+object, and the trailer. Text is wrapped at a character count that follows the font size and
+the indent (Helvetica at 10 pt fits about 95 average characters in the 170 mm text width).
+Each line is placed at its own position, so a line can be indented, larger, set on a grey band
+(a form's box heading) or be a ruled line (a box's edge, a signature line); pages break when
+the next line would cross the bottom margin (``LINES_PER_PAGE`` plain lines).
 """
 
 from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 PAGE_WIDTH, PAGE_HEIGHT = 595, 842  # A4 in points
 MARGIN = 56
@@ -26,10 +29,33 @@ LINES_PER_PAGE = (PAGE_HEIGHT - 2 * MARGIN) // LEADING
 
 @dataclass(frozen=True)
 class Line:
-    """One line to print; ``bold`` lines (headings) use Helvetica-Bold at a larger size."""
+    """One line to print; ``bold`` lines (headings) use Helvetica-Bold at a larger size.
+
+    ``size``: the font size (default 10, bold 12); ``indent`` in points; ``band``: a grey band
+    behind the line; ``rule``: a horizontal line (from ``indent``, ``rule_width`` points long,
+    default to the right margin) under the text, if any; ``value``: a second column that
+    starts ``value_at`` points after the text's start (a form's label and its value);
+    ``keep``: keep this line on the page of the next one (a heading, a signature block).
+    """
 
     text: str
     bold: bool = False
+    size: float | None = None
+    indent: float = 0
+    band: bool = False
+    rule: bool = False
+    rule_width: float | None = None
+    value: str | None = None
+    value_at: float = 130
+    keep: bool = False
+
+    @property
+    def font_size(self) -> float:
+        return self.size or (12 if self.bold else FONT_SIZE)
+
+    @property
+    def leading(self) -> float:
+        return max(LEADING, self.font_size + 6)
 
 
 def _escape(text: str) -> bytes:
@@ -40,26 +66,73 @@ def _escape(text: str) -> bytes:
 def wrap_lines(lines: Iterable[Line]) -> list[Line]:
     """Break long lines at word boundaries (hard-break words longer than a line)."""
     out: list[Line] = []
+    text_width = PAGE_WIDTH - 2 * MARGIN
     for line in lines:
-        pieces = textwrap.wrap(line.text, WRAP_AT, break_long_words=True) or [""]
-        out.extend(Line(piece, line.bold) for piece in pieces)
+        indent = line.indent + (line.value_at if line.value is not None else 0)
+        width = int(WRAP_AT * (text_width - indent) / text_width * FONT_SIZE / line.font_size)
+        if line.value is not None:
+            pieces = textwrap.wrap(line.value, max(width, 10), break_long_words=True) or [""]
+            out.append(replace(line, value=pieces[0]))
+            out.extend(replace(line, text="", value=piece) for piece in pieces[1:])
+            continue
+        pieces = textwrap.wrap(line.text, max(width, 10), break_long_words=True) or [""]
+        out.extend(replace(line, text=piece) for piece in pieces)
     return out
 
 
+def _f(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
 def _page_stream(lines: list[Line]) -> bytes:
-    parts = [b"BT", f"{MARGIN} {PAGE_HEIGHT - MARGIN} Td".encode(), f"{LEADING} TL".encode()]
+    parts: list[bytes] = []
+    y = PAGE_HEIGHT - MARGIN
+    right = PAGE_WIDTH - MARGIN
     for line in lines:
-        font = b"/F2 12 Tf" if line.bold else f"/F1 {FONT_SIZE} Tf".encode()
-        parts.append(font + b" (" + _escape(line.text) + b") Tj T*")
-    parts.append(b"ET")
+        x = MARGIN + line.indent
+        if line.band:
+            top = y + line.font_size
+            parts.append(f"0.88 g {_f(x - 4)} {_f(y - 4)} {_f(right - x + 8)} "
+                         f"{_f(top - y + 6)} re f 0 g".encode())
+        if line.text:
+            font = b"/F2" if line.bold else b"/F1"
+            parts.append(b"BT " + font + f" {_f(line.font_size)} Tf {_f(x)} {_f(y)} Td (".encode()
+                         + _escape(line.text) + b") Tj ET")
+        if line.value:
+            at = f"{_f(line.font_size)} Tf {_f(x + line.value_at)} {_f(y)} Td ("
+            parts.append(b"BT /F1 " + at.encode() + _escape(line.value) + b") Tj ET")
+        if line.rule:
+            end = right if line.rule_width is None else x + line.rule_width
+            parts.append(f"0.6 w {_f(x)} {_f(y - 4)} m {_f(end)} {_f(y - 4)} l S".encode())
+        y -= line.leading
     return b"\n".join(parts)
+
+
+def _pages(lines: list[Line]) -> list[list[Line]]:
+    """Lines per page: a page ends when the next line would cross the bottom margin."""
+    pages: list[list[Line]] = [[]]
+    used = 0.0
+    room = PAGE_HEIGHT - 2 * MARGIN
+    run = 0.0  # the height of the lines kept together from here
+    for i, line in enumerate(lines):
+        if i == 0 or not lines[i - 1].keep:
+            run, j = line.leading, i
+            while lines[j].keep and j + 1 < len(lines):
+                j += 1
+                run += lines[j].leading
+        else:
+            run = line.leading
+        if pages[-1] and used + min(run, room) > room:
+            pages.append([])
+            used = 0.0
+        pages[-1].append(line)
+        used += line.leading
+    return pages
 
 
 def render_pdf(lines: Iterable[Line], *, title: str = "") -> bytes:
     """A complete PDF document showing ``lines``; ``title`` goes in the document info."""
-    wrapped = wrap_lines(lines)
-    pages = [wrapped[i : i + LINES_PER_PAGE] for i in range(0, len(wrapped), LINES_PER_PAGE)]
-    pages = pages or [[]]
+    pages = _pages(wrap_lines(lines))
     # Object numbers: 1 catalog, 2 page tree, 3 font, 4 bold font, 5 info, then per page
     # (page, content).
     first_page = 6

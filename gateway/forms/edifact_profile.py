@@ -35,12 +35,6 @@ DIS91_TYPE = "DIS91"
 DIS91_VERSION = "D9134L"
 SUBJECT_QUALIFIER = "OE"
 BODY_QUALIFIER = "NC"
-TITLES = {
-    FormType.LAE261: "Anmodning om lægeattest til rehabiliteringsteam",
-    FormType.LAE265: "Lægeattest til rehabiliteringsteam",
-    FormType.LAE271: "Anmodning til klinisk funktion",
-    FormType.LAE275: "Lægeattest fra klinisk funktion",
-}
 _ESCAPE_TRIGGERS = ("\\", "~", " ")
 _NAME = re.compile(r"@([a-z_]+(?:\[\d+\])?(?:\.[a-z_]+(?:\[\d+\])?)*)")
 _STEP = re.compile(r"([a-z_]+)(?:\[(\d+)\])?")
@@ -98,7 +92,7 @@ def to_letter(form: Form, *, ref: str | None = None) -> Letter:
     validate(form)
     ref = ref or letter_ref(form.form_id)
     sender, receiver, copies = parties_of(form)
-    subject = f"{form.form_type.label} {TITLES[form.form_type]}, sag {form.case_ref}"
+    subject = f"{form.form_type.label} {form.form_type.name_da}, sag {form.case_ref}"
     return Letter(
         type=DIS91_TYPE,
         version=DIS91_VERSION,

@@ -35,6 +35,25 @@ class FormType(enum.StrEnum):
     def label(self) -> str:
         return f"LÆ {self.value}"
 
+    @property
+    def name_da(self) -> str:
+        """The form's Danish name, as on the paper form: ``Lægeattest til rehabiliteringsteam``."""
+        return DANISH_NAMES[self]
+
+    @property
+    def title(self) -> str:
+        """The document title everywhere a form is filed: ``Lægeattest til ... (LÆ 265)``."""
+        return f"{self.name_da} ({self.label})"
+
+
+# The one table of the forms' Danish names (medcom.md §1.4: x1 = request, x5 = certificate).
+DANISH_NAMES = {
+    FormType.LAE261: "Anmodning om lægeattest til rehabiliteringsteam",
+    FormType.LAE265: "Lægeattest til rehabiliteringsteam",
+    FormType.LAE271: "Anmodning om lægeattest fra klinisk funktion",
+    FormType.LAE275: "Lægeattest fra klinisk funktion",
+}
+
 
 class AttachmentKind(enum.StrEnum):
     """Attachments the regional agreements prescribe for LÆ 271, plus anything else sent."""
