@@ -11,7 +11,7 @@ so the two never disagree. An LÆ form is drawn from its paper-form layout
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from adapters.esdh.pdf import Line, render_pdf
@@ -228,6 +228,7 @@ def _pdf_box(box: Box) -> list[Line]:
                           keep=q.answer is not None))
         if q.answer is not None:
             lines += [Line(part, indent=18) for part in q.answer.split("\n")]
+    lines[-1] = replace(lines[-1], keep=True)  # the box's closing rule never starts a page
     lines.append(Line("", rule=True))
     return lines
 
