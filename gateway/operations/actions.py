@@ -22,6 +22,7 @@ from gateway.operations import audit, pipeline_port
 from gateway.operations.principal import Principal
 from gateway.operations.rules import Action, Verdict, decide
 from gateway.operations.tables import TaskResolutionRow
+from gateway.retention.prune import pruned_on
 from gateway.routing import Match
 from gateway.store import repository as repo
 from gateway.store.tables import MessageRow, OperatorTaskRow
@@ -77,6 +78,10 @@ def apply(session: Session, hub: Any, message_id: str, action: Action, *, who: P
         raise Refused(f"cannot {action.value} message {message_id}: it is {row.state}; "
                       f"{decision.reason}")
     if decision.verdict is Verdict.APPLY and action is not Action.CLOSE:
+        pruned = pruned_on(session, row.interchange_id)
+        if pruned is not None:  # retention removed the bytes: nothing left to send
+            raise Refused(f"cannot {action.value} message {message_id}: its body was pruned "
+                          f"on {pruned:%Y-%m-%d} (medbro prune, retention)")
         match = pipeline_port.routable(hub, row)
         if match is not Match.FULL:
             raise Refused(

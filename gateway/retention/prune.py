@@ -51,6 +51,13 @@ def _candidates(cutoff: datetime):  # type: ignore[no-untyped-def]
     )
 
 
+def pruned_on(session: Session, interchange_id: str) -> datetime | None:
+    """When the interchange's body was pruned (None: it is whole). Operator acts that would
+    send it again (release, replay) refuse a pruned one: there are no bytes left to send."""
+    row = session.get(PrunedBody, interchange_id)
+    return row.pruned_at if row is not None else None
+
+
 def count_candidates(sessions: sessionmaker, policy: RetentionPolicy, now: datetime) -> int:
     cutoff = now - timedelta(days=policy.shortest)
     with sessions() as session:
@@ -137,4 +144,4 @@ def prune(
     return result
 
 
-__all__ = ["PruneResult", "count_candidates", "prune"]
+__all__ = ["PruneResult", "count_candidates", "prune", "pruned_on"]

@@ -141,3 +141,22 @@ def test_hold_and_prune_commands(store: Store, monkeypatch) -> None:
     setting = CliRunner(env={"MEDBRO_DATABASE_URL": store.url,
                              "MEDBRO_RETENTION_DAYS": "{"}).invoke(main, ["prune"])
     assert setting.exit_code == 2 and "MEDBRO_RETENTION_DAYS" in setting.stderr
+
+
+def test_a_pruned_message_cannot_be_replayed_or_released(store: Store) -> None:
+    """Release and replay send the stored bytes again: after a prune there are none."""
+    from gateway.operations.actions import Refused, apply
+    from gateway.operations.principal import system
+    from gateway.operations.rules import Action
+
+    with store.transaction() as s:
+        delivered = stored(s, "DELIV", age=400)
+        failed = stored(s, "FAIL", age=400, state="failed")
+    prune(session_factory(store.engine), POLICY, now=NOW)
+    for inter_id, action in ((delivered, Action.REPLAY), (failed, Action.RELEASE)):
+        with store.transaction() as s:
+            message_id = s.scalar(sa.select(MessageRow.id).where(
+                MessageRow.interchange_id == inter_id))
+            with pytest.raises(Refused, match=r"its body was pruned on \d{4}-\d\d-\d\d"):
+                apply(s, None, message_id, action, who=system("test"), reason="lost",
+                      now=NOW)
