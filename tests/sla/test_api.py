@@ -261,3 +261,23 @@ def test_organisation_hospitals_are_checked_at_load(more: dict, message: str) ->
     with pytest.raises(ConfigError) as err:
         Registry.from_dict(data, source="p.toml")
     assert message in str(err.value)
+
+
+async def test_report_lists_the_warnings_of_the_callers_hospitals(
+    client: httpx.AsyncClient,
+) -> None:
+    """A discharge reported for the future (the clock says 22 April) is in no figure yet and
+    is listed as a warning, in JSON and below the CSV; another hospital does not see it."""
+    for body, key in ((discharge("F1", "2025-04-30T10:00"), KEY),
+                      (discharge("N1", "2025-04-16T10:00"), KEY),
+                      (discharge("H1", "2025-05-02T10:00", "1330011", "1330"), OTHER)):
+        assert (await client.post("/v1/discharges", json=body, headers=key)).status_code == 201
+    report = (await client.get("/v1/sla/report?group_by=", headers=KEY)).json()
+    assert report["total"]["discharges"] == 1
+    assert [(w["discharge"], w["code"], w["column"]) for w in report["warnings"]] == [
+        ("1301/F1", "discharge_in_future", "discharged_at")]
+    text = (await client.get("/v1/sla/report?group_by=&format=csv", headers=KEY)).text
+    assert "\n\nwarning,where,column,counted_as,message\n" in text
+    assert "discharge_in_future,discharge 1301/F1,discharged_at,left out of every figure" in text
+    other = (await client.get("/v1/sla/report?group_by=", headers=OTHER)).json()
+    assert [w["discharge"] for w in other["warnings"]] == ["1330/H1"]
