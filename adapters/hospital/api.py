@@ -26,15 +26,15 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from adapters.hospital.client import HospitalIngest
 from adapters.hospital.mapping import Posted, detect
+from gateway.api.answers import answer
 from gateway.api.examples import DIS01_EDIFACT, DIS01_OIOXML, DIS01_VANS_ENVELOPE
 from gateway.api.messages import (
     ACCEPTED_EXAMPLE,
     REFUSED_EXAMPLE,
     VANS_RECEIPT_EXAMPLE,
     Organisation,
-    result_json,
 )
-from gateway.api.responses import Refused, answers, ok, problems, raw_body, refusal
+from gateway.api.responses import Refused, answers, ok, problems, raw_body
 from gateway.envelopes import envelope_handler_for
 from gateway.logging import get_logger
 
@@ -56,12 +56,9 @@ async def _body(request: Request, ingest: HospitalIngest) -> bytes:
 
 
 def _answer(result: Any, problem: str = "") -> JSONResponse:
-    body = result_json(result)
-    if "error" not in body:
-        return JSONResponse(body, status_code=status.HTTP_202_ACCEPTED)
-    if problem:
-        body["error"] = f"{problem} ({body['error']})"
-    return refusal(body)
+    """The core's answer (gateway/api/answers.py), with why an OIOXML letter was not
+    converted when that is the reason."""
+    return answer(result, problem=problem)
 
 
 async def _envelope(request: Request, org: Any, data: bytes, *, source: str) -> Response:

@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse, Response
 from adapters.vans.envelope import VansEnvelopeError, is_vans_envelope, parse
 from adapters.vans.ingest import VansIngest
 from adapters.vans.intake import intake  # noqa: F401 - mailbox hook, gateway/envelopes.py
-from gateway.api.messages import result_json
+from gateway.api.answers import answer, result_json, status_for
 from gateway.logging import get_logger
 
 log = get_logger(__name__)
@@ -45,19 +45,21 @@ def vans_ingest_for(app: Any) -> VansIngest:
 async def handle(request: Request, org: Any, data: bytes, *, source: str = "") -> Response:
     glns = frozenset(org.glns)
     try:
-        sender = parse(data, check_size=False).sender.id
+        parse(data, check_size=False)
     except VansEnvelopeError as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
-    if sender not in glns:
-        log.warning("vans_sender_forbidden", organisation=org.name, sender=sender)
-        raise HTTPException(status.HTTP_403_FORBIDDEN,
-                            f"organisation {org.name!r} may not send as {sender}")
     received = await vans_ingest_for(request.app).receive(
         data, source=source or f"api:{org.name}", glns=glns)
     headers = {"X-Medbro-Duplicate-Case": received.case.value}
     detail = received.outcome.detail if received.outcome else None
     if detail is not None and getattr(detail, "message_ids", None):
         headers["X-Medbro-Message-Ids"] = ",".join(detail.message_ids)
+    if detail is not None and status_for(detail) == status.HTTP_403_FORBIDDEN:
+        # decided by the core like on every route: stored and rejected, answered 403
+        log.warning("vans_sender_forbidden", organisation=org.name)
+        forbidden = answer(detail)
+        forbidden.headers.update(headers)
+        return forbidden
     if received.receipt:
         return Response(received.receipt, media_type="application/xml", headers=headers)
     body: dict[str, Any] = {"case": received.case.value}

@@ -68,7 +68,7 @@ def routable_by_envelope(info: PayloadInfo, payload: bytes) -> bool:
 def payload_hint(info: PayloadInfo) -> Any:
     """The envelope's facts as ``hub.ingest``'s ``hint``: the message id (unchanged across
     resends) is the duplicate key."""
-    from gateway.pipeline.hinted import PayloadHint
+    from gateway.pipeline.inputs import PayloadHint
 
     return PayloadHint(sender_gln=info.sender_id, receiver_gln=info.receiver_id,
                        format=info.format, type=info.message_type, version=info.version,

@@ -37,11 +37,10 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request, Security, 
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel
 
+from gateway.api.answers import answer
 from gateway.api.examples import DIS01_EDIFACT, DIS01_VANS_ENVELOPE
 from gateway.api.operations_auth import Searcher
-from gateway.api.responses import Refused, answers, ok, problems, raw_body, refusal
-from gateway.edifact.errors import EdifactError
-from gateway.edifact.tokenizer import Event, Tokenizer
+from gateway.api.responses import Refused, answers, ok, problems, raw_body
 from gateway.envelopes import envelope_handler_for, envelope_handlers
 from gateway.errors import RemoteMessageError
 from gateway.logging import get_logger
@@ -53,9 +52,8 @@ router = APIRouter(prefix="/v1/messages", tags=["messages"])
 EDIFACT_TYPES = {"application/edifact", "application/edi-edifact", "application/octet-stream"}
 MAX_BODY = 20 * 1024 * 1024  # MEDBIN attachments can be large; anything bigger is refused
 
-# A message in one of these states right after ingest will not be delivered: answer 422. A
-# duplicate of such a message answers the same way, with the same receipt (MedCom §3.2).
-REFUSED_STATES = {"rejected", "parked"}
+# The status of an ingest verdict (202/403/422) is decided in gateway/api/answers.py; a
+# duplicate answers the same way, with the same receipt (MedCom §3.2).
 
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="organisation API key")
 
@@ -82,46 +80,6 @@ def organisation(request: Request, api_key: Annotated[str | None, Security(_api_
 Organisation = Annotated[Any, Depends(organisation)]
 
 
-def unb_sender(data: bytes) -> str | None:
-    """The UNB sender GLN (element 2, component 1), or None when there is no readable UNB.
-
-    Reads only up to UNB; a malformed interchange is left for the hub to refuse with a receipt.
-    """
-    tokenizer = Tokenizer()
-    tokenizer.feed(data[:4096])
-    tokenizer.close()
-    try:
-        while True:
-            event = tokenizer.next_event()
-            if event in (Event.END, Event.NEED_DATA):
-                return None
-            tag = getattr(event, "tag", None)
-            if tag == "UNB":
-                elements = event.elements
-                sender = elements[1] if len(elements) > 1 else None
-                return (sender[0] if isinstance(sender, list) else sender) or None
-            if tag not in ("UNA", None):
-                return None
-    except EdifactError:
-        return None
-
-
-def result_json(result: Any) -> dict[str, Any]:
-    """An ``IngestResult`` in the JSON shape of ``/v1/messages`` answers (``error`` when set);
-    every route that answers with the hub's result (hospital push, envelopes) uses it."""
-    body: dict[str, Any] = {
-        "message_ids": list(result.message_ids),
-        "state": str(result.state) if result.state is not None else None,
-        "duplicate": bool(getattr(result, "duplicate", False)),
-        "receipt": _text(getattr(result, "receipt", None)),
-    }
-    if getattr(result, "error", None):
-        body["error"] = result.error
-    return body
-
-
-def _text(receipt: bytes | None) -> str | None:
-    return receipt.decode("latin-1") if receipt is not None else None
 
 
 ACCEPTED_EXAMPLE = {"message_ids": ["0b8e6a52-3f7e-4a7c-9a1b-6f2d8c4e1a90"], "state": "routed",
@@ -187,11 +145,6 @@ async def post_message(request: Request, org: Organisation) -> Any:
                             f"{', '.join(n for n, _ in envelope_handlers()) or 'no plugin'})")
     if not data:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "empty body: send one interchange")
-    sender = unb_sender(data)
-    if sender is not None and sender not in org.glns:
-        log.warning("api_sender_forbidden", organisation=org.name, sender=sender)
-        raise HTTPException(status.HTTP_403_FORBIDDEN,
-                            f"organisation {org.name!r} may not send as GLN {sender}")
     hub = request.app.state.hub
     try:
         result = await hub.ingest(data, received_via="http", source=f"api:{org.name}",
@@ -203,14 +156,11 @@ async def post_message(request: Request, org: Organisation) -> Any:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
                             "the message could not be stored and is not accepted; send it again",
                             headers={"Retry-After": "5"}) from exc
-    body = result_json(result)
-    state = body["state"]
-    if result.error or state in REFUSED_STATES:
-        error = result.error or f"not routable: the message is {state}; the receipt says why"
-        log.info("api_message_refused", organisation=org.name, error=error)
-        body.pop("error", None)
-        return refusal({"error": error, **body})
-    return body
+    response = answer(result)
+    if response.status_code != status.HTTP_202_ACCEPTED:
+        log.info("api_message_refused", organisation=org.name,
+                 code=getattr(result, "code", None), error=result.error)
+    return response
 
 
 # ``source`` of what an organisation posted through the API: ``api:<name>`` (this router),

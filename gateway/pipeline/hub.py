@@ -15,13 +15,11 @@ from typing import Any
 from gateway import metrics
 from gateway.channels import Channel
 from gateway.logging import get_logger
-from gateway.pipeline import hinted, operators, ticks
-from gateway.pipeline.batch_ingest import BatchIngest
-from gateway.pipeline.batch_worker import BatchDeliveryWorker
+from gateway.pipeline import ticks
 from gateway.pipeline.context import Clock, Pipeline, utc_now
-from gateway.pipeline.hinted import PayloadHint
-from gateway.pipeline.ingest import IngestResult
-from gateway.pipeline.worker import run_scanner
+from gateway.pipeline.ingest import Ingest, IngestResult
+from gateway.pipeline.inputs import PayloadHint
+from gateway.pipeline.worker import Worker, run_scanner
 from gateway.registry import Endpoint, Registry
 from gateway.settings import Settings
 from gateway.store import Store
@@ -58,8 +56,8 @@ class Hub:
         self.ctx = Pipeline(settings=settings, registry=registry, store=store, topology=topology,
                             clock=clock,
                             executor=ThreadPoolExecutor(pool, thread_name_prefix="medbro-db"))
-        self.worker = BatchDeliveryWorker(self.ctx, channel_factory)  # prefetch batches
-        self._ingest = BatchIngest(self.ctx)  # group commit: ingests arriving together
+        self.worker = Worker(self.ctx, channel_factory)  # the queue messages it holds: a batch
+        self._ingest = Ingest(self.ctx)  # inputs arriving together: a batch
         self._started = False
 
     @classmethod
@@ -110,13 +108,11 @@ class Hub:
         authenticated_glns: frozenset[str] | None = None,
         hint: PayloadHint | None = None,
     ) -> IngestResult:
-        """Store, then route. ``hint``: the envelope's facts about a payload that is not
-        EDIFACT (hinted.py); it is routed by them. An EDIFACT payload ignores the hint."""
-        if hint is not None and hint.format != "edifact":
-            return await hinted.ingest(self.ctx, data, hint, received_via=received_via,
-                                       source=source, authenticated_glns=authenticated_glns)
+        """Decide and store, then publish; answers once committed (ingest.py). ``hint``: the
+        envelope's facts about a payload that is not EDIFACT (inputs.py); it is routed by
+        them. An EDIFACT payload ignores the hint."""
         return await self._ingest(data, received_via=received_via, source=source,
-                                  authenticated_glns=authenticated_glns)
+                                  authenticated_glns=authenticated_glns, hint=hint)
 
     async def run_worker(self, stop: asyncio.Event) -> None:
         """Consume every endpoint queue (competing with other workers) and scan for timeouts."""
@@ -131,14 +127,6 @@ class Hub:
             for sub in subscriptions:
                 await sub.cancel()
             log.info("worker_stopped")
-
-    async def requeue(self, message_id: str, *, by: str) -> str:
-        """Operator: deliver a parked message again; returns its new state."""
-        return await operators.requeue(self.ctx, message_id, by=by)
-
-    async def close(self, message_id: str, *, by: str) -> str:
-        """Operator: close a parked message as failed; returns its new state."""
-        return await operators.close(self.ctx, message_id, by=by)
 
     def message_view(self, message_id: str) -> dict[str, Any] | None:
         with self.ctx.store.transaction() as session:

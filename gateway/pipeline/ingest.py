@@ -1,50 +1,84 @@
-"""Ingest: bytes in, stored first, then parsed, de-duplicated, correlated and routed.
+"""Ingest: the one writer of decided inputs. Bytes in; read, decided, stored, then published.
 
-Order is the guarantee:
+Every source calls ``Ingest.__call__`` (through ``Hub.ingest``). Calls that arrive together
+are one batch (batching.py; a batch of one is just a batch):
 
-1. The raw bytes are committed (interchange ``received``) before anything can fail, so nothing
-   handed to medbro is ever lost, whatever the codec or the registry say.
-2. Parse + validate. A refused interchange is stored as a REJECTED message, visible, and
-   answered (CTL02 when medbro is the final receiver, else CTL01 SYN as a network hop).
-3. Duplicate key (sender GLN, UNB ref, UNH ref): a duplicate is logged as an audit event on the
-   original, never delivered again, and gets the same receipt as the first time (§3.2).
-4. Receipts (CONTRL) are correlated with the originals they speak of.
-5. Routing via the registry: all messages ROUTED and one delivery command published to the
-   receiver's queue, or all PARKED with an operator task and a CTL01 (LOK / VER) to the sender.
+1. Read each input once, off the event loop (inputs.py: never raises).
+2. One transaction: ask the store what it already knows about the batch (duplicate keys, the
+   first receipt of each, the originals receipts speak of, locked), then ``decide_ingest``
+   each input in arrival order (a repeat inside the batch is a duplicate of the first), and
+   write every verdict with bulk INSERTs: the interchange with its raw bytes, its messages in
+   their final state with an audit event per transition, tasks, receipts medbro owes (stored
+   as generated interchanges and routed to the original sender like any input), municipal
+   copies, correlated originals, the SLA clocks (one hook call per batch) and the counters.
+3. After the COMMIT, and only then, each caller gets its answer and the delivery commands
+   are published. A failed publish leaves the message ROUTED; the worker's scanner publishes
+   it again (resend.py), and the transport republishes as soon as it is reconnected.
 
-Steps 2-5 are one transaction; publishing happens after its commit. If publishing fails the
-message stays ROUTED in the store and the scanner publishes it again (``resend.py``).
+Nothing accepted is lost: a caller is answered only once its input is committed. If the
+transaction fails, nothing of the batch was stored and every caller gets the exception (HTTP
+503, the mailbox file stays for the next poll). A unique-key race with another process (the
+same interchange ingested twice at once) rolls the batch back and decides it again: the other
+one is now a duplicate.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+import structlog
 import tenacity
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gateway.errors import RemoteMessageError
 from gateway.logging import get_logger
-from gateway.model import RefusalCode
-from gateway.pipeline import codec, copies, observers, receipts
-from gateway.pipeline.codec import ParsedInterchange
-from gateway.pipeline.context import Pipeline
-from gateway.routing import Match, RouteRequest
+from gateway.model import Receipt
+from gateway.pipeline import copies, inputs, metering, observers
+from gateway.pipeline.batching import Coalescer
+from gateway.pipeline.context import Pipeline, delivery_command_for
+from gateway.pipeline.ingest_verdict import (
+    COPY_MARK,
+    Accept,
+    Duplicate,
+    Known,
+    Refuse,
+    Reject,
+    StoredMessage,
+    Verdict,
+    decide_ingest,
+)
+from gateway.pipeline.inputs import IngestInput, PayloadHint
 from gateway.store import repository as repo
-from gateway.store.states import MessageEvent, MessageState
-from gateway.store.tables import InterchangeRow, MessageRow
+from gateway.store.states import (
+    InterchangeEvent,
+    MessageEvent,
+    MessageState,
+    interchange_status,
+    walk,
+)
+from gateway.store.tables import (
+    AuditEventRow,
+    InterchangeRow,
+    MessageRow,
+    OperatorTaskRow,
+    ReceiptRow,
+)
 from gateway.transport.port import PublishCommand, TransportError
 
 log = get_logger(__name__)
+S, E = MessageState, MessageEvent
 
 
 @dataclass(frozen=True)
 class IngestResult:
-    """What the caller (mailbox, HTTP API) learns; the bytes are stored whatever it says."""
+    """What the caller (mailbox, HTTP API) learns; the bytes are stored whatever it says.
+
+    ``code`` names why an input was rejected (``SENDER_NOT_AUTHORISED``, the codec's error
+    code, ``PARTIAL_DUPLICATE``...); the HTTP routes map it to their status (api/answers.py).
+    """
 
     message_ids: list[str]
     state: str
@@ -52,40 +86,351 @@ class IngestResult:
     receipt: bytes | None = None  # the receipt owed right now (refusal, rejection, duplicate)
     error: str | None = None
     interchange_id: str = ""
+    code: str | None = None
+
+
+@dataclass(frozen=True)
+class _Request:
+    data: bytes
+    received_via: str
+    source: str
+    authenticated_glns: frozenset[str] | None
+    hint: PayloadHint | None
+
+
+class Ingest:
+    """``await ingest(data, received_via=..., ...)`` -> ``IngestResult`` once committed."""
+
+    def __init__(self, ctx: Pipeline, *, max_batch: int = 64, max_inflight: int = 2) -> None:
+        self.ctx = ctx
+        self._coalescer: Coalescer[_Request, IngestResult] = Coalescer(
+            self._handle, max_batch=max_batch, max_inflight=max_inflight)
+
+    async def __call__(self, data: bytes, *, received_via: str, source: str = "",
+                       authenticated_glns: frozenset[str] | None = None,
+                       hint: PayloadHint | None = None) -> IngestResult:
+        return await self._coalescer.submit(
+            _Request(data, received_via, source, authenticated_glns, hint))
+
+    async def _handle(self, batch: list[_Request]) -> list[IngestResult | BaseException]:
+        ctx = self.ctx
+        items = await ctx.db(lambda: [inputs.read(
+            r.data, received_via=r.received_via, source=r.source,
+            authenticated_glns=r.authenticated_glns, hint=r.hint) for r in batch])
+        try:
+            results, commands = await ctx.db(write_with_retry, ctx, items, ctx.clock())
+        except Exception as exc:  # noqa: BLE001 - nothing of the batch stored: every caller told
+            log.warning("ingest_batch_not_stored", size=len(batch), error=repr(exc))
+            return [exc] * len(batch)
+        for command in commands:
+            await publish_or_defer(ctx, command)
+        return list(results)
+
+
+def write_with_retry(ctx: Pipeline, items: list[IngestInput], now: datetime
+                     ) -> tuple[list[IngestResult], list[PublishCommand]]:
+    """``write``, decided again when another process committed one of its keys meanwhile."""
+    for attempt in tenacity.Retrying(retry=tenacity.retry_if_exception_type(IntegrityError),
+                                     stop=tenacity.stop_after_attempt(3), reraise=True):
+        with attempt:
+            return write(ctx, items, now)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def write(ctx: Pipeline, items: list[IngestInput], now: datetime
+          ) -> tuple[list[IngestResult], list[PublishCommand]]:
+    """Decide and store ``items`` in one transaction; results in their order."""
+    with ctx.store.transaction() as session:
+        known = gather_known(session, items)
+        plan = IngestPlan(ctx, now)
+        results = []
+        for item in items:
+            verdict = decide_ingest(item, known, ctx.registry, now=now,
+                                    medbro_gln=ctx.settings.medbro_gln)
+            with structlog.contextvars.bound_contextvars(source=item.source):
+                result = plan.add(item, verdict)
+            results.append(result)
+            known = plan.known_after(known, item, verdict, result)
+        plan.flush(session)
+    for result in results:
+        log.info("interchange_ingested", interchange_id=result.interchange_id,
+                 state=result.state, duplicate=result.duplicate,
+                 messages=len(result.message_ids), code=result.code)
+    return results, plan.commands
+
+
+def gather_known(session: Session, items: list[IngestInput]) -> Known:
+    """What the store holds of ``items``' duplicate keys and of their receipts' originals;
+    the originals are locked, so two receipts for one letter correlate one after the other."""
+    keys = set().union(*(i.keys for i in items)) if items else set()
+    by_key: dict[tuple[str, str, str], StoredMessage] = {}
+    if keys:
+        for row in session.execute(sa.select(
+                MessageRow.id, MessageRow.state, MessageRow.sender_gln, MessageRow.control_ref,
+                MessageRow.message_ref, MessageRow.type,
+        ).where(MessageRow.sender_gln.in_({k[0] for k in keys}),
+                MessageRow.control_ref.in_({k[1] for k in keys}))):
+            key = (row.sender_gln, row.control_ref, row.message_ref)
+            if key in keys:
+                by_key[key] = StoredMessage(row.id, row.state, row.message_ref, row.type)
+    replays: dict[str, bytes] = {}
+    if by_key:
+        ids = [m.id for m in by_key.values()]
+        for message_id, raw in session.execute(
+                sa.select(ReceiptRow.message_id, ReceiptRow.raw)
+                .where(ReceiptRow.message_id.in_(ids)).order_by(ReceiptRow.id)):
+            replays.setdefault(message_id, raw)
+    wanted = {(r.original_sender, r.original_recipient, r.original_control_ref)
+              for i in items for m in i.messages if isinstance(r := m.letter, Receipt)}
+    originals: dict[tuple[str, str, str], list[StoredMessage]] = {}
+    if wanted:
+        for row in session.execute(sa.select(
+                MessageRow.id, MessageRow.state, MessageRow.sender_gln, MessageRow.receiver_gln,
+                MessageRow.control_ref, MessageRow.message_ref, MessageRow.type,
+        ).where(MessageRow.control_ref.in_({w[2] for w in wanted}),
+                MessageRow.sender_gln.in_({w[0] for w in wanted}))
+                .order_by(MessageRow.created_at, MessageRow.id).with_for_update()):
+            key = (row.sender_gln, row.receiver_gln, row.control_ref)
+            if key in wanted:
+                originals.setdefault(key, []).append(
+                    StoredMessage(row.id, row.state, row.message_ref, row.type))
+    return Known(by_key, replays, {k: tuple(v) for k, v in originals.items()})
 
 
 @dataclass
-class _Outcome:
-    result: IngestResult
-    publish: list[PublishCommand] = field(default_factory=list)
+class IngestPlan:
+    """The rows and side effects of a batch's verdicts, written by ``flush`` in bulk."""
 
+    ctx: Pipeline
+    now: datetime
+    interchanges: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    audits: list[dict[str, Any]] = field(default_factory=list)
+    receipts: list[dict[str, Any]] = field(default_factory=list)
+    tasks: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    letters: list[tuple[str, Any]] = field(default_factory=list)
+    acknowledged: list[str] = field(default_factory=list)
+    counted: list[tuple[str, str]] = field(default_factory=list)
+    commands: list[PublishCommand] = field(default_factory=list)
+    states: dict[str, str] = field(default_factory=dict)  # originals moved in this batch
 
-async def ingest(
-    ctx: Pipeline,
-    data: bytes,
-    *,
-    received_via: str,
-    source: str = "",
-    authenticated_glns: frozenset[str] | None = None,
-) -> IngestResult:
-    now = ctx.clock()
-    interchange_id = await ctx.db(_store_received, ctx, data, received_via, source, now)
-    parsed, error = _read(data)
-    try:
-        outcome = await ctx.db(_process, ctx, interchange_id, data, parsed, error,
-                               authenticated_glns, now)
-    except IntegrityError:
-        # Another ingest stored the same key between our check and our commit: now it is a
-        # plain duplicate.
-        outcome = await ctx.db(_process, ctx, interchange_id, data, parsed, error,
-                               authenticated_glns, now)
-    for command in outcome.publish:
-        await publish_or_defer(ctx, command)
-    result = outcome.result
-    log.info("interchange_ingested", interchange_id=interchange_id, state=result.state,
-             duplicate=result.duplicate, messages=len(result.message_ids),
-             received_via=received_via)
-    return result
+    # -- verdicts -> rows -------------------------------------------------------------------
+
+    def add(self, item: IngestInput, verdict: Verdict) -> IngestResult:
+        if isinstance(verdict, Duplicate):
+            return self._duplicate(item, verdict)
+        if isinstance(verdict, Reject):
+            return self._reject(item, verdict)
+        return self._store(item, verdict)
+
+    def _store(self, item: IngestInput, verdict: Accept | Refuse) -> IngestResult:
+        inter_id = self._interchange(item, InterchangeEvent.ACCEPT)
+        accepted = isinstance(verdict, Accept)
+        final = (E.VALIDATE, E.ROUTE) if accepted else (E.VALIDATE, E.REFUSE)
+        detail = {} if accepted else {"refusal": str(verdict.match.refusal),
+                                      "match": verdict.match.value}
+        ids = []
+        for message in item.messages:
+            message_id = self._message(
+                inter_id, item, message.family, message.type, message.version,
+                ref=message.ref, letter_id=message.letter_id, summary=message.summary,
+                ack_requested=item.ack_requested and not message.is_receipt,
+                events=final, detail=detail)
+            ids.append(message_id)
+            if not message.is_receipt and message.letter is not None:
+                self.letters.append((message_id, message.letter))
+            if not accepted:
+                self._task(message_id, "refused", verdict.reason)
+        self._correlate(inter_id, item, verdict.correlations)
+        if isinstance(verdict, Accept):
+            route = verdict.route
+            self.commands.append(delivery_command_for(
+                inter_id, receiver_gln=route.receiver_gln, family=route.family,
+                type=route.type, version=route.version, format=route.format))
+            for copy in verdict.copies:
+                self._copy(inter_id, item, copy.index, copy.gln, ids[copy.index])
+            return IngestResult(ids, S.ROUTED.value, interchange_id=inter_id)
+        if verdict.receipt is not None:
+            self.emit(verdict.receipt, originals=ids)
+        return IngestResult(ids, S.PARKED.value, receipt=verdict.receipt, error=verdict.reason,
+                            interchange_id=inter_id, code=verdict.match.value.upper())
+
+    def _duplicate(self, item: IngestInput, verdict: Duplicate) -> IngestResult:
+        inter_id = self._interchange(item, InterchangeEvent.DUPLICATE)
+        for original in verdict.originals:
+            self._audit("duplicate_received", original.id, inter_id, state=original.state)
+        log.info("duplicate_received", interchange_id=inter_id,
+                 original=verdict.originals[0].id, receipt_replayed=verdict.receipt is not None)
+        first = verdict.originals[0]
+        return IngestResult([o.id for o in verdict.originals],
+                            self.states.get(first.id, first.state), duplicate=True,
+                            receipt=verdict.receipt, interchange_id=inter_id)
+
+    def _reject(self, item: IngestInput, verdict: Reject) -> IngestResult:
+        error = {"code": verdict.code, "text": verdict.text, **verdict.place}
+        inter_id = self._interchange(item, InterchangeEvent.REJECT, error=error)
+        message_id = self._message(
+            inter_id, item, "", "", "", ref=None, letter_id="", summary={"error": error},
+            ack_requested=False, events=(E.REJECT,), detail={"error": verdict.text[:500]})
+        for original in verdict.originals:
+            self._audit("duplicate_received", original.id, inter_id, state=original.state)
+        if verdict.task:
+            self._task(verdict.originals[0].id if verdict.originals else message_id,
+                       verdict.task, verdict.text)
+        if verdict.receipt is not None:
+            self.emit(verdict.receipt, originals=[message_id])
+        if verdict.receipt_error:
+            self._audit("receipt_not_written", message_id, inter_id,
+                        error=verdict.receipt_error)
+        log.warning("interchange_rejected", interchange_id=inter_id, message_id=message_id,
+                    code=verdict.code, receipt=verdict.receipt is not None)
+        return IngestResult([message_id], S.REJECTED.value, receipt=verdict.receipt,
+                            error=verdict.text, interchange_id=inter_id, code=verdict.code,
+                            duplicate=bool(verdict.originals))
+
+    def emit(self, raw: bytes, *, originals: list[str]) -> None:
+        """A receipt medbro wrote: decided and stored like any input (from medbro itself),
+        linked to the originals so a duplicate gets exactly this receipt again."""
+        item = inputs.read(raw, received_via="medbro", source="generated", origin="generated")
+        verdict = decide_ingest(item, Known(), self.ctx.registry, now=self.now,
+                                medbro_gln=self.ctx.settings.medbro_gln)
+        result = self.add(item, verdict)
+        for message in item.messages:
+            receipt = message.letter if isinstance(message.letter, Receipt) else None
+            for original in originals:
+                self.receipts.append(dict(
+                    message_id=original, interchange_id=result.interchange_id,
+                    direction="out", kind=message.type,
+                    refusal=str(receipt.refusal) if receipt and receipt.refusal else None,
+                    text=receipt.text if receipt else "", raw=raw, created_at=self.now))
+
+    def _correlate(self, inter_id: str, item: IngestInput, correlations: Any) -> None:
+        for c in correlations:
+            self.receipts.append(dict(
+                message_id=c.original.id, interchange_id=inter_id, direction="in", kind=c.kind,
+                refusal=c.refusal, text=c.text, raw=item.data, created_at=self.now))
+            state = self.states.get(c.original.id, c.original.state)
+            if c.event is None or state != c.original.state:
+                reason = c.ignored or f"message is {state}"
+                self._audit("receipt_ignored", c.original.id, None, kind=c.kind, reason=reason)
+                continue
+            ((event, old, new),) = walk(MessageState(state), c.event)
+            self.updates.append(dict(b_id=c.original.id, b_old=old.value, state=new.value,
+                                     updated_at=self.now))
+            self.states[c.original.id] = new.value
+            self._audit(f"message_{event.value}", c.original.id, None, state_from=old.value,
+                        state_to=new.value, receipt=c.kind, refusal=c.refusal)
+            self.counted.append((c.original.type, new.value))
+            if event is E.ACKNOWLEDGE:
+                self.acknowledged.append(c.original.id)
+        if correlations:
+            log.info("receipt_correlated", interchange_id=inter_id,
+                     originals=[c.original.id for c in correlations])
+
+    def _copy(self, inter_id: str, item: IngestInput, index: int, gln: str,
+              original_id: str) -> None:
+        message = item.messages[index]
+        copy_item = IngestInput(
+            data=copies.readdress(item.data, item.receiver or "", gln), received_via="copy",
+            source=f"copy of {inter_id}", origin="copy", format=item.format, sender=item.sender,
+            receiver=gln, control_ref=item.control_ref)
+        copy_inter = self._interchange(copy_item, InterchangeEvent.ACCEPT)
+        copy_id = self._message(
+            copy_inter, copy_item, message.family, message.type, message.version,
+            ref=f"{message.ref}{COPY_MARK}{gln}", letter_id=message.letter_id,
+            summary={**(message.summary or {}), "copy_of": original_id}, ack_requested=False,
+            events=(E.VALIDATE, E.ROUTE), detail={"copy_of": original_id})
+        self._audit("copy_routed", original_id, inter_id, copy_message_id=copy_id, receiver=gln)
+        self.commands.append(delivery_command_for(
+            copy_inter, receiver_gln=gln, family=message.family, type=message.type,
+            version=message.version, format=item.format))
+        log.info("municipal_copy_routed", message_id=original_id, copy_message_id=copy_id,
+                 municipality=gln)
+
+    # -- rows ---------------------------------------------------------------------------------
+
+    def _interchange(self, item: IngestInput, event: InterchangeEvent,
+                     error: dict[str, Any] | None = None) -> str:
+        inter_id = repo.new_id()
+        values = repo.interchange_values(
+            inter_id, raw=item.data, received_via=item.received_via, source=item.source,
+            at=self.now, origin=item.origin, status=interchange_status(event).value,
+            sender_gln=item.sender, receiver_gln=item.receiver, control_ref=item.control_ref,
+            ack_requested=item.ack_requested)
+        values.update(format=item.format[:16], error=error)
+        self.interchanges.append(values)
+        return inter_id
+
+    def _message(self, inter_id: str, item: IngestInput, family: str, type_: str,
+                 version: str, *, ref: str | None, letter_id: str, summary: Any,
+                 ack_requested: bool, events: tuple[MessageEvent, ...],
+                 detail: dict[str, Any]) -> str:
+        message_id = repo.new_id()
+        steps = walk(S.RECEIVED, *events)
+        self.messages.append(dict(
+            id=message_id, interchange_id=inter_id, format=item.format[:16], family=family,
+            type=type_, version=version, sender_gln=item.sender, receiver_gln=item.receiver,
+            control_ref=item.control_ref, message_ref=ref, letter_id=letter_id,
+            summary=summary or {}, state=steps[-1][2].value, ack_requested=ack_requested,
+            resend_count=0, delivered_at=None, receipt_due_at=None, created_at=self.now,
+            updated_at=self.now))
+        self._audit("message_received", message_id, inter_id)
+        self.counted.append((type_, S.RECEIVED.value))
+        for event, old, new in steps:
+            self._audit(f"message_{event.value}", message_id, inter_id, state_from=old.value,
+                        state_to=new.value, **detail)
+            self.counted.append((type_, new.value))
+        return message_id
+
+    def _task(self, message_id: str, kind: str, reason: str) -> None:
+        self.tasks.append(dict(message_id=message_id, kind=kind, reason=reason[:2000],
+                               status="open", created_at=self.now, closed_at=None))
+        self._audit("operator_task_opened", message_id, None, kind=kind, reason=reason[:2000])
+
+    def _audit(self, event: str, message_id: str | None, interchange_id: str | None,
+               **detail: Any) -> None:
+        self.audits.append(dict(message_id=message_id, interchange_id=interchange_id,
+                                at=self.now, event=event, detail=detail))
+
+    # -- the batch ----------------------------------------------------------------------------
+
+    def known_after(self, known: Known, item: IngestInput, verdict: Verdict,
+                    result: IngestResult) -> Known:
+        """``known`` as the next input of the batch must see it."""
+        if isinstance(verdict, Accept | Refuse):
+            known = known.with_accepted(item, result.message_ids, result.state, result.receipt)
+        if self.states:
+            known = known.with_states(self.states)
+        return known
+
+    def flush(self, session: Session) -> None:
+        """Write the batch: one INSERT per table, one UPDATE statement for the correlations,
+        the SLA clocks, and the counters (counted after the COMMIT)."""
+        if self.interchanges:
+            session.execute(sa.insert(InterchangeRow), self.interchanges)
+        if self.messages:
+            session.execute(sa.insert(MessageRow), self.messages)
+        if self.updates:
+            table = MessageRow.__table__
+            moved = session.connection().execute(
+                table.update()
+                .where(table.c.id == sa.bindparam("b_id"), table.c.state == sa.bindparam("b_old"))
+                .values(state=sa.bindparam("state"), updated_at=sa.bindparam("updated_at"),
+                        receipt_due_at=None),
+                self.updates)
+            if moved.rowcount != len(self.updates):  # moved meanwhile: decide the batch again
+                raise IntegrityError("correlated originals changed state", None,
+                                     Exception("state changed"))
+        if self.receipts:
+            session.execute(sa.insert(ReceiptRow), self.receipts)
+        if self.tasks:
+            session.execute(sa.insert(OperatorTaskRow), self.tasks)
+        if self.audits:
+            session.execute(sa.insert(AuditEventRow), self.audits)
+        observers.letters_received(session, self.letters, at=self.now)
+        observers.letters_acknowledged(session, self.acknowledged, at=self.now)
+        metering.count_on_commit(session, self.counted)
 
 
 async def publish_or_defer(ctx: Pipeline, command: PublishCommand) -> bool:
@@ -106,246 +451,5 @@ async def publish_or_defer(ctx: Pipeline, command: PublishCommand) -> bool:
                     error=str(exc))
         return False
 
-
-def _read(data: bytes) -> tuple[ParsedInterchange | None, Exception | None]:
-    """Parse; the sender's errors and our own codec's crashes both end in a stored rejection."""
-    try:
-        return codec.read(data), None
-    except RemoteMessageError as exc:
-        return None, exc
-    except Exception as exc:  # noqa: BLE001 - a codec bug must not lose the message
-        log.exception("codec_failed")
-        return None, exc
-
-
-def _store_received(ctx: Pipeline, data: bytes, received_via: str, source: str,
-                    now: datetime) -> str:
-    with ctx.store.transaction() as session:
-        return repo.add_interchange(session, raw=data, received_via=received_via,
-                                    source=source, at=now).id
-
-
-def _process(
-    ctx: Pipeline,
-    interchange_id: str,
-    data: bytes,
-    parsed: ParsedInterchange | None,
-    error: Exception | None,
-    authenticated_glns: frozenset[str] | None,
-    now: datetime,
-) -> _Outcome:
-    with ctx.store.transaction() as session:
-        # Claim the interchange: exactly one of ingest and the recovery scan processes it (the
-        # row lock on PostgreSQL; SQLite has one writer at a time and refuses a stale one).
-        inter = session.get(InterchangeRow, interchange_id, with_for_update=True)
-        assert inter is not None
-        if inter.status != "received":
-            return _already_processed(session, inter)
-        if parsed is None:
-            assert error is not None
-            return _reject(ctx, session, inter, data, error, now)
-        env = parsed.envelope
-        inter.sender_gln, inter.receiver_gln, inter.control_ref = (
-            env.sender, env.recipient, env.control_ref)
-        inter.ack_requested = env.ack_requested
-        if authenticated_glns is not None and env.sender not in authenticated_glns:
-            return _reject_unauthorised(session, inter, env.sender, now)
-        existing = repo.find_by_keys(session, env.sender, env.control_ref,
-                                     [m.ref for m in parsed.messages])
-        if existing:
-            return _duplicate(session, inter, parsed, existing, now)
-        return _accept(ctx, session, inter, data, parsed, now)
-
-
-def _already_processed(session: Session, inter: InterchangeRow) -> _Outcome:
-    rows = repo.messages_of(session, inter.id)
-    state = rows[0].state if rows else inter.status
-    return _Outcome(IngestResult([r.id for r in rows], state, duplicate=inter.status == "duplicate",
-                                 interchange_id=inter.id))
-
-
-async def recover_received(ctx: Pipeline) -> int:
-    """Finish interchanges stored but never processed (the process died in between)."""
-    now = ctx.clock()
-    cutoff = now - timedelta(seconds=ctx.settings.republish_after_seconds)
-
-    def stuck() -> list[tuple[str, bytes]]:
-        with ctx.store.transaction() as session:
-            rows = session.execute(
-                sa.select(InterchangeRow.id, InterchangeRow.raw).where(
-                    InterchangeRow.status == "received", InterchangeRow.created_at < cutoff,
-                ).limit(100)
-            ).all()
-            return [(r.id, r.raw) for r in rows]
-
-    recovered = 0
-    for interchange_id, data in await ctx.db(stuck):
-        parsed, error = _read(data)
-        outcome = await ctx.db(_process, ctx, interchange_id, data, parsed, error, None, now)
-        for command in outcome.publish:
-            await publish_or_defer(ctx, command)
-        log.warning("interchange_recovered", interchange_id=interchange_id,
-                    state=outcome.result.state)
-        recovered += 1
-    return recovered
-
-
-def _accept(ctx: Pipeline, session: Session, inter: InterchangeRow, data: bytes,
-            parsed: ParsedInterchange, now: datetime) -> _Outcome:
-    env = parsed.envelope
-    inter.status = "processed"
-    rows: list[MessageRow] = []
-    for head in parsed.messages:
-        row = repo.add_message(
-            session, inter, at=now, family=head.family.upper(), type=head.type.upper(),
-            version=head.version.upper(), sender_gln=env.sender, receiver_gln=env.recipient,
-            control_ref=env.control_ref, message_ref=head.ref, letter_id=head.letter_id[:70],
-            summary=codec.summary(head), ack_requested=env.ack_requested and not head.is_receipt,
-        )
-        repo.transition(session, row, MessageEvent.VALIDATE, at=now)
-        rows.append(row)
-    for row, head in zip(rows, parsed.messages, strict=True):
-        if head.is_receipt:
-            receipts.correlate(session, row, head, raw=data, at=now)
-    publish: list[PublishCommand] = []
-    # Letters are routed before anything queries, so their rows are inserted once, final.
-    command = receipts.route_rows(ctx, session, rows, at=now)
-    for row, head in zip(rows, parsed.messages, strict=True):
-        if not head.is_receipt:
-            observers.letter_received(session, message_id=row.id, letter=head.letter, at=now)
-    receipt: bytes | None = None
-    if command is not None:
-        publish.append(command)
-        publish += copies.route_copies(ctx, session, inter, data, rows, parsed.messages, at=now)
-    elif not any(h.is_receipt for h in parsed.messages):
-        outcome = _first_refusal(ctx, rows)
-        receipt = codec.refusal(
-            data, code=outcome.refusal or RefusalCode.NC,
-            text=receipts.refusal_text(outcome, rows[0]),
-            sender_id=ctx.settings.medbro_gln, now=now)
-        if receipt is not None:
-            sent = receipts.emit(ctx, session, receipt, originals=rows, at=now)
-            if sent is not None:
-                publish.append(sent)
-    state = rows[0].state if rows else MessageState.VALIDATED.value
-    return _Outcome(IngestResult([r.id for r in rows], state, receipt=receipt,
-                                 interchange_id=inter.id), publish)
-
-
-def _first_refusal(ctx: Pipeline, rows: list[MessageRow]) -> Match:
-    for row in rows:
-        outcome = ctx.registry.match(RouteRequest(row.receiver_gln or "", row.family, row.type,
-                                                  row.version, row.format))
-        if outcome is not Match.FULL:
-            return outcome
-    return Match.FULL
-
-
-def _duplicate(session: Session, inter: InterchangeRow, parsed: ParsedInterchange,
-               existing: list[MessageRow], now: datetime) -> _Outcome:
-    inter.status = "duplicate"
-    by_ref = {m.message_ref: m for m in existing}
-    missing = [h.ref for h in parsed.messages if h.ref not in by_ref]
-    for original in existing:
-        repo.audit(session, "duplicate_received", at=now, message_id=original.id,
-                   interchange_id=inter.id, state=original.state)
-    if missing:
-        # Some letters are new, some were seen: the interchange cannot be delivered as sent.
-        inter.status = "rejected"
-        reason = (f"interchange {inter.control_ref} repeats letters already received "
-                  f"({', '.join(sorted(by_ref))}) together with new ones ({', '.join(missing)})")
-        inter.error = {"code": "PARTIAL_DUPLICATE", "text": reason}
-        repo.open_task(session, message_id=existing[0].id, kind="partial_duplicate",
-                       reason=reason, at=now)
-        return _Outcome(IngestResult([m.id for m in existing], MessageState.REJECTED.value,
-                                     duplicate=True, error=reason, interchange_id=inter.id))
-    first = repo.first_receipt(session, existing[0].id)
-    replay = None
-    if first is not None and first.direction == "out":
-        replay = first.raw
-    elif first is not None and first.interchange_id:
-        carrier = session.get(InterchangeRow, first.interchange_id)
-        replay = carrier.raw if carrier is not None else None
-    log.info("duplicate_received", interchange_id=inter.id, original=existing[0].id,
-             receipt_replayed=replay is not None)
-    ordered = [by_ref[h.ref] for h in parsed.messages]
-    return _Outcome(IngestResult([m.id for m in ordered], ordered[0].state, duplicate=True,
-                                 receipt=replay, interchange_id=inter.id))
-
-
-def _reject(ctx: Pipeline, session: Session, inter: InterchangeRow, data: bytes,
-            error: Exception, now: datetime) -> _Outcome:
-    try:
-        hint = codec.envelope_hint(data)
-    except Exception:  # noqa: BLE001 - nothing readable: nobody to answer
-        hint = None
-    if not isinstance(error, RemoteMessageError):
-        return _codec_failed(session, inter, error, hint, now)
-    detail = error.to_dict() if hasattr(error, "to_dict") else {"text": str(error)}
-    inter.status = "rejected"
-    inter.error = detail
-    if hint is not None:
-        inter.sender_gln, inter.receiver_gln, inter.control_ref = (
-            hint.sender, hint.recipient, hint.control_ref)
-        inter.ack_requested = hint.ack_requested
-    row = repo.add_message(
-        session, inter, at=now, sender_gln=hint.sender if hint else None,
-        receiver_gln=hint.recipient if hint else None,
-        control_ref=hint.control_ref if hint else None, message_ref=None,
-        summary={"error": detail}, ack_requested=False,
-    )
-    repo.transition(session, row, MessageEvent.REJECT, at=now, error=str(error))
-    publish: list[PublishCommand] = []
-    receipt: bytes | None = None
-    if hint is not None:
-        receiver = ctx.registry.endpoint(hint.recipient)
-        try:
-            if receiver is not None and receiver.is_local:
-                receipt = codec.final_receipt(data, now=now)
-            else:
-                code = RefusalCode(str(getattr(error, "receipt_hint", "SYN")))
-                receipt = codec.refusal(data, code=code,
-                                        text=f"Fejl i EDI-kuvert: {error}"[:350],
-                                        sender_id=ctx.settings.medbro_gln, now=now)
-        except Exception as exc:  # noqa: BLE001 - too broken to answer: stored, rejected, told
-            receipt = None
-            repo.audit(session, "receipt_not_written", at=now, message_id=row.id,
-                       interchange_id=inter.id, error=str(exc)[:500])
-            log.warning("receipt_not_written", interchange_id=inter.id, error=str(exc))
-        if receipt is not None:
-            session.flush()
-            sent = receipts.emit(ctx, session, receipt, originals=[row], at=now)
-            if sent is not None:
-                publish.append(sent)
-    log.warning("interchange_rejected", interchange_id=inter.id, message_id=row.id,
-                error=str(error), receipt=receipt is not None)
-    return _Outcome(IngestResult([row.id], row.state, receipt=receipt, error=str(error),
-                                 interchange_id=inter.id), publish)
-
-
-def _codec_failed(session: Session, inter: InterchangeRow, error: Exception, hint: Any,
-                  now: datetime) -> _Outcome:
-    """Our codec crashed: stored and rejected, no receipt (not the sender's fault), a task."""
-    text = f"internal codec error {type(error).__name__}: {error}"[:2000]
-    inter.status = "rejected"
-    inter.error = {"code": "CODEC_FAILED", "text": text}
-    row = repo.add_message(
-        session, inter, at=now, sender_gln=hint.sender if hint else None,
-        receiver_gln=hint.recipient if hint else None, control_ref=None, message_ref=None,
-        summary={"error": inter.error}, ack_requested=False)
-    repo.transition(session, row, MessageEvent.REJECT, at=now, error=text)
-    repo.open_task(session, message_id=row.id, kind="codec_error", reason=text, at=now)
-    return _Outcome(IngestResult([row.id], row.state, error=text, interchange_id=inter.id))
-
-
-def _reject_unauthorised(session: Session, inter: InterchangeRow, sender: str,
-                         now: datetime) -> _Outcome:
-    reason = f"sender GLN {sender} is not one of the authenticated organisation's GLNs"
-    inter.status = "rejected"
-    inter.error = {"code": "SENDER_NOT_AUTHORISED", "text": reason}
-    row = repo.add_message(session, inter, at=now, sender_gln=sender,
-                           receiver_gln=inter.receiver_gln, control_ref=None, message_ref=None,
-                           summary={"error": inter.error}, ack_requested=False)
-    repo.transition(session, row, MessageEvent.REJECT, at=now, error=reason)
-    log.warning("interchange_rejected", interchange_id=inter.id, reason="sender_not_authorised")
-    return _Outcome(IngestResult([row.id], row.state, error=reason, interchange_id=inter.id))
+__all__ = ["Ingest", "IngestPlan", "IngestResult", "PayloadHint", "gather_known",
+           "publish_or_defer", "write", "write_with_retry"]

@@ -23,7 +23,7 @@ time the one with the earlier deadline is due (and back on the endpoint queue) f
 letter without a deadline gets the full backoff. The exact due time travels as the
 ``not_before`` header: the broker's delay tiers are fixed, so the worker publishes to the
 longest tier that does not overshoot and, when a message comes back early, sends it through
-another tier hop without an attempt (``remaining_hop``). Within the endpoint queue, letters
+another tier hop without an attempt (``decide_delivery``'s Wait). Within the endpoint queue, letters
 that are due at once are delivered in arrival order.
 """
 
@@ -31,9 +31,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
+import tenacity
 from sqlalchemy.orm import Session
 
 from gateway.logging import get_logger
@@ -42,7 +43,6 @@ from gateway.store.tables import MessageRow
 
 log = get_logger(__name__)
 NOT_BEFORE = "not_before"
-_EARLY_TOLERANCE = timedelta(milliseconds=500)
 
 
 @dataclass(frozen=True)
@@ -137,27 +137,25 @@ def _sla_plan(session: Session, letter: MessageRow, summary: Any, *, attempt_no:
     return RetryPlan(delay=delay, sla=True, escalations=tuple(raised)), tuple(raised)
 
 
+def generic_delay(settings: Any) -> Callable[[int], float]:
+    """The backoff before retry ``n`` (1 = after the first failure) of a message without an
+    SLA: tenacity's exponential wait over the delay tiers, from the shortest to the longest."""
+    base, cap = settings.retry_delays_seconds[0], settings.retry_delays_seconds[-1]
+    wait = tenacity.wait_exponential(multiplier=base, min=base, max=cap)
+
+    def delay(attempt_no: int) -> float:
+        state = tenacity.RetryCallState(retry_object=tenacity.Retrying(), fn=None, args=(),
+                                        kwargs={})
+        state.attempt_number = attempt_no
+        return float(wait(state))
+
+    return delay
+
+
 def hop_delay(tiers: tuple[float, ...], seconds: float) -> float:
     """The longest delay tier that does not overshoot ``seconds`` (the shortest if all do)."""
     fitting = [t for t in tiers if t <= seconds]
     return max(fitting) if fitting else min(tiers)
 
 
-def remaining_hop(headers: dict[str, str] | Any, now: datetime,
-                  tiers: tuple[float, ...]) -> float | None:
-    """For a message back from a delay tier before its ``not_before``: the next hop's delay
-    (None when it is due, or carries no ``not_before``)."""
-    raw = headers.get(NOT_BEFORE) if headers else None
-    if not raw:
-        return None
-    try:
-        due = datetime.fromisoformat(str(raw))
-    except ValueError:
-        return None
-    left = due - now
-    if left <= _EARLY_TOLERANCE:
-        return None
-    return hop_delay(tiers, left.total_seconds())
-
-
-__all__ = ["NOT_BEFORE", "RetryPlan", "hop_delay", "plan_retry", "remaining_hop"]
+__all__ = ["NOT_BEFORE", "RetryPlan", "generic_delay", "hop_delay", "plan_retry"]

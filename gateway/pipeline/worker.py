@@ -1,21 +1,25 @@
-"""The delivery worker: one consumer per endpoint queue, store-first, ack-after-commit.
+"""The delivery worker: the one consumer of the endpoint queues. Store-first, ack-after-commit.
 
-For each queue message (the id of an interchange):
+Queue messages that arrive together (up to the prefetch) are one batch (batching.py; a batch
+of one is just a batch):
 
-1. Load it from the store. Already handed over (DELIVERED, ACKNOWLEDGED, FAILED) -> ack and do
-   nothing: a redelivered AMQP message never reaches the receiver twice through us (the
-   idempotent consumer). PARKED -> ack (an operator owns it).
-2. Deliver through the endpoint's channel (``gateway/channels.py``).
-3. Commit the attempt and the new state (DELIVERED, receipt clock started when the sender asked
-   for a receipt; SLA hook) - and only then return, so the transport acks.
-4. Transient failure: the attempt is recorded and the message goes to a delay tier queue with an
-   exponential backoff (tenacity's ``wait_exponential``); attempts used up or a permanent error
-   -> PARKED with an operator task.
+1. Load the batch's interchanges from the store in one query pair and ``decide_delivery``
+   each command (delivery_verdict.py): wait (one more delay-tier hop), skip (already handed
+   over: the idempotent consumer), park, or deliver.
+2. Deliver concurrently through each receiver's channel (``gateway/channels.py``, converting
+   to its ``deliver_as`` format).
+3. Record every outcome in ONE transaction, the messages locked in one order: attempts and
+   states, receipt clocks, retries planned by the SLA or backoff policy (retries.py), parked
+   messages with their operator tasks, the SLA clocks (one hook call), and the receipt medbro
+   owes when it is itself the receiver (written by the ingest writer's plan, as any input).
+4. Only after that commit does ``handle`` return for each queue message, so the transport
+   acks it; then the follow-up commands (retries, receipts) are published.
 
-The store can be down: every store call is retried with backoff while the AMQP message stays
-unacknowledged in the broker, which redelivers it to someone if this worker dies meanwhile.
-A worker that dies between delivering and committing delivers again on redelivery; channels are
-idempotent for that case (same file name, same external key).
+The store can be down: every store call is retried with backoff while the queue messages stay
+unacknowledged, and the broker redelivers them to someone if this worker dies meanwhile. A
+worker that dies between delivering and committing delivers again on redelivery; channels are
+idempotent for that case (same file name, same external key), and the record step writes a
+delivery only for messages still ROUTED (a competing worker that committed first wins).
 """
 
 from __future__ import annotations
@@ -29,23 +33,37 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+import structlog
 import tenacity
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, defer
 
 from gateway.channels import (
     Channel,
     Delivery,
+    DeliveryResult,
     PermanentDeliveryError,
     TransientDeliveryError,
     load_channel,
 )
 from gateway.logging import get_logger
-from gateway.pipeline import codec, metering, observers, receipts, retries
+from gateway.pipeline import codec, metering, observers, retries
+from gateway.pipeline.batching import Coalescer
 from gateway.pipeline.context import Pipeline, delivery_command
 from gateway.pipeline.conversion import ConvertingChannel
+from gateway.pipeline.delivery_verdict import (
+    DeliveryJob,
+    Missing,
+    Park,
+    Skip,
+    Stored,
+    Wait,
+    decide_delivery,
+)
+from gateway.pipeline.ingest import IngestPlan
 from gateway.registry import Endpoint
 from gateway.store import repository as repo
-from gateway.store.states import HANDED_OVER, MessageEvent, MessageState
+from gateway.store.states import MessageEvent, MessageState
 from gateway.store.tables import AttemptRow, InterchangeRow, MessageRow
 from gateway.transport.port import IncomingMessage, PublishCommand
 
@@ -60,30 +78,57 @@ def store_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
-def retry_delay(attempt_no: int, *, base: float, cap: float) -> float:
-    """Backoff before retry ``attempt_no`` (1 = after the first failure): exponential, capped."""
-    wait = tenacity.wait_exponential(multiplier=base, min=base, max=cap)
-    state = tenacity.RetryCallState(retry_object=tenacity.Retrying(), fn=None, args=(), kwargs={})
-    state.attempt_number = attempt_no
-    return float(wait(state))
+def job_of(incoming: IncomingMessage) -> DeliveryJob:
+    """The delivery command in a queue message (body: the interchange id)."""
+    headers = incoming.headers or {}
+    not_before = None
+    if headers.get(retries.NOT_BEFORE):
+        with contextlib.suppress(ValueError):
+            not_before = datetime.fromisoformat(str(headers[retries.NOT_BEFORE]))
+    return DeliveryJob(incoming.body.decode("ascii"), not_before=not_before)
 
 
 @dataclass
-class _Job:
+class _Loaded:
+    """An interchange as the worker needs it: raw bytes, messages, attempts so far."""
+
     interchange_id: str
     raw: bytes
     messages: list[MessageRow]
     attempts: int
 
+    @property
+    def stored(self) -> Stored:
+        first = self.messages[0].receiver_gln if self.messages else ""
+        return Stored(tuple(m.state for m in self.messages), first or "")
 
-class DeliveryWorker:
+
+@dataclass
+class _Outcome:
+    """What happened to one interchange of a batch, recorded by ``_record``."""
+
+    loaded: _Loaded
+    endpoint: Endpoint | None = None
+    started: datetime | None = None
+    result: DeliveryResult | BaseException | None = None
+    park: Park | None = None
+
+
+class Worker:
     """Handles the endpoint queues of one process; channels are built once per endpoint."""
 
     def __init__(self, ctx: Pipeline,
-                 channel_factory: Callable[[Endpoint], Channel] | None = None) -> None:
+                 channel_factory: Callable[[Endpoint], Channel] | None = None, *,
+                 max_batch: int | None = None, max_inflight: int = 2) -> None:
         self.ctx = ctx
         self._channels: dict[str, Channel] = {}
         self._factory = channel_factory or (lambda ep: load_channel(ep, ctx.settings))
+        # interchanges a running batch holds: a repeat in another batch of this process waits
+        # for that batch's commit, then finds it delivered (no second delivery)
+        self._busy: dict[str, asyncio.Future[None]] = {}
+        self._coalescer: Coalescer[IncomingMessage, None] = Coalescer(
+            self._handle_batch, max_batch=max_batch or ctx.settings.prefetch,
+            max_inflight=max_inflight)
 
     def channel(self, endpoint: Endpoint) -> Channel:
         """The endpoint's channel, converting to its ``deliver_as`` format (conversion.py)."""
@@ -91,8 +136,12 @@ class DeliveryWorker:
             self._channels[endpoint.gln] = ConvertingChannel(self._factory(endpoint))
         return self._channels[endpoint.gln]
 
+    async def handle(self, incoming: IncomingMessage) -> None:
+        """Returns once the command's outcome is committed (ack); raises to nack it."""
+        await self._coalescer.submit(incoming)
+
     async def _db(self, fn: Callable[..., T], *args: Any) -> T:
-        """A store call, retried while the database is unreachable (the message stays unacked)."""
+        """A store call, retried while the database is unreachable (the messages stay unacked)."""
         async for attempt in tenacity.AsyncRetrying(
             retry=tenacity.retry_if_exception(store_unavailable),
             wait=tenacity.wait_exponential(multiplier=0.2, max=5.0),
@@ -105,214 +154,265 @@ class DeliveryWorker:
                 return await self.ctx.db(fn, *args)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def handle(self, incoming: IncomingMessage) -> None:
-        interchange_id = incoming.body.decode("ascii")
-        hop = retries.remaining_hop(incoming.headers, self.ctx.clock(),
-                                    self.ctx.topology.delay_tiers)
-        if hop is not None:  # an SLA-scheduled retry back from a delay tier before it is due
+    async def _handle_batch(self, batch: list[IncomingMessage]) -> list[None | BaseException]:
+        jobs = [job_of(m) for m in batch]
+        # Claim before the first await: a repeat in another batch of this process waits.
+        loop = asyncio.get_running_loop()
+        owned: dict[str, asyncio.Future[None]] = {}
+        waits = [self._busy[j.interchange_id] for j in jobs
+                 if j.interchange_id in self._busy and j.interchange_id not in owned]
+        if waits:
+            await asyncio.gather(*(asyncio.shield(w) for w in waits))
+        for job in jobs:
+            if job.interchange_id not in self._busy and job.interchange_id not in owned:
+                owned[job.interchange_id] = loop.create_future()
+        self._busy.update(owned)
+        try:
+            return await self._run(batch, jobs)
+        finally:
+            for interchange_id, future in owned.items():
+                self._busy.pop(interchange_id, None)
+                future.set_result(None)
+
+    async def _run(self, batch: list[IncomingMessage],
+                   jobs: list[DeliveryJob]) -> list[None | BaseException]:
+        ctx = self.ctx
+        loaded = await self._db(self._load, sorted({j.interchange_id for j in jobs}))
+        now = ctx.clock()
+        results: list[None | BaseException] = [None] * len(batch)
+        outcomes: dict[str, _Outcome] = {}
+        deliveries: list[tuple[int, _Outcome]] = []
+        for i, (incoming, job) in enumerate(zip(batch, jobs, strict=True)):
+            found = loaded.get(job.interchange_id)
+            if job.interchange_id in outcomes:  # the same command twice in one batch
+                continue
+            verdict = decide_delivery(job, found.stored if found else None, ctx.registry,
+                                      now=now)
+            with structlog.contextvars.bound_contextvars(interchange_id=job.interchange_id):
+                if isinstance(verdict, Missing):
+                    results[i] = LookupError(f"interchange {job.interchange_id} is not in the "
+                                             "store")
+                elif isinstance(verdict, Wait):
+                    results[i] = await self._hop(incoming, verdict.seconds)
+                elif isinstance(verdict, Skip):
+                    log.info("delivery_skipped", reason=verdict.reason,
+                             redelivered=incoming.redelivered)
+                else:
+                    assert found is not None
+                    outcome = _Outcome(found)
+                    if isinstance(verdict, Park):
+                        outcome.park = verdict
+                    else:
+                        outcome.endpoint = verdict.endpoint
+                        deliveries.append((i, outcome))
+                    outcomes[job.interchange_id] = outcome
+        await asyncio.gather(*(self._deliver(o) for _, o in deliveries))
+        if outcomes:
+            try:
+                commands = await self._db(self._record, list(outcomes.values()))
+            except Exception as exc:  # noqa: BLE001 - not recorded: nack, redelivered later
+                log.warning("delivery_batch_not_recorded", size=len(outcomes), error=repr(exc))
+                for i, job in enumerate(jobs):
+                    if job.interchange_id in outcomes:
+                        results[i] = exc
+                return results
+            for command in commands:
+                await ctx.transport.publish(command)
+        return results
+
+    async def _hop(self, incoming: IncomingMessage, seconds: float) -> BaseException | None:
+        """An SLA-scheduled retry back before it is due: through one more delay tier."""
+        try:
             await self.ctx.transport.publish(PublishCommand(
                 routing_key=incoming.routing_key, body=incoming.body,
                 message_id=incoming.message_id, headers=dict(incoming.headers),
-                delay_seconds=hop))
-            return
-        job = await self._db(self._load, interchange_id)
-        if job is None:
-            raise LookupError(f"interchange {interchange_id} is not in the store")
-        states = {MessageState(m.state) for m in job.messages}
-        if states <= HANDED_OVER:
-            log.info("delivery_skipped_already_delivered", interchange_id=interchange_id,
-                     redelivered=incoming.redelivered)
-            return
-        if MessageState.ROUTED not in states:
-            log.info("delivery_skipped", interchange_id=interchange_id,
-                     states=sorted(s.value for s in states))
-            return
-        first = job.messages[0]
-        endpoint = self.ctx.registry.endpoint(first.receiver_gln or "")
-        if endpoint is None:
-            await self._db(self._park, job, "undeliverable",
-                           f"receiver {first.receiver_gln} is no longer configured")
-            return
+                delay_seconds=retries.hop_delay(self.ctx.topology.delay_tiers, seconds)))
+        except Exception as exc:  # noqa: BLE001 - nack: it comes back and hops again
+            return exc
+        return None
+
+    async def _deliver(self, outcome: _Outcome) -> None:
+        endpoint = outcome.endpoint
+        assert endpoint is not None
+        first = outcome.loaded.messages[0]
         delivery = Delivery(
-            message_id=first.id, payload=job.raw, sender_gln=first.sender_gln or "",
+            message_id=first.id, payload=outcome.loaded.raw, sender_gln=first.sender_gln or "",
             receiver_gln=first.receiver_gln or "", control_ref=first.control_ref or "",
             type=first.type, version=first.version, format=first.format,
         )
-        started = self.ctx.clock()
+        outcome.started = self.ctx.clock()
         try:
-            result = await self.channel(endpoint).deliver(endpoint, delivery)
-        except PermanentDeliveryError as exc:
-            metering.attempt(endpoint.gln, ok=False)
-            await self._db(self._record_failure, job, endpoint, started, str(exc), True)
-            return
-        except Exception as exc:  # noqa: BLE001 - anything else may pass: retry later
-            metering.attempt(endpoint.gln, ok=False)
-            transient = isinstance(exc, TransientDeliveryError)
-            if not transient:
-                log.exception("channel_crashed", interchange_id=interchange_id)
-            command = await self._db(self._record_failure, job, endpoint, started,
-                                     f"{type(exc).__name__}: {exc}", False)
-            if command is not None:
-                await self.ctx.transport.publish(command)
-            return
-        metering.attempt(endpoint.gln, ok=True)
-        commands = await self._db(self._record_delivery, job, endpoint, started,
-                                  result.external_ref)
-        for command in commands:
-            await self.ctx.transport.publish(command)
+            outcome.result = await self.channel(endpoint).deliver(endpoint, delivery)
+        except Exception as exc:  # noqa: BLE001 - recorded as a failed attempt
+            if not isinstance(exc, TransientDeliveryError | PermanentDeliveryError):
+                log.error("channel_crashed", interchange_id=outcome.loaded.interchange_id,
+                          error=repr(exc))
+            outcome.result = exc
+        metering.attempt(endpoint.gln, ok=isinstance(outcome.result, DeliveryResult))
 
     # -- store units of work (run in a thread) ---------------------------------------------
 
-    def _load(self, interchange_id: str) -> _Job | None:
+    def _load(self, interchange_ids: list[str]) -> dict[str, _Loaded]:
         attempts = (sa.select(sa.func.count()).select_from(AttemptRow)
-                    .where(AttemptRow.interchange_id == interchange_id).scalar_subquery())
+                    .where(AttemptRow.interchange_id == InterchangeRow.id)
+                    .correlate(InterchangeRow).scalar_subquery())
         with self.ctx.store.transaction() as session:
-            found = session.execute(
-                sa.select(InterchangeRow.raw, attempts).where(InterchangeRow.id == interchange_id)
-            ).first()
-            if found is None:
-                return None
-            messages = repo.messages_of(session, interchange_id)
-            return _Job(interchange_id, found[0], messages, int(found[1] or 0))
+            found = session.execute(sa.select(InterchangeRow.id, InterchangeRow.raw, attempts)
+                                    .where(InterchangeRow.id.in_(interchange_ids))).all()
+            messages: dict[str, list[MessageRow]] = {}
+            for row in session.scalars(
+                    sa.select(MessageRow).options(defer(MessageRow.summary))
+                    .where(MessageRow.interchange_id.in_(interchange_ids))
+                    .order_by(MessageRow.created_at, MessageRow.id)):
+                messages.setdefault(row.interchange_id, []).append(row)
+            return {i: _Loaded(i, raw, messages.get(i, []), int(n or 0)) for i, raw, n in found}
 
-    def _record_delivery(self, job: _Job, endpoint: Endpoint, started: datetime,
-                         external_ref: str) -> list[PublishCommand]:
+    def _record(self, outcomes: list[_Outcome]) -> list[PublishCommand]:
+        """Record a batch's outcomes in one transaction; the commands to publish after it."""
         now = self.ctx.clock()
         commands: list[PublishCommand] = []
         latencies: list[tuple[str, datetime]] = []
+        delivered_letters: list[str] = []
         with self.ctx.store.transaction() as session:
-            rows = repo.messages_of(session, job.interchange_id, for_update=True)
-            letters = self._mark_delivered(session, job, rows, endpoint, started, now,
-                                           external_ref, latencies)
-            if letters is None:
-                return []
-            for message_id in letters:
-                observers.letter_delivered(session, message_id=message_id, at=now)
-            if endpoint.is_local:
-                command = self._answer_as_final_receiver(session, job, rows, now)
-                if command is not None:
-                    commands.append(command)
+            locked: dict[str, list[MessageRow]] = {}
+            for row in session.scalars(
+                    sa.select(MessageRow).options(defer(MessageRow.summary))
+                    .where(MessageRow.interchange_id.in_(
+                        [o.loaded.interchange_id for o in outcomes]))
+                    .order_by(MessageRow.interchange_id, MessageRow.id).with_for_update()):
+                locked.setdefault(row.interchange_id, []).append(row)
+            plan = IngestPlan(self.ctx, now)
+            for outcome in outcomes:
+                rows = sorted(locked.get(outcome.loaded.interchange_id, []),
+                              key=lambda r: (r.created_at, r.id))
+                with structlog.contextvars.bound_contextvars(
+                        interchange_id=outcome.loaded.interchange_id):
+                    if outcome.park is not None:
+                        _park(session, rows, outcome.park.kind, outcome.park.reason, now)
+                    elif isinstance(outcome.result, DeliveryResult):
+                        letters = self._delivered(session, outcome, rows, now, latencies, plan)
+                        delivered_letters.extend(letters)
+                    else:
+                        command = self._failed(session, outcome, rows, now)
+                        if command is not None:
+                            commands.append(command)
+            observers.letters_delivered(session, delivered_letters, at=now)
+            plan.flush(session)
+        commands.extend(plan.commands)
         for letter_type, received_at in latencies:  # committed: now it counts
             metering.delivered(letter_type, received_at, now)
-        log.info("message_delivered", interchange_id=job.interchange_id, endpoint=endpoint.gln,
-                 external_ref=external_ref)
         return commands
 
-    def _mark_delivered(self, session: Any, job: _Job, rows: list[MessageRow],
-                        endpoint: Endpoint, started: datetime, now: datetime, external_ref: str,
-                        latencies: list[tuple[str, datetime]]) -> list[str] | None:
-        """Record one delivered interchange in ``session`` (rows locked by the caller): the
-        attempt, and for each routed message its DELIVER transition and receipt deadline.
-        None when a competing worker committed first (both delivered: idempotent); else the
-        ids of the delivered letters (not CONTRL) for the SLA clocks. Appends to ``latencies``
-        what the metrics count once the caller has committed."""
-        if not any(r.state == MessageState.ROUTED.value for r in rows):
-            return None
+    def _delivered(self, session: Session, outcome: _Outcome, rows: list[MessageRow],
+                   now: datetime, latencies: list[tuple[str, datetime]],
+                   plan: IngestPlan) -> list[str]:
+        """The attempt, and for each routed message its DELIVER transition and receipt clock;
+        the delivered letters (not CONTRL) for the SLA clocks."""
+        endpoint, result = outcome.endpoint, outcome.result
+        assert endpoint is not None and isinstance(result, DeliveryResult)
+        routed = [r for r in rows if r.state == MessageState.ROUTED.value]
+        if not routed:
+            return []  # a competing worker committed first (both delivered: idempotent)
         session.add(AttemptRow(
-            interchange_id=job.interchange_id, endpoint_gln=endpoint.gln,
-            channel=endpoint.channel.kind, attempt_no=job.attempts + 1, started_at=started,
-            finished_at=now, outcome="delivered", external_ref=external_ref[:500],
-        ))
+            interchange_id=outcome.loaded.interchange_id, endpoint_gln=endpoint.gln,
+            channel=endpoint.channel.kind, attempt_no=outcome.loaded.attempts + 1,
+            started_at=outcome.started or now, finished_at=now, outcome="delivered",
+            external_ref=result.external_ref[:500]))
         timeout = timedelta(seconds=self.ctx.settings.receipt_timeout_seconds)
         letters: list[str] = []
-        for row in rows:
-            if row.state != MessageState.ROUTED.value:
-                continue
+        for row in routed:
             repo.transition(session, row, MessageEvent.DELIVER, at=now,
-                            endpoint=endpoint.gln, external_ref=external_ref)
+                            endpoint=endpoint.gln, external_ref=result.external_ref)
             if row.delivered_at is None:  # a resend is not a new delivery latency
                 latencies.append((row.type, row.created_at))
             row.delivered_at = now
             row.receipt_due_at = now + timeout if row.ack_requested else None
             if row.family != "CONTRL":
                 letters.append(row.id)
+        if endpoint.is_local:
+            self._answer_as_final_receiver(session, outcome.loaded, routed, now, plan)
+        log.info("message_delivered", endpoint=endpoint.gln, external_ref=result.external_ref)
         return letters
 
-    def _answer_as_final_receiver(self, session: Any, job: _Job, rows: list[MessageRow],
-                                  now: datetime) -> PublishCommand | None:
+    def _answer_as_final_receiver(self, session: Session, loaded: _Loaded,
+                                  rows: list[MessageRow], now: datetime,
+                                  plan: IngestPlan) -> None:
         """medbro is the receiver: it owes the sender a CTL03 (if asked) like any GP system."""
-        receipt = codec.final_receipt(job.raw, now=now)
+        receipt = codec.final_receipt(loaded.raw, now=now)
+        acknowledged = []
         for row in rows:
-            if row.state == MessageState.DELIVERED.value and row.family != "CONTRL":
-                row.receipt_due_at = None
-                if receipt is not None:
-                    repo.transition(session, row, MessageEvent.ACKNOWLEDGE, at=now,
-                                    receipt="CTL03", by="medbro")
-                    observers.letter_acknowledged(session, message_id=row.id, at=now)
-        if receipt is None:
-            return None
-        return receipts.emit(self.ctx, session, receipt, originals=rows, at=now)
+            if row.family == "CONTRL":
+                continue
+            row.receipt_due_at = None
+            if receipt is not None:
+                repo.transition(session, row, MessageEvent.ACKNOWLEDGE, at=now,
+                                receipt="CTL03", by="medbro")
+                acknowledged.append(row.id)
+        observers.letters_acknowledged(session, acknowledged, at=now)
+        if receipt is not None:
+            session.flush()
+            plan.emit(receipt, originals=[r.id for r in rows])
 
-    def _record_failure(self, job: _Job, endpoint: Endpoint, started: datetime, error: str,
-                        permanent: bool) -> PublishCommand | None:
-        now = self.ctx.clock()
+    def _failed(self, session: Session, outcome: _Outcome, rows: list[MessageRow],
+                now: datetime) -> PublishCommand | None:
+        """A failed attempt: retry on the SLA's or the backoff's schedule, or park."""
+        endpoint, exc = outcome.endpoint, outcome.result
+        assert endpoint is not None and isinstance(exc, BaseException)
         settings = self.ctx.settings
-        with self.ctx.store.transaction() as session:
-            rows = repo.messages_of(session, job.interchange_id, for_update=True)
-            attempt_no = repo.attempt_count(session, job.interchange_id) + 1
-            session.add(AttemptRow(
-                interchange_id=job.interchange_id, endpoint_gln=endpoint.gln,
-                channel=endpoint.channel.kind, attempt_no=attempt_no, started_at=started,
-                finished_at=now, outcome="permanent_error" if permanent else "transient_error",
-                error=error[:4000],
-            ))
-            routed = [r for r in rows if r.state == MessageState.ROUTED.value]
-            plan = retries.RetryPlan(give_up="refused by the channel") if permanent else (
-                retries.plan_retry(
-                    session, routed, attempt_no=attempt_no, now=now,
-                    max_attempts=settings.max_delivery_attempts,
-                    generic_delay=lambda n: retry_delay(
-                        n, base=settings.retry_delays_seconds[0],
-                        cap=settings.retry_delays_seconds[-1])))
-            if plan.give_up:
-                why = plan.give_up
-                for row in routed:
-                    repo.transition(session, row, MessageEvent.EXHAUST, at=now, error=error)
-                    repo.open_task(session, message_id=row.id, kind="undeliverable",
-                                   reason=f"{why}: {error}"[:2000], at=now)
-                log.error("delivery_given_up", interchange_id=job.interchange_id,
-                          endpoint=endpoint.gln, attempts=attempt_no, error=error, alert=True)
-                return None
-            delay = plan.delay
-            for row in routed:
-                repo.transition(session, row, MessageEvent.RETRY, at=now, attempt_no=attempt_no,
-                                error=error, retry_in_seconds=delay, sla=plan.sla)
-            log.warning("delivery_failed", interchange_id=job.interchange_id,
-                        endpoint=endpoint.gln, attempt_no=attempt_no, retry_in=delay, error=error,
-                        sla=plan.sla)
-            if not routed:
-                return None
-            if not plan.sla:
-                return delivery_command(routed[0], delay_seconds=delay)
-            # The SLA's due time is exact: the longest tier that does not overshoot, then hops.
-            command = delivery_command(
-                routed[0], delay_seconds=retries.hop_delay(self.ctx.topology.delay_tiers, delay))
-            due = (now + timedelta(seconds=delay)).isoformat()
-            return dataclasses.replace(
-                command, headers={**command.headers, retries.NOT_BEFORE: due})
+        permanent = isinstance(exc, PermanentDeliveryError)
+        error = str(exc) if permanent else f"{type(exc).__name__}: {exc}"
+        attempt_no = outcome.loaded.attempts + 1
+        session.add(AttemptRow(
+            interchange_id=outcome.loaded.interchange_id, endpoint_gln=endpoint.gln,
+            channel=endpoint.channel.kind, attempt_no=attempt_no,
+            started_at=outcome.started or now, finished_at=now,
+            outcome="permanent_error" if permanent else "transient_error", error=error[:4000]))
+        routed = [r for r in rows if r.state == MessageState.ROUTED.value]
+        if not routed:
+            return None
+        plan = retries.RetryPlan(give_up="refused by the channel") if permanent else (
+            retries.plan_retry(session, routed, attempt_no=attempt_no, now=now,
+                               max_attempts=settings.max_delivery_attempts,
+                               generic_delay=retries.generic_delay(settings)))
+        if plan.give_up:
+            _park(session, routed, "undeliverable", f"{plan.give_up}: {error}", now)
+            log.error("delivery_given_up", endpoint=endpoint.gln, attempts=attempt_no,
+                      error=error, alert=True)
+            return None
+        for row in routed:
+            repo.transition(session, row, MessageEvent.RETRY, at=now, attempt_no=attempt_no,
+                            error=error, retry_in_seconds=plan.delay, sla=plan.sla)
+        log.warning("delivery_failed", endpoint=endpoint.gln, attempt_no=attempt_no,
+                    retry_in=plan.delay, error=error, sla=plan.sla)
+        if not plan.sla:
+            return delivery_command(routed[0], delay_seconds=plan.delay)
+        # The SLA's due time is exact: the longest tier that does not overshoot, then hops.
+        command = delivery_command(
+            routed[0], delay_seconds=retries.hop_delay(self.ctx.topology.delay_tiers,
+                                                       plan.delay))
+        due = (now + timedelta(seconds=plan.delay)).isoformat()
+        return dataclasses.replace(command, headers={**command.headers, retries.NOT_BEFORE: due})
 
-    def _park(self, job: _Job, kind: str, reason: str) -> None:
-        now = self.ctx.clock()
-        with self.ctx.store.transaction() as session:
-            for row in repo.messages_of(session, job.interchange_id, for_update=True):
-                if row.state == MessageState.ROUTED.value:
-                    repo.transition(session, row, MessageEvent.EXHAUST, at=now, error=reason)
-                    repo.open_task(session, message_id=row.id, kind=kind, reason=reason, at=now)
-        log.error("delivery_given_up", interchange_id=job.interchange_id, reason=reason,
-                  alert=True)
+
+def _park(session: Session, rows: list[MessageRow], kind: str, reason: str,
+          now: datetime) -> None:
+    for row in rows:
+        if row.state == MessageState.ROUTED.value:
+            repo.transition(session, row, MessageEvent.EXHAUST, at=now, error=reason)
+            repo.open_task(session, message_id=row.id, kind=kind, reason=reason[:2000], at=now)
+    log.error("delivery_given_up", reason=reason, alert=True)
 
 
 async def run_scanner(ctx: Pipeline, stop: asyncio.Event) -> None:
     """Every ``scan_interval_seconds``: receipt timeouts, resends, stuck messages; and every
     ``sla_sweep_interval_seconds`` the SLA sweep and the backlog gauges (ticks.py)."""
-    from gateway.pipeline import ingest, resend, ticks
+    from gateway.pipeline import resend, ticks
 
     last_sweep: float | None = None
     loop = asyncio.get_running_loop()
     while not stop.is_set():
         try:
             await resend.scan_once(ctx)
-            await ingest.recover_received(ctx)
         except Exception as exc:  # noqa: BLE001 - the scanner must outlive one bad round
             log.warning("scan_failed", error=repr(exc))
         if last_sweep is None or loop.time() - last_sweep >= ticks.sweep_interval(ctx):
@@ -323,3 +423,6 @@ async def run_scanner(ctx: Pipeline, stop: asyncio.Event) -> None:
                 log.warning("sla_sweep_failed", error=repr(exc))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=ctx.settings.scan_interval_seconds)
+
+
+__all__ = ["Worker", "job_of", "run_scanner", "store_unavailable"]

@@ -118,6 +118,23 @@ def next_state(state: MessageState | str, event: MessageEvent | str) -> MessageS
         raise IllegalTransition(state, event) from None
 
 
+def can(state: MessageState | str, event: MessageEvent | str) -> bool:
+    """May ``event`` happen to a message in ``state``? (The guard every step asks.)"""
+    return MessageEvent(event) in TRANSITIONS[MessageState(state)]
+
+
+def walk(state: MessageState, *events: MessageEvent) -> list[tuple[MessageEvent, MessageState,
+                                                                   MessageState]]:
+    """The steps (event, from, to) of ``events`` applied in order from ``state``; raises
+    ``IllegalTransition`` at the first step the table does not allow."""
+    steps = []
+    for event in events:
+        target = next_state(state, event)
+        steps.append((event, state, target))
+        state = target
+    return steps
+
+
 def mermaid_diagram() -> str:
     """The table as a Mermaid state diagram (docs/architecture.md is generated from this)."""
     lines = ["stateDiagram-v2", "    [*] --> received"]
@@ -126,3 +143,44 @@ def mermaid_diagram() -> str:
             lines.append(f"    {state.value} --> {target.value}: {event.value}")
     lines += [f"    {s.value} --> [*]" for s in MessageState if s in TERMINAL]
     return "\n".join(lines)
+
+
+# -- interchanges ------------------------------------------------------------------------------
+#
+# An interchange row is the envelope as it arrived. It is written once, already decided
+# (ingest stores and decides in one transaction), so its status only ever leaves RECEIVED, the
+# status of rows written by older releases that stored the bytes before deciding.
+
+
+class InterchangeStatus(enum.StrEnum):
+    RECEIVED = "received"  # stored, not yet decided (rows of older releases only)
+    PROCESSED = "processed"  # accepted: its messages were routed or refused
+    DUPLICATE = "duplicate"  # its letters were all received before
+    REJECTED = "rejected"  # unreadable, unauthorised or partly a duplicate
+
+
+class InterchangeEvent(enum.StrEnum):
+    ACCEPT = "accept"
+    DUPLICATE = "duplicate"
+    REJECT = "reject"
+
+
+IS, IE = InterchangeStatus, InterchangeEvent
+
+INTERCHANGE_TRANSITIONS: dict[InterchangeStatus, dict[InterchangeEvent, InterchangeStatus]] = {
+    IS.RECEIVED: {IE.ACCEPT: IS.PROCESSED, IE.DUPLICATE: IS.DUPLICATE, IE.REJECT: IS.REJECTED},
+    IS.PROCESSED: {},
+    IS.DUPLICATE: {},
+    IS.REJECTED: {},
+}
+
+
+def interchange_status(event: InterchangeEvent | str) -> InterchangeStatus:
+    """The status an interchange takes when ingest decides ``event`` for it."""
+    event = InterchangeEvent(event)
+    return INTERCHANGE_TRANSITIONS[IS.RECEIVED][event]
+
+
+def can_decide(status: InterchangeStatus | str) -> bool:
+    """May ingest still decide this interchange (nobody decided it yet)?"""
+    return bool(INTERCHANGE_TRANSITIONS[InterchangeStatus(status)])

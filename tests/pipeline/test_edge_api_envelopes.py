@@ -127,10 +127,12 @@ async def test_unreliable_envelope_is_202_in_the_shape_of_edifact_answers(hub, c
     assert hub.message_view(body["message_ids"][0])["receiver_gln"] == GP
 
 
-async def test_envelope_from_a_foreign_sender_is_403_and_nothing_stored(hub, client) -> None:
+async def test_envelope_from_a_foreign_sender_is_403_stored_and_rejected(hub, client) -> None:
     response = await _post(client, _envelope(_dis01(4, sender=OTHER), sender=OTHER))
     assert response.status_code == 403
-    assert OTHER in response.json()["detail"]
+    body = response.json()
+    assert OTHER in body["error"] and body["code"] == "SENDER_NOT_AUTHORISED"
+    assert hub.message_view(body["message_ids"][0])["state"] == "rejected"
 
 
 async def test_raw_edifact_still_goes_the_edifact_way(hub, client) -> None:

@@ -259,21 +259,32 @@ async def test_competing_workers_deliver_each_interchange_once(make_hub, channel
     assert sorted(delivered) == sorted(refs)
 
 
-async def test_interchange_stored_but_never_processed_is_recovered_by_the_scanner(
-        make_hub, channel):
-    from gateway.pipeline import ingest as ingest_step
+async def test_a_batch_that_cannot_be_stored_stores_nothing_and_tells_every_caller(
+        make_hub, channel, monkeypatch):
+    """Decide and store are one transaction: a failure leaves no half-stored interchange
+    (nothing to recover later), every caller of the batch gets the error (HTTP 503, the
+    mailbox file stays), and the same bytes are accepted once the store is back."""
+    from gateway.pipeline import observers
+    from gateway.store.tables import InterchangeRow
 
-    hub = await make_hub(republish_after_seconds=0.2)
-    data = letter(ref())
-    # The process died right after the first commit: bytes stored, nothing else.
-    interchange_id = ingest_step._store_received(hub.ctx, data, "test", "crashed", hub.ctx.clock())
-    async with running(hub):
-        await eventually(lambda: channel.payloads(GP) == [data])
+    hub = await make_hub()
+    data = [letter(ref()), letter(ref())]
+    real = observers.letters_received
+
+    def store_fails(*args, **kwargs):
+        raise RuntimeError("the database went away mid-transaction")
+
+    monkeypatch.setattr(observers, "letters_received", store_fails)
+    failed = await asyncio.gather(*(hub.ingest(d, received_via="test") for d in data),
+                                  return_exceptions=True)
+    assert all(isinstance(f, RuntimeError) for f in failed)
     with hub.store.transaction() as session:
-        from gateway.store import repository as repo
-
-        rows = repo.messages_of(session, interchange_id)
-        assert [r.state for r in rows] == ["delivered"]
+        assert session.query(InterchangeRow).count() == 0
+    monkeypatch.setattr(observers, "letters_received", real)
+    async with running(hub):
+        results = [await hub.ingest(d, received_via="test") for d in data]
+        assert [r.state for r in results] == ["routed", "routed"]
+        await eventually(lambda: sorted(channel.payloads(GP)) == sorted(data))
 
 
 async def test_ctl02_from_the_receiver_fails_the_letter_and_is_forwarded(make_hub, channel):
@@ -313,13 +324,23 @@ async def test_operator_requeues_or_closes_a_parked_message(make_hub, channel):
         for result in (first, second):
             await eventually(lambda r=result: state(hub, r.message_ids[0]) == "parked")
         channel.permanent.clear()
-        assert await hub.requeue(first.message_ids[0], by="operator:anne") == "routed"
-        await eventually(lambda: state(hub, first.message_ids[0]) == "delivered")
-        assert await hub.close(second.message_ids[0], by="operator:anne") == "failed"
-        from gateway.errors import LocalUsageError
+        from gateway.operations.actions import Refused, act
+        from gateway.operations.principal import system
 
-        with pytest.raises(LocalUsageError, match="not parked"):
-            await hub.requeue(first.message_ids[0], by="operator:anne")
+        anne = system("operator:anne")
+        released = await act(hub, first.message_ids[0], "release", who=anne,
+                             reason="GP system back", now=hub.ctx.clock())
+        assert (released.state, released.changed) == ("routed", True)
+        await eventually(lambda: state(hub, first.message_ids[0]) == "delivered")
+        closed = await act(hub, second.message_ids[0], "close", who=anne, reason="sent by post",
+                           now=hub.ctx.clock())
+        assert (closed.state, closed.changed) == ("failed", True)
+        again = await act(hub, first.message_ids[0], "release", who=anne, reason="twice",
+                          now=hub.ctx.clock())  # idempotent: delivered, nothing changes
+        assert (again.state, again.changed) == ("delivered", False)
+        with pytest.raises(Refused, match="cannot close"):
+            await act(hub, first.message_ids[0], "close", who=anne, reason="no",
+                      now=hub.ctx.clock())
     for result in (first, second):
         view = hub.message_view(result.message_ids[0])
         assert [t["status"] for t in view["tasks"]] == ["closed"]

@@ -7,13 +7,20 @@ import itertools
 import pytest
 
 from gateway.store.states import (
+    INTERCHANGE_TRANSITIONS,
     TERMINAL,
     TRANSITIONS,
     IllegalTransition,
+    InterchangeEvent,
+    InterchangeStatus,
     MessageEvent,
     MessageState,
+    can,
+    can_decide,
+    interchange_status,
     mermaid_diagram,
     next_state,
+    walk,
 )
 
 S, E = MessageState, MessageEvent
@@ -71,3 +78,46 @@ def test_diagram_is_generated_from_the_table():
     count = sum(len(events) for events in TRANSITIONS.values())
     assert diagram.count(" --> ") == count + 1 + len(TERMINAL)
     assert "delivered --> routed: resend" in diagram
+
+
+# The guards every step asks instead of re-checking states by hand: (state, event, allowed).
+GUARDS = [
+    (S.DELIVERED, E.ACKNOWLEDGE, True),  # a CTL03 for a delivered letter
+    (S.ROUTED, E.ACKNOWLEDGE, True),  # a receipt overtaking our delivery record
+    (S.PARKED, E.NEGATIVE_RECEIPT, True),  # a late receipt still tells the truth
+    (S.FAILED, E.ACKNOWLEDGE, False),  # MedCom: a negative receipt is final
+    (S.ACKNOWLEDGED, E.NEGATIVE_RECEIPT, False),
+    (S.REJECTED, E.ACKNOWLEDGE, False),
+    (S.VALIDATED, E.ACKNOWLEDGE, False),
+    (S.PARKED, E.REQUEUE, True),
+    (S.FAILED, E.REQUEUE, True),
+    (S.DELIVERED, E.REQUEUE, False),
+    (S.DELIVERED, E.REPLAY, True),
+    (S.PARKED, E.CLOSE, True),
+    (S.DELIVERED, E.CLOSE, False),
+]
+
+
+@pytest.mark.parametrize(("state", "event", "allowed"), GUARDS)
+def test_can_answers_from_the_table(state, event, allowed):
+    assert can(state, event) is allowed
+    assert can(state.value, event.value) is allowed
+
+
+def test_walk_lists_each_step_and_stops_at_an_illegal_one():
+    assert walk(S.RECEIVED, E.VALIDATE, E.ROUTE) == [
+        (E.VALIDATE, S.RECEIVED, S.VALIDATED), (E.ROUTE, S.VALIDATED, S.ROUTED)]
+    with pytest.raises(IllegalTransition):
+        walk(S.RECEIVED, E.ROUTE)
+
+
+@pytest.mark.parametrize(("event", "status"), [
+    (InterchangeEvent.ACCEPT, InterchangeStatus.PROCESSED),
+    (InterchangeEvent.DUPLICATE, InterchangeStatus.DUPLICATE),
+    (InterchangeEvent.REJECT, InterchangeStatus.REJECTED),
+])
+def test_interchange_status_is_decided_once(event, status):
+    assert interchange_status(event) is status
+    assert not can_decide(status)  # decided: nothing moves it again
+    assert can_decide(InterchangeStatus.RECEIVED)
+    assert set(INTERCHANGE_TRANSITIONS) == set(InterchangeStatus)

@@ -86,7 +86,7 @@ async def test_xdis22_for_a_receiver_that_does_not_take_it_is_refused_with_the_r
     try:
         received = await vans.receive(sample_bytes(SAMPLE), source="test")
         assert received.outcome is not None and not received.outcome.accepted
-        assert "does not accept XDIS22 XD2230L" in received.outcome.description
+        assert "kan ikke modtage XDIS22 i version XD2230L" in received.outcome.description
         assert parse(received.receipt).receipt.kind is ReceiptKind.NEGATIVE_MESSAGE
         view = hub.message_view(received.outcome.detail.message_ids[0])
         assert view["state"] == "parked"

@@ -116,6 +116,6 @@ async def test_envelope_for_a_receiver_medbro_does_not_know_gets_a_negative_rece
         (receipt_file,) = files(tmp_path / "hospital" / "outbox", ".xml")
         receipt = parse(receipt_file.read_bytes()).receipt
         assert receipt.kind is ReceiptKind.NEGATIVE_MESSAGE
-        assert "not routable" in receipt.error.description
+        assert "har ikke kunnet identificeres" in receipt.error.description
     finally:
         channel.close()

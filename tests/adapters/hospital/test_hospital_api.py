@@ -152,13 +152,6 @@ async def test_unreliable_envelope_is_answered_with_json(client, hub, samples_di
     assert response.json()["case"] == "new" and response.json()["message_ids"] == ["msg-1"]
 
 
-async def test_envelope_from_someone_else_is_403_and_not_remembered(client, hub, samples_dir):
-    env_id = str(uuid.uuid4())
-    data = _envelope(sample_bytes("edifact_DIS01_1.edi"), sender=GP, envelope_id=env_id)
-    response = await _post(client, data)
-    assert response.status_code == 403 and not hub.ingested
-
-
 async def test_bad_envelope_is_400_with_the_reason(client, hub, samples_dir):
     data = sample_bytes("vansenvelope_1.0.4_XDIS22_message.xml").replace(
         b"<SentDateTime>2020-08-26T17:12:13<", b"<SentDateTime>yesterday<")

@@ -1,0 +1,304 @@
+"""``decide_ingest``: what happens to one input, decided without IO.
+
+The one place that answers, for every source alike: may this organisation send as this GLN,
+is it readable, is it a duplicate, which originals does a receipt speak of, may they take it,
+is the route allowed, which municipalities get a copy, and which receipt the sender is owed.
+The ingest writer (ingest.py) gathers what the store already knows about an input
+(``Known``), calls this, and writes the verdict; nothing here touches a session.
+
+Table of verdicts (tests/pipeline/test_ingest_verdict.py holds one case per row):
+
+=====================================  ===========================================  =========
+input                                  verdict                                      receipt
+=====================================  ===========================================  =========
+sender not one of the caller's GLNs    Reject SENDER_NOT_AUTHORISED (HTTP 403)      none
+unreadable, our codec crashed          Reject CODEC_FAILED + operator task          none
+unreadable, sender's error             Reject with the codec's code and place       CTL02 if
+                                                                                    medbro is
+                                                                                    receiver,
+                                                                                    else CTL01
+no messages (an empty envelope)        Reject EMPTY_INTERCHANGE                     none
+every key already stored               Duplicate of the originals                   the first
+                                                                                    one again
+some keys stored, some new             Reject PARTIAL_DUPLICATE + operator task     none
+route refused (unknown, not taken)     Refuse: stored PARKED + operator task        CTL01 LOK/
+                                                                                    VER
+route allowed                          Accept: ROUTED (+ municipal copies)          none now
+=====================================  ===========================================  =========
+
+Receipts (CONTRL) are accepted like letters (they are forwarded to the original sender) and
+also carry their correlations: each original named by the UCI/UCM takes ACKNOWLEDGE (CTL03) or
+NEGATIVE_RECEIPT (CTL02/CTL01) when the lifecycle table allows it in its state, else the
+receipt is recorded and ignored for it (MedCom: a negative receipt is final).
+
+Authorisation answer (docs/architecture.md): an interchange whose sender the caller may not
+speak for is *stored and rejected*, visible to operators as evidence, answered with no receipt
+(a receipt would go to the GLN that was impersonated), and the HTTP routes answer 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from gateway.errors import RemoteMessageError
+from gateway.model import Receipt, RefusalCode
+from gateway.pipeline import codec
+from gateway.pipeline.inputs import IngestInput, MessageFacts
+from gateway.registry import Registry
+from gateway.routing import Match, RouteRequest
+from gateway.store.states import MessageEvent, can
+
+COPY_MARK = "~CC"  # a municipal copy's message ref: <UNH ref>~CC<municipality GLN>
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """What the store holds of a message that an input may repeat or answer."""
+
+    id: str
+    state: str
+    message_ref: str | None = None
+    type: str = ""
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the store already knows about a batch of inputs (read by the writer first)."""
+
+    by_key: Mapping[tuple[str, str, str], StoredMessage] = field(default_factory=dict)
+    replays: Mapping[str, bytes] = field(default_factory=dict)  # message id -> first receipt
+    originals: Mapping[tuple[str, str, str], tuple[StoredMessage, ...]] = field(
+        default_factory=dict)  # (sender, recipient, UNB ref) -> messages
+
+    def with_accepted(self, item: IngestInput, ids: list[str], state: str,
+                      receipt: bytes | None = None) -> Known:
+        """``self`` plus the messages of an input just stored (a repeat in the same batch is
+        then a duplicate of it, answered with the same ``receipt``)."""
+        added = {(item.sender or "", item.control_ref or "", m.ref):
+                 StoredMessage(i, state, m.ref, m.type)
+                 for m, i in zip(item.messages, ids, strict=True)}
+        replays = dict(self.replays)
+        if receipt is not None:
+            replays.update(dict.fromkeys(ids, receipt))
+        return Known({**self.by_key, **added}, replays, self.originals)
+
+    def with_states(self, states: Mapping[str, str]) -> Known:
+        """``self`` with the originals' states as a batch moved them."""
+        originals = {key: tuple(StoredMessage(m.id, states.get(m.id, m.state), m.message_ref,
+                                              m.type) for m in found)
+                     for key, found in self.originals.items()}
+        return Known(self.by_key, self.replays, originals)
+
+
+@dataclass(frozen=True)
+class Correlation:
+    """An incoming receipt's effect on one original message."""
+
+    original: StoredMessage
+    kind: str  # CTL01 | CTL02 | CTL03
+    refusal: str | None
+    text: str
+    event: MessageEvent | None  # None: recorded, ignored (``ignored`` says why)
+    ignored: str = ""
+
+
+@dataclass(frozen=True)
+class Copy:
+    """A municipal copy of letter ``index`` for ``gln``."""
+
+    index: int
+    gln: str
+
+
+@dataclass(frozen=True)
+class Accept:
+    """Store the messages ROUTED and publish one delivery command for the interchange."""
+
+    route: RouteRequest
+    correlations: tuple[Correlation, ...] = ()
+    copies: tuple[Copy, ...] = ()
+
+
+@dataclass(frozen=True)
+class Refuse:
+    """Store the messages PARKED with an operator task; the sender gets ``receipt``."""
+
+    match: Match
+    reason: str
+    receipt: bytes | None = None
+    correlations: tuple[Correlation, ...] = ()
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """Nothing new: audit on the originals; the sender gets the first receipt again."""
+
+    originals: tuple[StoredMessage, ...]
+    receipt: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Reject:
+    """Store one REJECTED message naming ``code`` and ``place``; answer with ``receipt``."""
+
+    code: str
+    text: str
+    place: dict[str, Any] = field(default_factory=dict)
+    receipt: bytes | None = None
+    task: str = ""  # an operator task of this kind is opened
+    originals: tuple[StoredMessage, ...] = ()  # a partial duplicate: the ones it repeats
+    receipt_error: str = ""  # why no receipt could be written although one is owed
+
+
+Verdict = Accept | Refuse | Duplicate | Reject
+
+
+def decide_ingest(item: IngestInput, known: Known, registry: Registry, *, now: datetime,
+                  medbro_gln: str) -> Verdict:
+    """The verdict for ``item``; pure (``registry`` is the loaded configuration)."""
+    glns = item.authenticated_glns
+    if glns is not None and item.sender is not None and item.sender not in glns:
+        return Reject("SENDER_NOT_AUTHORISED",
+                      f"the interchange's sender GLN {item.sender} (UNB element 2) is not one "
+                      "of the authenticated organisation's GLNs",
+                      place={"segment": "UNB", "element": 2})
+    if item.error is not None:
+        return _unreadable(item, registry, now=now, medbro_gln=medbro_gln)
+    if not item.messages:
+        return Reject("EMPTY_INTERCHANGE",
+                      f"interchange {item.control_ref} holds no message (UNH)",
+                      place={"segment": "UNH"})
+    stored = [known.by_key.get(k) for k in _keys(item)]
+    if any(stored):
+        return _repeat(item, known, stored)
+    correlations = tuple(c for m in item.messages if m.is_receipt
+                         for c in _correlate(m, known))
+    route = RouteRequest(receiver_gln=item.receiver or "", family=item.messages[0].family,
+                         type=item.messages[0].type, version=item.messages[0].version,
+                         format=item.format)
+    refused = _first_refusal(item, registry)
+    if refused is None:
+        return Accept(route, correlations, tuple(_copies(item, registry)))
+    match, message = refused
+    reason = refusal_text(match, item.receiver or "", message)
+    receipt = None
+    if item.format == "edifact" and not any(m.is_receipt for m in item.messages):
+        receipt = codec.refusal(item.data, code=match.refusal or RefusalCode.NC, text=reason,
+                                sender_id=medbro_gln, now=now)
+    return Refuse(match, reason, receipt, correlations)
+
+
+def refusal_text(match: Match, receiver: str, message: MessageFacts) -> str:
+    """The Danish text of a CTL01 refusal (FTX), as MedCom's samples phrase them."""
+    if match is Match.UNKNOWN_RECEIVER:
+        return f"Modtagerlokationsnummer {receiver} har ikke kunnet identificeres."
+    return f"Modtager {receiver} kan ikke modtage {message.type} i version {message.version}."
+
+
+def _keys(item: IngestInput) -> list[tuple[str, str, str]]:
+    return [(item.sender or "", item.control_ref or "", m.ref) for m in item.messages]
+
+
+def _unreadable(item: IngestInput, registry: Registry, *, now: datetime,
+                medbro_gln: str) -> Reject:
+    error = item.error
+    assert error is not None
+    if not isinstance(error, RemoteMessageError):
+        return Reject("CODEC_FAILED", f"internal codec error {type(error).__name__}: {error}",
+                      task="codec_error")
+    detail = error.to_dict() if hasattr(error, "to_dict") else {"text": str(error)}
+    code = str(detail.get("code") or "INVALID")
+    place = {k: v for k, v in detail.items() if k not in ("code", "text", "message")}
+    if item.sender is None:
+        return Reject(code, str(error), place)
+    receiver = registry.endpoint(item.receiver or "")
+    try:
+        if receiver is not None and receiver.is_local:
+            receipt = codec.final_receipt(item.data, now=now)
+        else:
+            refusal = RefusalCode(str(getattr(error, "receipt_hint", "SYN")))
+            receipt = codec.refusal(item.data, code=refusal,
+                                    text=f"Fejl i EDI-kuvert: {error}"[:350],
+                                    sender_id=medbro_gln, now=now)
+    except Exception as exc:  # noqa: BLE001 - too broken to answer: stored, rejected, told
+        return Reject(code, str(error), place, receipt_error=str(exc)[:500])
+    return Reject(code, str(error), place, receipt)
+
+
+def _repeat(item: IngestInput, known: Known,
+            stored: list[StoredMessage | None]) -> Duplicate | Reject:
+    seen = tuple(s for s in stored if s is not None)
+    if len(seen) < len(stored):
+        new = [m.ref for m, s in zip(item.messages, stored, strict=True) if s is None]
+        return Reject("PARTIAL_DUPLICATE",
+                      f"interchange {item.control_ref} repeats letters already received "
+                      f"({', '.join(sorted(s.message_ref or '' for s in seen))}) together "
+                      f"with new ones ({', '.join(new)})",
+                      place={"segment": "UNH"}, task="partial_duplicate", originals=seen)
+    return Duplicate(seen, known.replays.get(seen[0].id))
+
+
+def _correlate(message: MessageFacts, known: Known) -> list[Correlation]:
+    receipt = message.letter
+    if not isinstance(receipt, Receipt):
+        return []
+    key = (receipt.original_sender, receipt.original_recipient, receipt.original_control_ref)
+    refs = {o.ref for o in receipt.original_letters}
+    originals = [o for o in known.originals.get(key, ())
+                 if not refs or o.message_ref in refs]
+    kind = receipt.type.upper()
+    event = MessageEvent.ACKNOWLEDGE if kind == "CTL03" else MessageEvent.NEGATIVE_RECEIPT
+    refusal = str(receipt.refusal) if receipt.refusal else None
+    out = []
+    for original in originals:
+        if can(original.state, event):
+            out.append(Correlation(original, kind, refusal, receipt.text or "", event))
+        else:
+            out.append(Correlation(original, kind, refusal, receipt.text or "", None,
+                                   ignored=f"message is {original.state}"))
+    return out
+
+
+def _first_refusal(item: IngestInput,
+                   registry: Registry) -> tuple[Match, MessageFacts] | None:
+    for message in item.messages:
+        match = registry.match(RouteRequest(item.receiver or "", message.family, message.type,
+                                            message.version, item.format))
+        if match is not Match.FULL:
+            return match, message
+    return None
+
+
+def _copies(item: IngestInput, registry: Registry) -> list[Copy]:
+    """Municipal copies (copies.py has the rule): letters whose copy receivers (NAD+CCR) are
+    municipality endpoints that take the letter."""
+    found: list[Copy] = []
+    for index, message in enumerate(item.messages):
+        if message.is_receipt or item.origin != "inbound":
+            continue
+        for gln in copy_receivers(message.letter):
+            endpoint = registry.endpoint(gln)
+            if endpoint is None or endpoint.kind != "municipality" or gln == item.receiver:
+                continue
+            request = RouteRequest(gln, message.family, message.type, message.version,
+                                   item.format)
+            if registry.match(request) is Match.FULL and Copy(index, gln) not in found:
+                found.append(Copy(index, gln))
+    return found
+
+
+def copy_receivers(letter: Any) -> list[str]:
+    """GLNs a letter names for its copy receivers: an EAN party id, or an RFF+LOC GLN."""
+    glns: list[str] = []
+    for party in getattr(letter, "copies", ()) or ():
+        if getattr(party, "scheme", "").upper() == "EAN" and party.id:
+            glns.append(party.id)
+        glns += [value for kind, value in getattr(party, "refs", ()) if kind.upper() == "LOC"]
+    return glns
+
+
+__all__ = ["COPY_MARK", "Accept", "Copy", "Correlation", "Duplicate", "Known", "Refuse",
+           "Reject", "StoredMessage", "Verdict", "decide_ingest", "refusal_text"]

@@ -1,0 +1,191 @@
+"""``decide_ingest`` from one table, like the tokenizer's: input, what the store knows, verdict.
+
+No database, no broker: each row builds an ``IngestInput`` (read from real bytes where the
+codec reads them) and a ``Known``, and names the verdict it must get.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+import pytest
+
+from gateway.demo import discharge_letter
+from gateway.edifact import parse
+from gateway.edifact.letters import render_letter
+from gateway.edifact.receipts import Original, build_receipt
+from gateway.model import RefusalCode
+from gateway.pipeline.ingest_verdict import (
+    Accept,
+    Copy,
+    Duplicate,
+    Known,
+    Refuse,
+    Reject,
+    StoredMessage,
+    decide_ingest,
+)
+from gateway.pipeline.inputs import PayloadHint, read
+from gateway.registry import Registry
+from gateway.routing import Match
+from gateway.store.states import MessageEvent
+
+HOSPITAL, GP, KOMMUNE, MEDBRO = "5790000120420", "5790000128686", "5790000118276", "5790000000000"
+UNKNOWN, FORGED = "5790009999994", "5790000181872"
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+REGISTRY = Registry.from_dict({"endpoints": [
+    {"gln": HOSPITAL, "name": "Hillerød", "kind": "hospital",
+     "accepts": [{"type": "CTL01"}, {"type": "CTL02"}, {"type": "CTL03"}],
+     "channel": {"kind": "edi_mailbox", "directory": "/tmp/h"}},
+    {"gln": GP, "name": "Lægehuset", "kind": "gp",
+     "accepts": [{"type": "DIS01", "versions": ["D0133L"]}, {"type": "CTL03"}],
+     "channel": {"kind": "edi_mailbox", "directory": "/tmp/g"}},
+    {"gln": KOMMUNE, "name": "Kommune", "kind": "municipality", "accepts": [{"type": "DIS01"}],
+     "channel": {"kind": "edi_mailbox", "directory": "/tmp/k"}},
+    {"gln": MEDBRO, "name": "medbro", "kind": "region", "accepts": [{"type": "DIS01"}],
+     "channel": {"kind": "local"}},
+]})
+
+
+def letter(seq: int = 1, *, sender: str = HOSPITAL, receiver: str = GP) -> bytes:
+    return discharge_letter(seq, sender=sender, receiver=receiver,
+                            patient=("0101509991", "Ærøboe", "Søren"),
+                            prepared_at=datetime(2026, 3, 2, 8, 0))
+
+
+def with_copy_to(data: bytes, gln: str):
+    """The input of ``data`` with a copy receiver (NAD+CCR) given by its EAN GLN."""
+    given = item(data)
+    party = SimpleNamespace(scheme="EAN", id=gln, refs=())
+    head = replace(given.messages[0], letter=SimpleNamespace(copies=[party]))
+    return replace(given, messages=(head,))
+
+
+def ctl0x_for(data: bytes, kind: str) -> bytes:
+    envelope, receipt = build_receipt(
+        kind, Original.of(parse(data)), now=datetime(2026, 3, 2, 10, 0), control_ref="KR0000002",
+        **({"refusal": RefusalCode.NC, "text": "kan ikke"} if kind == "CTL02" else {}))
+    return render_letter(envelope, receipt)
+
+
+def receipt_type(receipt: bytes | None) -> str:
+    return parse(receipt).messages[0].letter.type if receipt else ""
+
+
+def ctl03_for(data: bytes) -> bytes:
+    return ctl0x_for(data, "CTL03")
+
+
+def ctl02_for(data: bytes) -> bytes:
+    return ctl0x_for(data, "CTL02")
+
+
+def item(data: bytes, glns: frozenset[str] | None = None, **kw):
+    return read(data, received_via="test", authenticated_glns=glns, **kw)
+
+
+def key_of(data: bytes) -> tuple[str, str, str]:
+    i = item(data)
+    return (i.sender, i.control_ref, i.messages[0].ref)
+
+
+def originals_of(data: bytes, state: str) -> dict:
+    i = item(data)
+    return {(i.sender, i.receiver, i.control_ref): (StoredMessage("orig", state,
+                                                                  i.messages[0].ref, "DIS01"),)}
+
+
+L1, L2 = letter(1), letter(2)
+HINT = PayloadHint(sender_gln=HOSPITAL, receiver_gln=GP, format="oioxml", type="XDIS22",
+                   version="XD2230L", message_key="m-1")
+
+# (name, input, what the store knows, expected verdict type, a check on the verdict)
+CASES = [
+    ("routable letter", item(L1), Known(), Accept,
+     lambda v: (v.route.receiver_gln, v.route.type, v.copies) == (GP, "DIS01", ())),
+    ("authorised sender", item(L1, frozenset({HOSPITAL})), Known(), Accept, None),
+    ("forged sender", item(letter(3, sender=FORGED), frozenset({HOSPITAL})), Known(), Reject,
+     lambda v: (v.code, v.receipt, v.place["segment"]) == ("SENDER_NOT_AUTHORISED", None,
+                                                           "UNB")),
+    ("forged sender of an unreadable interchange",
+     item(letter(3, sender=FORGED).replace(b"BGM+", b"XXX+"), frozenset({HOSPITAL})), Known(),
+     Reject, lambda v: v.code == "SENDER_NOT_AUTHORISED"),
+    ("forged sender of a hinted payload", item(b"<x/>", frozenset({GP}), hint=HINT), Known(),
+     Reject, lambda v: v.code == "SENDER_NOT_AUTHORISED"),
+    ("unreadable: CTL01 to the sender", item(L1.replace(b"BGM+", b"XXX+")), Known(), Reject,
+     lambda v: receipt_type(v.receipt) == "CTL01" and v.code == "SEGMENT_UNEXPECTED"
+     and v.place["segment_no"] == 2),
+    ("unreadable to medbro itself: CTL02",
+     item(letter(4, receiver=MEDBRO).replace(b"BGM+", b"XXX+")), Known(), Reject,
+     lambda v: v.receipt is not None and b"CONTRL" in v.receipt),
+    ("garbage: nobody to answer", item(b"\x00\xffnot edifact"), Known(), Reject,
+     lambda v: v.receipt is None and v.code == "NOT_EDIFACT"),
+    ("duplicate with its first receipt", item(L1),
+     Known({key_of(L1): StoredMessage("m1", "delivered", "x")}, {"m1": b"RECEIPT"}), Duplicate,
+     lambda v: (v.originals[0].id, v.receipt) == ("m1", b"RECEIPT")),
+    ("duplicate of a hinted payload", item(b"<x/>", hint=HINT),
+     Known({(HOSPITAL, "m-1", "m-1"): StoredMessage("m9", "routed", "m-1")}), Duplicate,
+     lambda v: v.receipt is None),
+    ("unknown receiver: CTL01 LOK", item(letter(5, receiver=UNKNOWN)), Known(), Refuse,
+     lambda v: v.match is Match.UNKNOWN_RECEIVER and receipt_type(v.receipt) == "CTL01"
+     and UNKNOWN in v.reason),
+    ("version not taken: CTL01 VER", item(L1.replace(b"D0133L", b"D0134L")), Known(), Refuse,
+     lambda v: v.match is Match.NOT_ACCEPTED and receipt_type(v.receipt) == "CTL01"),
+    ("hinted type not taken: parked, no CTL01", item(b"<x/>", hint=HINT), Known(), Refuse,
+     lambda v: v.receipt is None and "XDIS22" in v.reason),
+    ("municipal copy", with_copy_to(letter(6), KOMMUNE), Known(), Accept,
+     lambda v: v.copies == (Copy(0, KOMMUNE),)),
+    ("copy to the main receiver is no copy", with_copy_to(letter(7), GP), Known(), Accept,
+     lambda v: v.copies == ()),
+    ("copy to a GP is no municipal copy", with_copy_to(letter(8), HOSPITAL), Known(), Accept,
+     lambda v: v.copies == ()),
+    ("CTL03 for a delivered letter", item(ctl03_for(L1)), Known(originals=originals_of(
+        L1, "delivered")), Accept,
+     lambda v: [(c.original.id, c.event) for c in v.correlations] == [
+         ("orig", MessageEvent.ACKNOWLEDGE)] and v.route.receiver_gln == HOSPITAL),
+    ("CTL03 after a CTL02: recorded, ignored", item(ctl03_for(L1)), Known(
+        originals=originals_of(L1, "failed")), Accept,
+     lambda v: v.correlations[0].event is None and "failed" in v.correlations[0].ignored),
+    ("CTL02 for a delivered letter", item(ctl02_for(L1)), Known(originals=originals_of(
+        L1, "delivered")), Accept,
+     lambda v: v.correlations[0].event is MessageEvent.NEGATIVE_RECEIPT),
+    ("CTL03 for nothing we know", item(ctl03_for(L2)), Known(), Accept,
+     lambda v: v.correlations == ()),
+]
+
+
+@pytest.mark.parametrize(("name", "given", "known", "kind", "check"), CASES,
+                         ids=[c[0] for c in CASES])
+def test_decide_ingest(name, given, known, kind, check):
+    verdict = decide_ingest(given, known, REGISTRY, now=NOW, medbro_gln=MEDBRO)
+    assert isinstance(verdict, kind), verdict
+    if check is not None:
+        assert check(verdict), verdict
+
+
+def test_partial_duplicate_is_rejected_with_a_task():
+    two = item(L1)
+    stored = StoredMessage("m1", "routed", two.messages[0].ref)
+    doubled = replace(two, messages=two.messages + (replace(two.messages[0], ref="NEWREF"),))
+    verdict = decide_ingest(doubled, Known({key_of(L1): stored}), REGISTRY, now=NOW,
+                            medbro_gln=MEDBRO)
+    assert isinstance(verdict, Reject)
+    assert (verdict.code, verdict.task, verdict.originals) == (
+        "PARTIAL_DUPLICATE", "partial_duplicate", (stored,))
+    assert "NEWREF" in verdict.text
+
+
+def test_a_repeat_later_in_the_same_batch_is_a_duplicate_of_the_first():
+    first = item(L1)
+    known = Known().with_accepted(first, ["m1"], "routed")
+    assert isinstance(decide_ingest(item(L1), known, REGISTRY, now=NOW, medbro_gln=MEDBRO),
+                      Duplicate)
+
+
+def test_decide_ingest_is_pure():
+    """Same input, same store knowledge: the same verdict (receipt refs aside)."""
+    one = decide_ingest(item(L1), Known(), REGISTRY, now=NOW, medbro_gln=MEDBRO)
+    two = decide_ingest(item(L1), Known(), REGISTRY, now=NOW, medbro_gln=MEDBRO)
+    assert one == two
