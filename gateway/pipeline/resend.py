@@ -8,7 +8,8 @@ For EDIFACT the resend carries the same bytes, same UNB control ref: the receive
 on (sender, UNB ref, UNH ref) and answers a duplicate with the receipt it already gave, which
 then correlates with the original here. (VANSEnvelope resends get a new envelope id, issue 5.)
 
-``decide(state, now)`` is pure (tenacity's ``iter()``: deciding apart from waiting); the
+``decide(state, now)`` is pure, on tenacity's stop and wait objects (deciding apart from
+waiting); the
 scanner in ``scan_once`` does the IO and is run periodically by every worker. Several workers
 may scan at once: each claim is a conditional UPDATE (state and resend count unchanged), so
 exactly one of them acts.
@@ -17,11 +18,11 @@ exactly one of them acts.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+import tenacity
 
 from gateway.logging import get_logger
 from gateway.pipeline.context import Pipeline, delivery_command
@@ -34,7 +35,7 @@ log = get_logger(__name__)
 MAX_REPUBLISHES = 3
 
 
-# -- policies (small, composable, tenacity-style) -------------------------------------------
+# -- policies: tenacity's stop and wait objects; they decide, the scanner acts -----------------
 
 
 @dataclass(frozen=True)
@@ -44,48 +45,29 @@ class ResendState:
     resends: int  # automatic resends already made
     sent_at: datetime  # when it was last handed to the receiver
 
-
-class stop_base:  # noqa: N801 - policies read like a sentence, as in tenacity
-    def __call__(self, state: ResendState) -> bool:
-        raise NotImplementedError
-
-    def __or__(self, other: stop_base) -> stop_base:
-        return stop_any(self, other)
-
-
-@dataclass(frozen=True)
-class stop_after_resends(stop_base):  # noqa: N801
-    """Give up once ``max_resends`` resends were made (MedCom: 2)."""
-
-    max_resends: int
-
-    def __call__(self, state: ResendState) -> bool:
-        return state.resends >= self.max_resends
+    def as_retry_state(self) -> tenacity.RetryCallState:
+        """The state in tenacity's terms: the sends made so far are its attempts."""
+        call = tenacity.RetryCallState(retry_object=tenacity.Retrying(), fn=None, args=(),
+                                       kwargs={})
+        call.attempt_number = self.resends + 1
+        return call
 
 
-@dataclass(frozen=True)
-class stop_any(stop_base):  # noqa: N801
-    first: stop_base
-    second: stop_base
-
-    def __call__(self, state: ResendState) -> bool:
-        return self.first(state) or self.second(state)
+def stop_after_resends(max_resends: int) -> tenacity.stop.stop_base:
+    """Give up once ``max_resends`` resends were made (MedCom: 2), i.e. after that many + 1
+    sends."""
+    return tenacity.stop_after_attempt(max_resends + 1)
 
 
-@dataclass(frozen=True)
-class wait_fixed:  # noqa: N801
-    """Wait the same time after every send (MedCom: 30 minutes)."""
-
-    seconds: float
-
-    def __call__(self, state: ResendState) -> timedelta:
-        return timedelta(seconds=self.seconds)
+def wait_fixed(seconds: float) -> tenacity.wait.wait_base:
+    """Wait the same time after every send for the receipt (MedCom: 30 minutes)."""
+    return tenacity.wait_fixed(seconds)
 
 
 @dataclass(frozen=True)
 class ResendPolicy:
-    stop: Callable[[ResendState], bool]
-    wait: Callable[[ResendState], timedelta]
+    stop: tenacity.stop.stop_base
+    wait: tenacity.wait.wait_base
 
     @classmethod
     def medcom(cls, timeout_seconds: float = 1800.0, max_resends: int = 2) -> ResendPolicy:
@@ -113,10 +95,11 @@ Decision = AttemptNow | WaitUntil | GiveUp
 def decide(state: ResendState, now: datetime, policy: ResendPolicy | None = None) -> Decision:
     """Resend now, wait until the receipt is due, or give up (an operator task)."""
     policy = policy or ResendPolicy.medcom()
-    due = state.sent_at + policy.wait(state)
+    call = state.as_retry_state()
+    due = state.sent_at + timedelta(seconds=policy.wait(call))
     if now < due:
         return WaitUntil(due)
-    if policy.stop(state):
+    if policy.stop(call):
         return GiveUp(f"no receipt after {state.resends} resend(s); "
                       f"last sent {state.sent_at:%Y-%m-%d %H:%M} UTC")
     return AttemptNow()

@@ -59,6 +59,6 @@ def test_a_full_run_resends_twice_then_gives_up():
 
 def test_policies_compose():
     stop = stop_after_resends(3) | stop_after_resends(1)
-    assert stop(state(1)) and not stop(state(0))
+    assert stop(state(1).as_retry_state()) and not stop(state(0).as_retry_state())
     policy = ResendPolicy(stop=stop_after_resends(0), wait=wait_fixed(10))
     assert isinstance(decide(state(0), SENT + timedelta(seconds=10), policy), GiveUp)
