@@ -138,14 +138,37 @@ class HubFactory:
 
 
 @pytest.fixture
-def pipeline_db(database_url: str, samples_dir: object) -> Iterator[str]:
+def fresh_db(database_url: str) -> Iterator[str]:
     """``database_url``, but a fresh PostgreSQL database per test: the scanner looks at every
-    message in the store, so tests must not see each other's messages. (Needs the sample
-    corpus: the pipeline tests send MedCom's own DIS01; they skip cleanly without it.)"""
+    message in the store, so tests must not see each other's messages."""
     if not database_url.startswith("postgresql"):
         yield database_url
         return
     yield from fresh_postgres_database("medbro_pipe")
+
+
+@pytest.fixture
+def pipeline_db(fresh_db: str, samples_dir: object) -> str:
+    """``fresh_db`` for tests that send MedCom's own DIS01 (they skip cleanly without the
+    sample corpus)."""
+    return fresh_db
+
+
+@pytest.fixture
+async def client(hub: Hub) -> AsyncIterator[object]:
+    """An HTTP client on the real app over the module's ``hub`` fixture (in-process ASGI)."""
+    import httpx
+
+    from gateway.api.app import create_app
+    from gateway.api.messages import envelope_handlers
+
+    app = create_app(hub, manage_hub=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://medbro.test") as c:
+        yield c
+    for _name, handler in envelope_handlers():
+        with contextlib.suppress(AttributeError):
+            handler.close(app)
 
 
 @pytest.fixture

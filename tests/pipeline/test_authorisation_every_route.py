@@ -9,17 +9,13 @@ envelope), the EDI mailbox, a payload routed by its envelope's facts, the case f
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from datetime import datetime
 
-import httpx
 import pytest
 
 from adapters import edi_mailbox
 from adapters.vans import EndPoint, serialize, wrap
-from gateway.api.app import create_app
-from gateway.api.messages import envelope_handlers
 from gateway.demo import discharge_letter
 from gateway.pipeline import Hub, PayloadHint
 from gateway.registry import Registry, hash_api_key
@@ -31,7 +27,7 @@ NOW = datetime(2026, 11, 22, 10, 0)
 
 
 @pytest.fixture
-async def hub(tmp_path, broker_prefix, pipeline_db):
+async def hub(tmp_path, broker_prefix, fresh_db):
     registry = Registry.from_dict({
         "endpoints": [
             {"gln": HOSPITAL, "name": "Hillerød", "kind": "hospital",
@@ -46,7 +42,7 @@ async def hub(tmp_path, broker_prefix, pipeline_db):
         "organisations": [{"name": "hillerod", "glns": [HOSPITAL],
                            "api_key_sha256": [hash_api_key(KEY)]}],
     })
-    settings = Settings.load(database_url=pipeline_db, broker_url="memory://",
+    settings = Settings.load(database_url=fresh_db, broker_url="memory://",
                              broker_prefix=broker_prefix, scan_interval_seconds=0.1)
     hub = Hub(settings, registry)
     await hub.start()
@@ -54,17 +50,6 @@ async def hub(tmp_path, broker_prefix, pipeline_db):
         yield hub
     finally:
         await hub.stop()
-
-
-@pytest.fixture
-async def client(hub):
-    app = create_app(hub, manage_hub=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://medbro.test") as c:
-        yield c
-    for _name, handler in envelope_handlers():
-        with contextlib.suppress(AttributeError):
-            handler.close(app)
 
 
 _seq = iter(range(1, 10_000))

@@ -6,15 +6,12 @@ is neither stored nor delivered twice.
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from datetime import datetime
 
-import httpx
 import pytest
 
 from adapters.vans import DuplicateCase, EndPoint, ReceiptKind, parse, serialize, wrap
-from gateway.api.app import create_app
 from gateway.api.messages import envelope_handler_for, envelope_handlers
 from gateway.demo import discharge_letter
 from gateway.pipeline import Hub
@@ -51,17 +48,6 @@ async def hub(tmp_path, broker_prefix):
         yield hub
     finally:
         await hub.stop()
-
-
-@pytest.fixture
-async def client(hub):
-    app = create_app(hub, manage_hub=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://medbro.test") as c:
-        yield c
-    for _name, handler in envelope_handlers():
-        with contextlib.suppress(AttributeError):
-            handler.close(app)
 
 
 def _dis01(seq: int = 1, sender: str = HOSPITAL) -> bytes:
