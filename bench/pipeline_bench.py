@@ -1,31 +1,35 @@
-"""Pipeline throughput: medbro end to end against raw aio-pika, on the same broker, same run.
+"""Pipeline throughput through a real entry, against raw aio-pika, on the same broker, same run.
 
-    .venv/bin/python bench/pipeline_bench.py [-n 2000] [--concurrency 64] [--workers 1]
-        [--ingesters 1] [--prefetch 128]
+    .venv/bin/python bench/pipeline_bench.py [-n 2000] [--workers 1] [--ingesters 1]
+        [--prefetch 128] [--backlog 50000] [--growth] [--entry mailbox|hub]
+
+Phases (each on a fresh PostgreSQL database and broker prefix, same RabbitMQ):
 
 1. **raw**: aio-pika publishes N persistent messages with publisher confirms into a durable
-   quorum queue (the queue type medbro uses) and one consumer acks them. This is the ceiling the
-   broker sets on this machine.
-2. **medbro**: N DIS01 interchanges of the same size go through ``Hub.ingest`` (parse, validate,
-   store in PostgreSQL, publish with confirms) while ``Hub.run_worker`` consumes them, records
-   the delivery and writes each into the GP's EDI mailbox outbox. Ingests in flight together
-   share one transaction (batch_ingest.py); a worker records its prefetched deliveries in one
-   transaction (batch_worker.py). ``--ingesters N`` runs N ingest processes (as N mailbox
-   watchers or API processes would in production) instead of ingesting in the bench process;
-   ``--workers N`` runs N competing worker processes. Each letter is a different patient and
-   letter id, written an hour ago (each starts its own SLA clock, as real traffic does).
+   quorum queue (the queue type medbro uses) and one consumer acks them: the broker's ceiling.
+2. **medbro end to end**: N distinct DIS01 interchanges are dropped at once into the hospital's
+   EDI mailbox inbox (renamed in from a staging directory), taken by ``--ingesters`` real
+   ``medbro mailbox-watch`` processes (parse, decide, store in PostgreSQL, publish with
+   confirms), delivered by ``--workers`` real ``medbro worker`` processes into the GP's outbox.
+   The clock runs from the drop to the last outbox file. Latency = drop -> that letter's outbox
+   file. Then ``ratio medbro/raw: X.XX`` on a line of its own. ``--entry hub`` instead ingests
+   through ``Hub.ingest`` in the bench process (no mailbox; for profiling the core alone).
+3. **backlog drain** (``--backlog N``): N letters are taken and stored while no worker runs,
+   then the workers start; prints the ingest rate, the drain rate, the extrapolation to a
+   national day's 300,000 letters, and the peak RSS (VmHWM) of every medbro process.
+4. **store growth** (``--growth``): phase 2 again after the store was filled (by SQL, with the
+   rows a delivered and acknowledged letter leaves: interchange, message, audit events, SLA
+   discharge and letter) to 10,000 and to 100,000 letters; prints the rate and the medbro
+   processes' CPU milliseconds per letter at each size.
 
-Both print msgs/s and p50/p99 latency (raw: publish start -> ack; medbro: ingest start -> outbox
-file written), then the ratio medbro/raw. Targets (issue 3): >= 1,000 msgs/s end to end on this
-2-core machine, ratio >= 0.5. ``--profile FILE`` writes a cProfile of the medbro phase.
+Targets (issue 9): >= 1,000 letters/s end to end on this 2-core machine, ratio >= 0.5, a
+300,000-letter backlog drained in < 5 minutes, the per-letter cost flat as the store grows.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import cProfile
-import json
 import os
 import shutil
 import signal
@@ -44,6 +48,7 @@ PG_ADMIN_URL = os.environ.get(
     "MEDBRO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 HOSPITAL, GP = "5790000120420", "5790000128686"
+NATIONAL_DAY = 300_000
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -109,27 +114,27 @@ async def raw_run(n: int, size: int, concurrency: int) -> tuple[float, list[floa
         await connection.close()
 
 
-# -- medbro end to end ----------------------------------------------------------------------
+# -- medbro ----------------------------------------------------------------------------------
 
 
-def make_letters(n: int, prepared: datetime | None = None) -> list[bytes]:
+def make_letters(n: int, prepared: datetime, start: int = 0) -> list[tuple[str, bytes]]:
     """N distinct DIS01 interchanges (distinct patients, letter ids and UNB refs, no receipt
-    asked), written an hour ago: each starts its own SLA clock, none is already late."""
+    asked), written an hour ago: each starts its own SLA clock, none is already late. With the
+    outbox file name each will have."""
     from gateway.demo import discharge_letter
 
-    prepared = prepared or (datetime.now() - timedelta(hours=1)).replace(second=0, microsecond=0)
     out = []
-    for i in range(n):
+    for i in range(start, start + n):
         cpr = f"{1 + i % 28:02d}{1 + (i // 28) % 12:02d}{50 + (i // 336) % 40:02d}{9000 + i % 1000}"
-        out.append(discharge_letter(i, sender=HOSPITAL, receiver=GP,
-                                    patient=(cpr, "Ærøboe", f"Søren {i}"),
-                                    prepared_at=prepared,
-                                    ack_requested=False))
+        data = discharge_letter(i, sender=HOSPITAL, receiver=GP,
+                                patient=(cpr, "Ærøboe", f"Søren {i}"), prepared_at=prepared,
+                                ack_requested=False)
+        out.append((f"{HOSPITAL}_KDEMO{i:06d}.edi", data))
     return out
 
 
 class ScratchDatabase:
-    """A PostgreSQL database for this run only, dropped afterwards."""
+    """A PostgreSQL database for one phase only, dropped afterwards."""
 
     def __init__(self) -> None:
         import sqlalchemy as sa
@@ -142,6 +147,14 @@ class ScratchDatabase:
         self.url = sa.engine.make_url(PG_ADMIN_URL).set(database=self.name).render_as_string(
             hide_password=False)
 
+    def scalar(self, sql: str) -> int:
+        engine = self.sa.create_engine(self.url)
+        try:
+            with engine.connect() as conn:
+                return int(conn.execute(self.sa.text(sql)).scalar() or 0)
+        finally:
+            engine.dispose()
+
     def drop(self) -> None:
         with self.admin.connect() as conn:
             conn.execute(self.sa.text(
@@ -151,192 +164,332 @@ class ScratchDatabase:
         self.admin.dispose()
 
 
-async def start_ingesters(count: int, n: int, concurrency: int, root: Path,
-                          env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
-    """``count`` ingest processes (each its own Hub: a watcher or API process in production),
-    letter i going to process i % count; returns once all are connected and waiting."""
-    procs = [subprocess.Popen(
-        [sys.executable, __file__, "--ingest-child", str(k), "--ingesters", str(count),
-         "-n", str(n), "--concurrency", str(concurrency), "--root", str(root)], env=env)
-        for k in range(count)]
-    while not all((root / f"ready{k}").exists() for k in range(count)):
-        if any(p.poll() is not None for p in procs):
-            raise RuntimeError("an ingest process died while starting")
-        await asyncio.sleep(0.05)
-    return procs
+SEED_SQL = [
+    """INSERT INTO interchanges (id, raw, sha256, format, origin, received_via, source,
+           sender_gln, receiver_gln, control_ref, ack_requested, status, created_at)
+       SELECT 'seed-i-' || g, convert_to('UNB+seed', 'UTF8'), md5(g::text), 'edifact',
+              'inbound', 'seed', '', :hospital, :gp, 'S' || g, false, 'processed',
+              now() - interval '3 days'
+       FROM generate_series(:a, :b) g""",
+    """INSERT INTO messages (id, interchange_id, format, family, type, version, sender_gln,
+           receiver_gln, control_ref, message_ref, letter_id, summary, state, ack_requested,
+           resend_count, delivered_at, created_at, updated_at)
+       SELECT 'seed-m-' || g, 'seed-i-' || g, 'edifact', 'MEDDIS', 'DIS01', 'D0133L',
+              :hospital, :gp, 'S' || g, 'M' || g, 'L' || g, '{}', 'acknowledged', true, 0,
+              now() - interval '3 days', now() - interval '3 days', now() - interval '3 days'
+       FROM generate_series(:a, :b) g""",
+    """INSERT INTO audit_events (message_id, interchange_id, at, event, detail)
+       SELECT 'seed-m-' || g, 'seed-i-' || g, now() - interval '3 days', e, '{}'
+       FROM generate_series(:a, :b) g,
+            unnest(array['message_received', 'message_route', 'message_deliver',
+                         'message_acknowledge']) e""",
+    """INSERT INTO sla_discharges (discharge_key, source, hospital, department, discharge_id,
+           patient_cpr, discharged_at, discharge_date, month, deadline_1, deadline_3,
+           at_risk_at, letter_message_id, letter_received_at, letter_sent_at, letters,
+           corrections)
+       SELECT 'seed-' || g, 'letter', 'seed', 'seed', '', lpad(g::text, 10, '0'),
+              now() - interval '3 days', (now() - interval '3 days')::date, '2026-01',
+              now() - interval '2 days', now(), now() - interval '2 days', 'seed-m-' || g,
+              now() - interval '3 days', now() - interval '3 days', 1, 0
+       FROM generate_series(:a, :b) g""",
+    """INSERT INTO sla_letters (message_id, discharge_pk, letter_type, letter_id, status,
+           sender_id, received_at, delivered_at, acknowledged_at)
+       SELECT d.letter_message_id, d.id, 'DIS01', 'L' || d.id, 'N', 'seed', d.discharged_at,
+              d.letter_sent_at, d.letter_sent_at
+       FROM sla_discharges d WHERE d.discharge_key LIKE 'seed-%'
+         AND d.letter_message_id NOT IN (SELECT message_id FROM sla_letters)""",
+    "ANALYZE",
+]
 
 
-async def run_ingesters(procs: list[subprocess.Popen[bytes]], root: Path,
-                        started: dict[str, int]) -> None:
-    """Start them together (the clock runs from here) and collect their start times."""
-    (root / "go").touch()
-    for proc in procs:
-        if await asyncio.to_thread(proc.wait) != 0:
-            raise RuntimeError(f"ingest process failed: exit {proc.returncode}")
-    for k in range(len(procs)):
-        started.update(json.loads((root / f"started{k}.json").read_text()))
+def seed(database: ScratchDatabase, up_to: int) -> None:
+    """Fill the store with ``up_to`` delivered and acknowledged letters (what 3 days of
+    traffic leave), then refresh the planner's statistics."""
+    import sqlalchemy as sa
 
-
-async def ingest_child(k: int, count: int, n: int, concurrency: int, root: Path) -> int:
-    from gateway.pipeline.hub import Hub
-    from gateway.settings import Settings
-
-    prepared = datetime.fromisoformat((root / "prepared").read_text())
-    mine = [(i, d) for i, d in enumerate(make_letters(n, prepared)) if i % count == k]
-    hub = Hub.from_settings(Settings.load())
-    await hub.start()
-    started: dict[str, int] = {}
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one(i: int, data: bytes) -> None:
-        async with gate:
-            started[f"{HOSPITAL}_KDEMO{i:06d}.edi"] = time.time_ns()
-            result = await hub.ingest(data, received_via="bench")
-            if result.error:
-                raise RuntimeError(result.error)
-
+    have = database.scalar("SELECT count(*) FROM messages WHERE id LIKE 'seed-m-%'")
+    engine = sa.create_engine(database.url)
     try:
-        (root / f"ready{k}").touch()
-        while not (root / "go").exists():
-            await asyncio.sleep(0.005)
-        await asyncio.gather(*(one(i, d) for i, d in mine))
+        with engine.begin() as conn:
+            for sql in SEED_SQL[:-1]:
+                conn.execute(sa.text(sql), {"a": have + 1, "b": up_to, "hospital": HOSPITAL,
+                                            "gp": GP})
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("ANALYZE"))
     finally:
-        await hub.stop()
-    (root / f"started{k}.json").write_text(json.dumps(started))
-    return 0
+        engine.dispose()
 
 
-async def medbro_run(letters: list[bytes], concurrency: int, workers: int, root: Path,
-                     database_url: str, profile: str | None,
-                     ingesters: int = 1, prefetch: int = 128) -> tuple[float, list[float]]:
-    from gateway.pipeline.hub import Hub
-    from gateway.settings import Settings
-
-    outbox = root / "gp-outbox"
-    config = root / "partners.toml"
-    config.write_text(
-        f'[[endpoints]]\ngln = "{HOSPITAL}"\nname = "Hospital"\nkind = "hospital"\n'
-        f'channel = {{ kind = "edi_mailbox", outbox = "{root / "hospital-outbox"}" }}\n\n'
-        f'[[endpoints]]\ngln = "{GP}"\nname = "GP"\nkind = "gp"\n'
-        f'accepts = [{{ type = "DIS01" }}]\n'
-        f'channel = {{ kind = "edi_mailbox", outbox = "{outbox}" }}\n', encoding="utf-8")
-    prefix = f"medbro-bench-{uuid.uuid4().hex[:8]}"
-    settings = Settings.load(database_url=database_url, broker_url=AMQP_URL, config=config,
-                             broker_prefix=prefix)
-    hub = Hub.from_settings(settings)
-    await hub.start()
-    env = {**os.environ, "MEDBRO_DATABASE_URL": database_url, "MEDBRO_BROKER_URL": AMQP_URL,
-           "MEDBRO_CONFIG": str(config), "MEDBRO_BROKER_PREFIX": prefix,
-           "MEDBRO_PREFETCH": str(prefetch)}
-    procs = []
-    for i in range(workers):
-        log = open(root / f"worker{i}.log", "wb")  # noqa: SIM115
-        procs.append(subprocess.Popen([sys.executable, "-m", "gateway.cli", "worker"],
-                                      env=env, stdout=log, stderr=subprocess.STDOUT))
-    started: dict[str, int] = {}
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (from /proc)."""
     try:
-        await asyncio.sleep(2.0)  # workers connected and consuming
-        gate = asyncio.Semaphore(concurrency)
-        profiler = cProfile.Profile() if profile else None
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-        async def one(i: int, data: bytes) -> None:
-            async with gate:
-                started[f"{HOSPITAL}_KDEMO{i:06d}.edi"] = time.time_ns()
-                result = await hub.ingest(data, received_via="bench")
-                if result.error:
-                    raise RuntimeError(result.error)
 
-        ingest_procs = []
-        if ingesters > 1:  # started and connected before the clock starts
-            ingest_procs = await start_ingesters(ingesters, len(letters), concurrency, root, env)
-        if profiler:
-            profiler.enable()
-        t0 = time.perf_counter()
-        if ingest_procs:
-            await run_ingesters(ingest_procs, root, started)
-        else:
-            await asyncio.gather(*(one(i, d) for i, d in enumerate(letters)))
-        ingested = time.perf_counter() - t0
-        print(f"  medbro ingest side: {len(letters)} stored + published in {ingested:.2f} s "
-              f"= {len(letters) / ingested:.0f} msgs/s")
-        deadline = time.monotonic() + 600
+def peak_rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+class Deployment:
+    """medbro as in production, in miniature: mailbox-watch and worker processes on one
+    PostgreSQL database, one broker prefix, a hospital inbox and a GP outbox."""
+
+    def __init__(self, root: Path, database: ScratchDatabase, prefetch: int) -> None:
+        self.root, self.database = root, database
+        self.inbox = root / "hospital" / "inbox"
+        self.outbox = root / "gp" / "outbox"
+        self.staging = root / "staging"
+        for d in (self.inbox, self.outbox, self.staging):
+            d.mkdir(parents=True, exist_ok=True)
+        self.config = root / "partners.toml"
+        self.config.write_text(
+            f'[[endpoints]]\ngln = "{HOSPITAL}"\nname = "Hospital"\nkind = "hospital"\n'
+            f'channel = {{ kind = "edi_mailbox", directory = "{root / "hospital"}", '
+            f'concurrency = 64, poll_interval = 0.05 }}\n\n'
+            f'[[endpoints]]\ngln = "{GP}"\nname = "GP"\nkind = "gp"\n'
+            f'accepts = [{{ type = "DIS01" }}]\n'
+            f'channel = {{ kind = "edi_mailbox", directory = "{root / "gp"}" }}\n',
+            encoding="utf-8")
+        self.prefix = f"medbro-bench-{uuid.uuid4().hex[:8]}"
+        self.env = {**os.environ, "MEDBRO_DATABASE_URL": database.url,
+                    "MEDBRO_BROKER_URL": AMQP_URL, "MEDBRO_CONFIG": str(self.config),
+                    "MEDBRO_BROKER_PREFIX": self.prefix, "MEDBRO_PREFETCH": str(prefetch)}
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, kind: str, count: int) -> None:
+        """``count`` processes of ``medbro <kind>`` (worker | mailbox-watch)."""
+        for i in range(count):
+            name = f"{kind}-{i}"
+            log = open(self.root / f"{name}.log", "wb")  # noqa: SIM115
+            self.procs[name] = subprocess.Popen(
+                [sys.executable, "-m", "gateway.cli", kind], env=self.env, stdout=log,
+                stderr=subprocess.STDOUT)
+
+    async def ready(self, kind: str, word: str) -> None:
+        """Wait until every ``kind`` process logged ``word`` (connected, consuming)."""
+        deadline = time.monotonic() + 60
+        names = [n for n in self.procs if n.startswith(kind)]
         while time.monotonic() < deadline:
-            # temp files (".<name>.<token>.tmp") of writes in progress do not count
-            done = outbox.is_dir() and sum(
-                not n.startswith(".") for n in os.listdir(outbox)) >= len(letters)
-            if done:
-                break
-            await asyncio.sleep(0.01)
-        elapsed = time.perf_counter() - t0
-        if profiler:
-            profiler.disable()
-            profiler.dump_stats(profile)
-        latencies = []
-        for name in os.listdir(outbox):
-            if name in started:
-                latencies.append((os.stat(outbox / name).st_mtime_ns - started[name]) / 1e9)
-        if len(latencies) != len(letters):
-            raise RuntimeError(f"only {len(latencies)} of {len(letters)} delivered")
-        return elapsed, latencies
-    finally:
-        for proc in procs:
+            if all(word in (self.root / f"{n}.log").read_text(errors="replace")
+                   for n in names):
+                await asyncio.sleep(0.5)
+                return
+            await asyncio.sleep(0.1)
+        raise RuntimeError(f"{kind} did not start: see {self.root}")
+
+    def stage(self, letters: list[tuple[str, bytes]]) -> None:
+        for name, data in letters:
+            (self.staging / name).write_bytes(data)
+
+    def drop(self) -> float:
+        """Rename every staged letter into the inbox (as a VANS client does); the drop time."""
+        t0 = time.perf_counter()
+        for name in os.listdir(self.staging):
+            os.rename(self.staging / name, self.inbox / name)
+        return t0
+
+    def delivered(self) -> int:
+        # temp files (".<name>.<token>.tmp") of writes in progress do not count
+        return sum(not n.startswith(".") for n in os.listdir(self.outbox))
+
+    async def wait(self, check, what: str, timeout: float = 1200) -> None:
+        deadline = time.monotonic() + timeout
+        while not check():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"timed out waiting for {what}")
+            dead = [n for n, p in self.procs.items() if p.poll() is not None]
+            if dead:
+                raise RuntimeError(f"{dead} died: see {self.root}")
+            await asyncio.sleep(0.02)
+
+    def cpu(self) -> float:
+        return sum(cpu_seconds(p.pid) for p in self.procs.values())
+
+    def stop(self) -> dict[str, float]:
+        rss = {name: peak_rss_mb(p.pid) for name, p in self.procs.items()}
+        for proc in self.procs.values():
             proc.send_signal(signal.SIGTERM)
-        for proc in procs:
+        for proc in self.procs.values():
             try:
                 proc.wait(30)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        await hub.transport.delete(hub.topology)
-        await hub.stop()
+        self.procs.clear()
+        return rss
+
+
+async def end_to_end(dep: Deployment, letters: list[tuple[str, bytes]], *, workers: int,
+                     ingesters: int, start: bool = True) -> tuple[float, list[float], float]:
+    """Drop ``letters`` into the running deployment: (seconds, latencies, medbro CPU s)."""
+    if start:
+        dep.start("worker", workers)
+        dep.start("mailbox-watch", ingesters)
+        await dep.ready("worker", "worker_started")
+        await dep.ready("mailbox-watch", "hub_started")
+    before = dep.delivered()
+    dep.stage(letters)
+    cpu0 = dep.cpu()
+    t0 = dep.drop()
+    await dep.wait(lambda: dep.delivered() >= before + len(letters), "the outbox")
+    elapsed = time.perf_counter() - t0
+    cpu = dep.cpu() - cpu0
+    names = {name for name, _ in letters}
+    latencies = [(os.stat(dep.outbox / n).st_mtime - (time.time() - time.perf_counter() + t0))
+                 for n in os.listdir(dep.outbox) if n in names]
+    return elapsed, latencies, cpu
+
+
+async def hub_entry(letters: list[tuple[str, bytes]], dep: Deployment, workers: int,
+                    concurrency: int) -> tuple[float, list[float], float]:
+    """``--entry hub``: ingest through ``Hub.ingest`` in this process (no mailbox)."""
+    from gateway.pipeline.hub import Hub
+    from gateway.settings import Settings
+
+    hub = Hub.from_settings(Settings.load(database_url=dep.database.url, broker_url=AMQP_URL,
+                                          config=dep.config, broker_prefix=dep.prefix))
+    await hub.start()
+    dep.start("worker", workers)
+    await dep.ready("worker", "worker_started")
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(data: bytes) -> None:
+        async with gate:
+            result = await hub.ingest(data, received_via="bench")
+            if result.error:
+                raise RuntimeError(result.error)
+
+    cpu0 = dep.cpu() + cpu_seconds(os.getpid())
+    t0 = time.perf_counter()
+    await asyncio.gather(*(one(d) for _, d in letters))
+    print(f"  medbro ingest side: {len(letters)} stored + published in "
+          f"{time.perf_counter() - t0:.2f} s")
+    await dep.wait(lambda: dep.delivered() >= len(letters), "the outbox")
+    elapsed = time.perf_counter() - t0
+    cpu = dep.cpu() + cpu_seconds(os.getpid()) - cpu0
+    await hub.stop()
+    return elapsed, [elapsed] * len(letters), cpu
+
+
+async def backlog(n: int, prepared: datetime, workers: int, ingesters: int,
+                  prefetch: int) -> None:
+    database = ScratchDatabase()
+    root = Path(tempfile.mkdtemp(prefix="medbro-bench-"))
+    dep = Deployment(root, database, prefetch)
+    try:
+        print(f"backlog: staging {n} letters ...", flush=True)
+        dep.stage(make_letters(n, prepared))
+        dep.start("mailbox-watch", ingesters)
+        await dep.ready("mailbox-watch", "hub_started")
+        t0 = dep.drop()
+        await dep.wait(lambda: not os.listdir(dep.inbox) and not os.listdir(
+            root / "hospital" / "processing"), "the inbox to empty")
+        stored = time.perf_counter() - t0
+        routed = database.scalar("SELECT count(*) FROM messages WHERE state = 'routed'")
+        print(f"  stored and routed with no worker running: {routed} letters in {stored:.1f} s "
+              f"= {routed / stored:.0f} letters/s")
+        t1 = time.perf_counter()
+        dep.start("worker", workers)
+        await dep.wait(lambda: dep.delivered() >= n, "the backlog to drain")
+        drained = time.perf_counter() - t1
+        rate = n / drained
+        print(f"  drained by {workers} worker(s): {n} letters in {drained:.1f} s "
+              f"= {rate:.0f} letters/s (worker start-up included)")
+        print(f"  a national day ({NATIONAL_DAY:,} letters) drains in "
+              f"{NATIONAL_DAY / rate / 60:.1f} min (target < 5 min: "
+              f"{'met' if NATIONAL_DAY / rate < 300 else 'MISSED'})")
+        for name, mb in dep.stop().items():
+            print(f"  peak RSS {name}: {mb:.0f} MB")
+    finally:
+        dep.stop()
+        database.drop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+async def growth(n: int, prepared: datetime, workers: int, ingesters: int,
+                 prefetch: int) -> None:
+    database = ScratchDatabase()
+    root = Path(tempfile.mkdtemp(prefix="medbro-bench-"))
+    dep = Deployment(root, database, prefetch)
+    try:
+        dep.start("worker", workers)  # migrates the schema
+        await dep.ready("worker", "worker_started")
+        dep.start("mailbox-watch", ingesters)
+        await dep.ready("mailbox-watch", "hub_started")
+        start = 0
+        for size in (10_000, 100_000):
+            seed(database, size)
+            letters = make_letters(n, prepared, start=100_000 + start)
+            start += n
+            seconds, _, cpu = await end_to_end(dep, letters, workers=workers,
+                                               ingesters=ingesters, start=False)
+            print(f"  store of {size:>7,} letters: {n} more in {seconds:5.2f} s = "
+                  f"{n / seconds:5.0f} letters/s, medbro CPU {cpu / n * 1000:.2f} ms/letter",
+                  flush=True)
+    finally:
+        dep.stop()
+        database.drop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("-n", type=int, default=2000, help="messages per phase")
-    parser.add_argument("--concurrency", type=int, default=64, help="publishes/ingests in flight")
+    parser.add_argument("-n", type=int, default=2000, help="letters per end-to-end phase")
+    parser.add_argument("--concurrency", type=int, default=64,
+                        help="raw publishes in flight (and --entry hub ingests)")
     parser.add_argument("--workers", type=int, default=1, help="medbro worker processes")
     parser.add_argument("--prefetch", type=int, default=128,
                         help="worker prefetch = the most queue messages one delivery batch holds")
     parser.add_argument("--ingesters", type=int, default=1,
-                        help="ingest processes (1: in this process)")
-    parser.add_argument("--profile", help="write a cProfile of the medbro ingest side here")
-    parser.add_argument("--ingest-child", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--root", help=argparse.SUPPRESS)
+                        help="medbro mailbox-watch processes")
+    parser.add_argument("--entry", choices=("mailbox", "hub"), default="mailbox")
+    parser.add_argument("--backlog", type=int, default=0, help="backlog drain phase: letters")
+    parser.add_argument("--growth", action="store_true", help="per-letter cost at 10k/100k")
+    parser.add_argument("--skip-e2e", action="store_true", help="only the phases asked for")
     args = parser.parse_args()
-    import logging
-
-    from gateway.logging import configure
-
-    configure(json=True, level=logging.WARNING)  # the figures, not a log line per message
-    if args.ingest_child is not None:
-        return await ingest_child(args.ingest_child, args.ingesters, args.n, args.concurrency,
-                                  Path(args.root))
     prepared = (datetime.now() - timedelta(hours=1)).replace(second=0, microsecond=0)
     letters = make_letters(args.n, prepared)
-    size = len(letters[0])
-    print(f"pipeline bench: N={args.n}, {size} byte DIS01 interchanges, "
-          f"concurrency {args.concurrency} per ingest process; processes: "
-          f"{args.ingesters} ingest ({'in the bench process' if args.ingesters == 1 else 'own'}),"
-          f" {args.workers} worker (prefetch {args.prefetch}); "
-          f"{os.cpu_count()} CPUs shared with PostgreSQL and RabbitMQ")
-    raw_seconds, raw_latency = await raw_run(args.n, size, args.concurrency)
-    raw_rate = report("raw", args.n, raw_seconds, raw_latency)
-
-    root = Path(tempfile.mkdtemp(prefix="medbro-bench-"))
-    (root / "prepared").write_text(prepared.isoformat())
-    database = ScratchDatabase()
-    try:
-        seconds, latency = await medbro_run(letters, args.concurrency, args.workers, root,
-                                            database.url, args.profile, args.ingesters,
-                                            args.prefetch)
-    finally:
-        database.drop()
-        shutil.rmtree(root, ignore_errors=True)
-    rate = report("medbro", args.n, seconds, latency)
-    ratio = rate / raw_rate
-    print(f"  ratio: medbro/raw = {ratio:.2f}  "
-          f"(targets: >= 1000 msgs/s end to end: {'met' if rate >= 1000 else 'MISSED'}; "
-          f"ratio >= 0.5: {'met' if ratio >= 0.5 else 'MISSED'})")
+    size = len(letters[0][1])
+    print(f"pipeline bench: N={args.n}, {size} byte DIS01 interchanges; entry {args.entry}; "
+          f"processes: {args.ingesters} mailbox-watch, {args.workers} worker (prefetch "
+          f"{args.prefetch}); {os.cpu_count()} CPUs shared with PostgreSQL and RabbitMQ; "
+          f"load {os.getloadavg()[0]:.2f}")
+    if not args.skip_e2e:
+        raw_seconds, raw_latency = await raw_run(args.n, size, args.concurrency)
+        raw_rate = report("raw", args.n, raw_seconds, raw_latency)
+        database = ScratchDatabase()
+        root = Path(tempfile.mkdtemp(prefix="medbro-bench-"))
+        dep = Deployment(root, database, args.prefetch)
+        try:
+            if args.entry == "hub":
+                seconds, latency, cpu = await hub_entry(letters, dep, args.workers,
+                                                        args.concurrency)
+            else:
+                seconds, latency, cpu = await end_to_end(dep, letters, workers=args.workers,
+                                                         ingesters=args.ingesters)
+        finally:
+            dep.stop()
+            database.drop()
+            shutil.rmtree(root, ignore_errors=True)
+        rate = report("medbro", args.n, seconds, latency)
+        print(f"  medbro processes' CPU: {cpu / args.n * 1000:.2f} ms per letter")
+        ratio = rate / raw_rate
+        print(f"ratio medbro/raw: {ratio:.2f}")
+        print(f"  targets: >= 1000 letters/s end to end: {'met' if rate >= 1000 else 'MISSED'}; "
+              f"ratio >= 0.5: {'met' if ratio >= 0.5 else 'MISSED'}")
+    if args.backlog:
+        await backlog(args.backlog, prepared, args.workers, args.ingesters, args.prefetch)
+    if args.growth:
+        await growth(args.n, prepared, args.workers, args.ingesters, args.prefetch)
+    print(f"load at the end: {os.getloadavg()[0]:.2f}")
     return 0
 
 

@@ -147,15 +147,17 @@ def write(ctx: Pipeline, items: list[IngestInput], now: datetime
         for item in items:
             verdict = decide_ingest(item, known, ctx.registry, now=now,
                                     medbro_gln=ctx.settings.medbro_gln)
-            with structlog.contextvars.bound_contextvars(source=item.source):
-                result = plan.add(item, verdict)
+            inter_id = repo.new_id()  # bound once: every log line of this input names it
+            with structlog.contextvars.bound_contextvars(interchange_id=inter_id,
+                                                         source=item.source):
+                result = plan.add(item, verdict, inter_id)
             results.append(result)
             known = plan.known_after(known, item, verdict, result)
         plan.flush(session)
     for result in results:
-        log.info("interchange_ingested", interchange_id=result.interchange_id,
-                 state=result.state, duplicate=result.duplicate,
-                 messages=len(result.message_ids), code=result.code)
+        with structlog.contextvars.bound_contextvars(interchange_id=result.interchange_id):
+            log.info("interchange_ingested", state=result.state, duplicate=result.duplicate,
+                     messages=len(result.message_ids), code=result.code)
     return results, plan.commands
 
 
@@ -217,15 +219,17 @@ class IngestPlan:
 
     # -- verdicts -> rows -------------------------------------------------------------------
 
-    def add(self, item: IngestInput, verdict: Verdict) -> IngestResult:
+    def add(self, item: IngestInput, verdict: Verdict, inter_id: str = "") -> IngestResult:
+        """Plan the rows of ``verdict`` for ``item``, stored as interchange ``inter_id``."""
+        inter_id = inter_id or repo.new_id()
         if isinstance(verdict, Duplicate):
-            return self._duplicate(item, verdict)
+            return self._duplicate(item, verdict, inter_id)
         if isinstance(verdict, Reject):
-            return self._reject(item, verdict)
-        return self._store(item, verdict)
+            return self._reject(item, verdict, inter_id)
+        return self._store(item, verdict, inter_id)
 
-    def _store(self, item: IngestInput, verdict: Accept | Refuse) -> IngestResult:
-        inter_id = self._interchange(item, InterchangeEvent.ACCEPT)
+    def _store(self, item: IngestInput, verdict: Accept | Refuse, inter_id: str) -> IngestResult:
+        self._interchange(item, InterchangeEvent.ACCEPT, inter_id=inter_id)
         accepted = isinstance(verdict, Accept)
         final = (E.VALIDATE, E.ROUTE) if accepted else (E.VALIDATE, E.REFUSE)
         detail = {} if accepted else {"refusal": str(verdict.match.refusal),
@@ -256,20 +260,20 @@ class IngestPlan:
         return IngestResult(ids, S.PARKED.value, receipt=verdict.receipt, error=verdict.reason,
                             interchange_id=inter_id, code=verdict.match.value.upper())
 
-    def _duplicate(self, item: IngestInput, verdict: Duplicate) -> IngestResult:
-        inter_id = self._interchange(item, InterchangeEvent.DUPLICATE)
+    def _duplicate(self, item: IngestInput, verdict: Duplicate, inter_id: str) -> IngestResult:
+        self._interchange(item, InterchangeEvent.DUPLICATE, inter_id=inter_id)
         for original in verdict.originals:
             self._audit("duplicate_received", original.id, inter_id, state=original.state)
-        log.info("duplicate_received", interchange_id=inter_id,
-                 original=verdict.originals[0].id, receipt_replayed=verdict.receipt is not None)
+        log.info("duplicate_received", original=verdict.originals[0].id,
+                 receipt_replayed=verdict.receipt is not None)
         first = verdict.originals[0]
         return IngestResult([o.id for o in verdict.originals],
                             self.states.get(first.id, first.state), duplicate=True,
                             receipt=verdict.receipt, interchange_id=inter_id)
 
-    def _reject(self, item: IngestInput, verdict: Reject) -> IngestResult:
+    def _reject(self, item: IngestInput, verdict: Reject, inter_id: str) -> IngestResult:
         error = {"code": verdict.code, "text": verdict.text, **verdict.place}
-        inter_id = self._interchange(item, InterchangeEvent.REJECT, error=error)
+        self._interchange(item, InterchangeEvent.REJECT, error=error, inter_id=inter_id)
         message_id = self._message(
             inter_id, item, "", "", "", ref=None, letter_id="", summary={"error": error},
             ack_requested=False, events=(E.REJECT,), detail={"error": verdict.text[:500]})
@@ -283,7 +287,7 @@ class IngestPlan:
         if verdict.receipt_error:
             self._audit("receipt_not_written", message_id, inter_id,
                         error=verdict.receipt_error)
-        log.warning("interchange_rejected", interchange_id=inter_id, message_id=message_id,
+        log.warning("interchange_rejected", message_id=message_id,
                     code=verdict.code, receipt=verdict.receipt is not None)
         return IngestResult([message_id], S.REJECTED.value, receipt=verdict.receipt,
                             error=verdict.text, interchange_id=inter_id, code=verdict.code,
@@ -325,8 +329,7 @@ class IngestPlan:
             if event is E.ACKNOWLEDGE:
                 self.acknowledged.append(c.original.id)
         if correlations:
-            log.info("receipt_correlated", interchange_id=inter_id,
-                     originals=[c.original.id for c in correlations])
+            log.info("receipt_correlated", originals=[c.original.id for c in correlations])
 
     def _copy(self, inter_id: str, item: IngestInput, index: int, gln: str,
               original_id: str) -> None:
@@ -351,8 +354,8 @@ class IngestPlan:
     # -- rows ---------------------------------------------------------------------------------
 
     def _interchange(self, item: IngestInput, event: InterchangeEvent,
-                     error: dict[str, Any] | None = None) -> str:
-        inter_id = repo.new_id()
+                     error: dict[str, Any] | None = None, inter_id: str = "") -> str:
+        inter_id = inter_id or repo.new_id()
         values = repo.interchange_values(
             inter_id, raw=item.data, received_via=item.received_via, source=item.source,
             at=self.now, origin=item.origin, status=interchange_status(event).value,

@@ -156,16 +156,12 @@ class Worker:
 
     async def _handle_batch(self, batch: list[IncomingMessage]) -> list[None | BaseException]:
         jobs = [job_of(m) for m in batch]
-        # Claim before the first await: a repeat in another batch of this process waits.
-        loop = asyncio.get_running_loop()
-        owned: dict[str, asyncio.Future[None]] = {}
-        waits = [self._busy[j.interchange_id] for j in jobs
-                 if j.interchange_id in self._busy and j.interchange_id not in owned]
-        if waits:
+        ids = {j.interchange_id for j in jobs}
+        while waits := [self._busy[i] for i in ids if i in self._busy]:
             await asyncio.gather(*(asyncio.shield(w) for w in waits))
-        for job in jobs:
-            if job.interchange_id not in self._busy and job.interchange_id not in owned:
-                owned[job.interchange_id] = loop.create_future()
+        # no await between the last check and the claim: one batch per interchange at a time
+        loop = asyncio.get_running_loop()
+        owned = {i: loop.create_future() for i in ids}
         self._busy.update(owned)
         try:
             return await self._run(batch, jobs)
