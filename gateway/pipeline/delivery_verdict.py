@@ -6,12 +6,12 @@ function; the verdict table (tests/pipeline/test_delivery_verdict.py, one case p
 ==========================================  ===================================================
 command and stored state                    verdict
 ==========================================  ===================================================
-not in the store                            Missing (nack: the broker redelivers, then parks)
-``not_before`` still ahead (SLA retry)      Wait: one more delay-tier hop, no attempt
-every message handed over                   Skip: the idempotent consumer, acked only
-no message ROUTED (parked, rejected...)     Skip: an operator owns it
-receiver no longer configured               Park ``undeliverable`` with an operator task
-otherwise                                   Deliver to the receiver's endpoint
+not in the store                            MISSING (nack: the broker redelivers, then parks)
+``not_before`` still ahead (SLA retry)      WAIT: one more delay-tier hop, no attempt
+every message handed over                   SKIP: the idempotent consumer, acked only
+no message ROUTED (parked, rejected...)     SKIP: an operator owns it
+receiver no longer configured               PARK ``undeliverable`` with an operator task
+otherwise                                   DELIVER to the receiver's endpoint
 ==========================================  ===================================================
 
 An operator's release or replay (gateway/operations/actions.py) moves the message back to
@@ -21,6 +21,7 @@ FAILED, so a command still queued for it is skipped.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -46,52 +47,42 @@ class Stored:
     receiver_gln: str
 
 
-@dataclass(frozen=True)
-class Missing:
-    pass
+class Do(enum.StrEnum):
+    MISSING = "missing"  # not in the store: nack (a command for another database, or a bug);
+    #                      the broker's delivery limit parks it in the parking queue
+    WAIT = "wait"  # an SLA retry back from a delay tier early: one more hop, no attempt
+    SKIP = "skip"  # ack, nothing else (the idempotent consumer, or an operator owns it)
+    PARK = "park"  # give up now, with an operator task of ``kind``
+    DELIVER = "deliver"  # hand it to ``endpoint``'s channel
 
 
 @dataclass(frozen=True)
-class Wait:
-    seconds: float  # left until ``not_before``
-
-
-@dataclass(frozen=True)
-class Skip:
-    reason: str
-
-
-@dataclass(frozen=True)
-class Park:
-    kind: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class Deliver:
-    endpoint: Endpoint
-
-
-DeliveryVerdict = Missing | Wait | Skip | Park | Deliver
+class DeliveryVerdict:
+    do: Do
+    reason: str = ""
+    seconds: float = 0.0  # WAIT: left until ``not_before``
+    kind: str = ""  # PARK: the operator task's kind
+    endpoint: Endpoint | None = None  # DELIVER
 
 
 def decide_delivery(job: DeliveryJob, stored: Stored | None, registry: Registry, *,
                     now: datetime) -> DeliveryVerdict:
     """The verdict for ``job``; pure (``registry`` is the loaded configuration)."""
     if stored is None or not stored.states:
-        return Missing()
+        return DeliveryVerdict(Do.MISSING, f"interchange {job.interchange_id} is not in the store")
     if job.not_before is not None and job.not_before - now > EARLY_TOLERANCE:
-        return Wait((job.not_before - now).total_seconds())
+        return DeliveryVerdict(Do.WAIT, "not yet due",
+                               seconds=(job.not_before - now).total_seconds())
     states = {MessageState(s) for s in stored.states}
     if states <= HANDED_OVER:
-        return Skip("already handed over")
+        return DeliveryVerdict(Do.SKIP, "already handed over")
     if MessageState.ROUTED not in states:
-        return Skip(f"not routed: {', '.join(sorted(states))}")
+        return DeliveryVerdict(Do.SKIP, f"not routed: {', '.join(sorted(states))}")
     endpoint = registry.endpoint(stored.receiver_gln)
     if endpoint is None:
-        return Park("undeliverable", f"receiver {stored.receiver_gln} is no longer configured")
-    return Deliver(endpoint)
+        return DeliveryVerdict(Do.PARK, f"receiver {stored.receiver_gln} is no longer configured",
+                               kind="undeliverable")
+    return DeliveryVerdict(Do.DELIVER, endpoint=endpoint)
 
 
-__all__ = ["Deliver", "DeliveryJob", "DeliveryVerdict", "Missing", "Park", "Skip", "Stored",
-           "Wait", "decide_delivery"]
+__all__ = ["DeliveryJob", "DeliveryVerdict", "Do", "Stored", "decide_delivery"]

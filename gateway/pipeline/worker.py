@@ -53,11 +53,9 @@ from gateway.pipeline.context import Pipeline, delivery_command
 from gateway.pipeline.conversion import ConvertingChannel
 from gateway.pipeline.delivery_verdict import (
     DeliveryJob,
-    Missing,
-    Park,
-    Skip,
+    DeliveryVerdict,
+    Do,
     Stored,
-    Wait,
     decide_delivery,
 )
 from gateway.pipeline.ingest import IngestPlan
@@ -111,7 +109,7 @@ class _Outcome:
     endpoint: Endpoint | None = None
     started: datetime | None = None
     result: DeliveryResult | BaseException | None = None
-    park: Park | None = None
+    park: DeliveryVerdict | None = None
 
 
 class Worker:
@@ -185,18 +183,17 @@ class Worker:
             verdict = decide_delivery(job, found.stored if found else None, ctx.registry,
                                       now=now)
             with structlog.contextvars.bound_contextvars(interchange_id=job.interchange_id):
-                if isinstance(verdict, Missing):
-                    results[i] = LookupError(f"interchange {job.interchange_id} is not in the "
-                                             "store")
-                elif isinstance(verdict, Wait):
+                if verdict.do is Do.MISSING:
+                    results[i] = LookupError(verdict.reason)
+                elif verdict.do is Do.WAIT:
                     results[i] = await self._hop(incoming, verdict.seconds)
-                elif isinstance(verdict, Skip):
+                elif verdict.do is Do.SKIP:
                     log.info("delivery_skipped", reason=verdict.reason,
                              redelivered=incoming.redelivered)
                 else:
                     assert found is not None
                     outcome = _Outcome(found)
-                    if isinstance(verdict, Park):
+                    if verdict.do is Do.PARK:
                         outcome.park = verdict
                     else:
                         outcome.endpoint = verdict.endpoint

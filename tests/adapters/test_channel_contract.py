@@ -55,9 +55,9 @@ def letter(seq: int, *, cpr: str = CPR) -> bytes:
 
 
 def delivery(seq: int = 1, *, cpr: str = CPR, sender: str = HOSPITAL,
-             control_ref: str | None = None) -> Delivery:
+             receiver: str = RECEIVER, control_ref: str | None = None) -> Delivery:
     return Delivery(message_id=f"msg-{seq}", payload=letter(seq, cpr=cpr), sender_gln=sender,
-                    receiver_gln=RECEIVER,
+                    receiver_gln=receiver,
                     control_ref=f"KDEMO{seq:06d}" if control_ref is None else control_ref,
                     type="DIS01", version="D0133L")
 
@@ -280,7 +280,10 @@ class VansHarness(Harness):
                          "timeout": 2})
 
     def refused(self) -> Delivery:
-        return delivery(9, sender=FOREIGN)  # the organisation may not send as FOREIGN
+        # an envelope for a ReceiverID medbro does not know: answered with a NegativeMessage
+        # before anything is ingested (a forged sender is stored and rejected by the core:
+        # tests/pipeline/test_authorisation_every_route.py)
+        return delivery(9, receiver=FOREIGN)
 
 
 KINDS = ["local", "edi_mailbox", "http", "esdh", "vans"]
