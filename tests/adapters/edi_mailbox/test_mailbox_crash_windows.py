@@ -111,7 +111,7 @@ async def test_died_after_commit_before_publish(tmp_path: Path, hub: Hub) -> Non
 
     publish, hub.transport.publish = hub.transport.publish, hang  # type: ignore[method-assign]
     crashed = asyncio.create_task(watcher(dead, hub).poll_once())
-    for _ in range(200):
+    for _ in range(1000):  # up to 10 s: a loaded machine commits slowly
         if stored(hub)[1] == ["routed"]:
             break
         await asyncio.sleep(0.01)
