@@ -327,8 +327,19 @@ class Deployment:
         return rss
 
 
+def py_spy(dep: Deployment, into: Path) -> list[subprocess.Popen[bytes]]:
+    """Sample every medbro process with py-spy (collapsed stacks, one file per process)."""
+    exe = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    into.mkdir(parents=True, exist_ok=True)
+    return [subprocess.Popen([exe, "record", "-p", str(p.pid), "-o", str(into / f"{n}.txt"),
+                              "-f", "raw", "-r", "100", "--nonblocking"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for n, p in dep.procs.items()]
+
+
 async def end_to_end(dep: Deployment, letters: list[tuple[str, bytes]], *, workers: int,
-                     ingesters: int, start: bool = True) -> tuple[float, list[float], float]:
+                     ingesters: int, start: bool = True,
+                     spy: Path | None = None) -> tuple[float, list[float], float]:
     """Drop ``letters`` into the running deployment: (seconds, latencies, medbro CPU s)."""
     if start:
         dep.start("worker", workers)
@@ -337,11 +348,15 @@ async def end_to_end(dep: Deployment, letters: list[tuple[str, bytes]], *, worke
         await dep.ready("mailbox-watch", "hub_started")
     before = dep.delivered()
     dep.stage(letters)
+    spies = py_spy(dep, spy) if spy else []
     cpu0 = dep.cpu()
     t0 = dep.drop()
     await dep.wait(lambda: dep.delivered() >= before + len(letters), "the outbox")
     elapsed = time.perf_counter() - t0
     cpu = dep.cpu() - cpu0
+    for proc in spies:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(60)
     names = {name for name, _ in letters}
     latencies = [(os.stat(dep.outbox / n).st_mtime - (time.time() - time.perf_counter() + t0))
                  for n in os.listdir(dep.outbox) if n in names]
@@ -454,6 +469,8 @@ async def main() -> int:
     parser.add_argument("--backlog", type=int, default=0, help="backlog drain phase: letters")
     parser.add_argument("--growth", action="store_true", help="per-letter cost at 10k/100k")
     parser.add_argument("--skip-e2e", action="store_true", help="only the phases asked for")
+    parser.add_argument("--py-spy", type=Path, help="sample the end-to-end phase's processes "
+                        "with py-spy into this directory")
     args = parser.parse_args()
     prepared = (datetime.now() - timedelta(hours=1)).replace(second=0, microsecond=0)
     letters = make_letters(args.n, prepared)
@@ -474,7 +491,7 @@ async def main() -> int:
                                                         args.concurrency)
             else:
                 seconds, latency, cpu = await end_to_end(dep, letters, workers=args.workers,
-                                                         ingesters=args.ingesters)
+                                                         ingesters=args.ingesters, spy=args.py_spy)
         finally:
             dep.stop()
             database.drop()

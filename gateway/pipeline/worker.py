@@ -61,8 +61,8 @@ from gateway.pipeline.delivery_verdict import (
 from gateway.pipeline.ingest import IngestPlan
 from gateway.registry import Endpoint
 from gateway.store import repository as repo
-from gateway.store.states import MessageEvent, MessageState
-from gateway.store.tables import AttemptRow, InterchangeRow, MessageRow
+from gateway.store.states import MessageEvent, MessageState, walk
+from gateway.store.tables import AttemptRow, AuditEventRow, InterchangeRow, MessageRow
 from gateway.transport.port import IncomingMessage, PublishCommand
 
 log = get_logger(__name__)
@@ -261,11 +261,14 @@ class Worker:
             return {i: _Loaded(i, raw, messages.get(i, []), int(n or 0)) for i, raw, n in found}
 
     def _record(self, outcomes: list[_Outcome]) -> list[PublishCommand]:
-        """Record a batch's outcomes in one transaction; the commands to publish after it."""
+        """Record a batch's outcomes in one transaction; the commands to publish after it.
+
+        The common case, a letter delivered to a partner, is written in bulk (one INSERT of the
+        attempts, one guarded UPDATE of the messages, one INSERT of their audit events); a
+        delivery to medbro itself, a failure and a park go through the ORM, one by one."""
         now = self.ctx.clock()
         commands: list[PublishCommand] = []
-        latencies: list[tuple[str, datetime]] = []
-        delivered_letters: list[str] = []
+        bulk = _Delivered(now, timedelta(seconds=self.ctx.settings.receipt_timeout_seconds))
         with self.ctx.store.transaction() as session:
             locked: dict[str, list[MessageRow]] = {}
             for row in session.scalars(
@@ -283,49 +286,35 @@ class Worker:
                     if outcome.park is not None:
                         _park(session, rows, outcome.park.kind, outcome.park.reason, now)
                     elif isinstance(outcome.result, DeliveryResult):
-                        letters = self._delivered(session, outcome, rows, now, latencies, plan)
-                        delivered_letters.extend(letters)
+                        self._delivered(session, outcome, rows, bulk, plan)
                     else:
                         command = self._failed(session, outcome, rows, now)
                         if command is not None:
                             commands.append(command)
-            observers.letters_delivered(session, delivered_letters, at=now)
+            bulk.flush(session)
+            observers.letters_delivered(session, bulk.letters, at=now)
             plan.flush(session)
         commands.extend(plan.commands)
-        for letter_type, received_at in latencies:  # committed: now it counts
+        for letter_type, received_at in bulk.latencies:  # committed: now it counts
             metering.delivered(letter_type, received_at, now)
         return commands
 
     def _delivered(self, session: Session, outcome: _Outcome, rows: list[MessageRow],
-                   now: datetime, latencies: list[tuple[str, datetime]],
-                   plan: IngestPlan) -> list[str]:
-        """The attempt, and for each routed message its DELIVER transition and receipt clock;
-        the delivered letters (not CONTRL) for the SLA clocks."""
+                   bulk: _Delivered, plan: IngestPlan) -> None:
+        """The attempt, and for each routed message its DELIVER transition and receipt clock
+        (in ``bulk``); medbro as the receiver also answers with its receipt."""
         endpoint, result = outcome.endpoint, outcome.result
         assert endpoint is not None and isinstance(result, DeliveryResult)
         routed = [r for r in rows if r.state == MessageState.ROUTED.value]
         if not routed:
-            return []  # a competing worker committed first (both delivered: idempotent)
-        session.add(AttemptRow(
-            interchange_id=outcome.loaded.interchange_id, endpoint_gln=endpoint.gln,
-            channel=endpoint.channel.kind, attempt_no=outcome.loaded.attempts + 1,
-            started_at=outcome.started or now, finished_at=now, outcome="delivered",
-            external_ref=result.external_ref[:500]))
-        timeout = timedelta(seconds=self.ctx.settings.receipt_timeout_seconds)
-        letters: list[str] = []
-        for row in routed:
-            repo.transition(session, row, MessageEvent.DELIVER, at=now,
-                            endpoint=endpoint.gln, external_ref=result.external_ref)
-            if row.delivered_at is None:  # a resend is not a new delivery latency
-                latencies.append((row.type, row.created_at))
-            row.delivered_at = now
-            row.receipt_due_at = now + timeout if row.ack_requested else None
-            if row.family != "CONTRL":
-                letters.append(row.id)
+            return  # a competing worker committed first (both delivered: idempotent)
+        bulk.add(outcome, endpoint, result, routed)
         if endpoint.is_local:
-            self._answer_as_final_receiver(session, outcome.loaded, routed, now, plan)
+            bulk.flush(session)  # the receipt's rows follow the delivery's
+            session.expire_all()
+            fresh = repo.messages_of(session, outcome.loaded.interchange_id, for_update=True)
+            self._answer_as_final_receiver(session, outcome.loaded, fresh, bulk.now, plan)
         log.info("message_delivered", endpoint=endpoint.gln, external_ref=result.external_ref)
-        return letters
 
     def _answer_as_final_receiver(self, session: Session, loaded: _Loaded,
                                   rows: list[MessageRow], now: datetime,
@@ -385,6 +374,63 @@ class Worker:
                                                        plan.delay))
         due = (now + timedelta(seconds=plan.delay)).isoformat()
         return dataclasses.replace(command, headers={**command.headers, retries.NOT_BEFORE: due})
+
+
+@dataclass
+class _Delivered:
+    """The rows of a batch's delivered letters, written with one statement per table."""
+
+    now: datetime
+    receipt_timeout: timedelta
+    attempts: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    updates: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    audits: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    counted: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    letters: list[str] = dataclasses.field(default_factory=list)  # for the SLA clocks
+    latencies: list[tuple[str, datetime]] = dataclasses.field(default_factory=list)
+
+    def add(self, outcome: _Outcome, endpoint: Endpoint, result: DeliveryResult,
+            routed: list[MessageRow]) -> None:
+        now = self.now
+        self.attempts.append(dict(
+            interchange_id=outcome.loaded.interchange_id, endpoint_gln=endpoint.gln,
+            channel=endpoint.channel.kind, attempt_no=outcome.loaded.attempts + 1,
+            started_at=outcome.started or now, finished_at=now, outcome="delivered", error="",
+            external_ref=result.external_ref[:500]))
+        for row in routed:
+            ((event, old, new),) = walk(MessageState(row.state), MessageEvent.DELIVER)
+            self.updates.append(dict(
+                b_id=row.id, b_old=old.value, state=new.value, updated_at=now,
+                delivered_at=now, receipt_due_at=now + self.receipt_timeout
+                if row.ack_requested else None))
+            self.audits.append(dict(
+                message_id=row.id, interchange_id=row.interchange_id, at=now,
+                event=f"message_{event.value}", detail={
+                    "state_from": old.value, "state_to": new.value, "endpoint": endpoint.gln,
+                    "external_ref": result.external_ref}))
+            self.counted.append((row.type, new.value))
+            if row.delivered_at is None:  # a resend is not a new delivery latency
+                self.latencies.append((row.type, row.created_at))
+            if row.family != "CONTRL":
+                self.letters.append(row.id)
+
+    def flush(self, session: Session) -> None:
+        if not self.attempts:
+            return
+        session.execute(sa.insert(AttemptRow), self.attempts)
+        table = MessageRow.__table__
+        moved = session.connection().execute(
+            table.update()
+            .where(table.c.id == sa.bindparam("b_id"), table.c.state == sa.bindparam("b_old"))
+            .values(state=sa.bindparam("state"), updated_at=sa.bindparam("updated_at"),
+                    delivered_at=sa.bindparam("delivered_at"),
+                    receipt_due_at=sa.bindparam("receipt_due_at")),
+            self.updates)
+        if moved.rowcount != len(self.updates):  # the rows are locked: this is a bug
+            raise RuntimeError("delivered messages changed state under their lock")
+        session.execute(sa.insert(AuditEventRow), self.audits)
+        metering.count_on_commit(session, self.counted)
+        self.attempts, self.updates, self.audits, self.counted = [], [], [], []
 
 
 def _park(session: Session, rows: list[MessageRow], kind: str, reason: str,
