@@ -26,6 +26,7 @@ import tenacity
 
 from gateway.logging import get_logger
 from gateway.pipeline.context import Pipeline, delivery_command
+from gateway.retrying import retry_state
 from gateway.store import repository as repo
 from gateway.store.states import MessageEvent, MessageState
 from gateway.store.tables import AuditEventRow, MessageRow
@@ -47,10 +48,7 @@ class ResendState:
 
     def as_retry_state(self) -> tenacity.RetryCallState:
         """The state in tenacity's terms: the sends made so far are its attempts."""
-        call = tenacity.RetryCallState(retry_object=tenacity.Retrying(), fn=None, args=(),
-                                       kwargs={})
-        call.attempt_number = self.resends + 1
-        return call
+        return retry_state(self.resends + 1)
 
 
 def stop_after_resends(max_resends: int) -> tenacity.stop.stop_base:

@@ -38,6 +38,7 @@ import tenacity
 from sqlalchemy.orm import Session
 
 from gateway.logging import get_logger
+from gateway.retrying import wait_for
 from gateway.store import repository as repo
 from gateway.store.tables import MessageRow
 
@@ -144,10 +145,7 @@ def generic_delay(settings: Any) -> Callable[[int], float]:
     wait = tenacity.wait_exponential(multiplier=base, min=base, max=cap)
 
     def delay(attempt_no: int) -> float:
-        state = tenacity.RetryCallState(retry_object=tenacity.Retrying(), fn=None, args=(),
-                                        kwargs={})
-        state.attempt_number = attempt_no
-        return float(wait(state))
+        return wait_for(wait, attempt_no).total_seconds()
 
     return delay
 

@@ -2,10 +2,11 @@
 
 Theory of operation (docs/sla.md "Retries and escalation"):
 
-* Backoff is a tenacity-style policy: small wait and stop objects composed with ``+`` and
-  ``|`` (tenacity ``wait.py``/``stop.py``). The default waits 30 s, doubling, capped at 30 min,
-  plus up to 10 % jitter. The jitter is a stable function of (message id, attempt), so
-  asking ``decide`` twice gives the same answer; tests inject their own.
+* Backoff is a tenacity policy: tenacity's own wait and stop objects composed with ``+`` and
+  ``|``, asked through gateway/retrying.py (the one retry vocabulary). The default waits
+  30 s, doubling, capped at 30 min, plus up to 10 % jitter. The jitter is a stable function
+  of (message id, attempt), so asking ``decide`` twice gives the same answer; tests inject
+  their own.
 * The backoff never waits past a *checkpoint*: the at-risk instant and, for every SLA
   deadline, ``margin`` (5 min) before it and the deadline itself. A letter whose receiver is
   down is therefore tried again right when it becomes at risk and just before each deadline.
@@ -22,12 +23,20 @@ Everything is pure: the caller passes ``now``, sleeps, attempts and records the 
 
 from __future__ import annotations
 
-import abc
-import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+import tenacity
+
+from gateway.retrying import (
+    retry_state,
+    stable_random,
+    stop_base,
+    wait_base,
+    wait_for,
+    wait_stable_jitter,
+)
 from gateway.sla.deadlines import as_local
 
 
@@ -50,99 +59,33 @@ class DeliverySummary:
     escalated: frozenset[str] = frozenset()
 
 
-# ---- wait policies: attempt number (1 = first retry) -> time to wait ------------------------
+# ---- policies: tenacity's wait and stop objects (gateway/retrying.py) ------------------------
 
 
-def stable_random(key: str, attempt: int) -> float:
-    """A number in [0, 1) that depends only on (key, attempt): jitter that ``decide`` repeats."""
-    digest = hashlib.blake2b(f"{key}:{attempt}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") / 2**64
+def wait_exponential(initial: timedelta = timedelta(seconds=30), multiplier: float = 2.0,
+                     maximum: timedelta = timedelta(minutes=30)) -> wait_base:
+    """``initial * multiplier ** (attempt - 1)``, capped at ``maximum`` (attempt 1 = the first
+    retry)."""
+    return tenacity.wait_exponential(multiplier=initial.total_seconds(), exp_base=multiplier,
+                                     max=maximum.total_seconds())
 
 
-class wait_base(abc.ABC):  # noqa: N801 - lower-case policy DSL, as tenacity (style.md)
-    @abc.abstractmethod
-    def __call__(self, attempt: int, key: str = "") -> timedelta: ...
-
-    def __add__(self, other: wait_base) -> wait_base:
-        return wait_combine(self, other)
+def wait_jitter(of: wait_base, fraction: float = 0.1,
+                random: Callable[[str, int], float] = stable_random) -> wait_base:
+    """A random extra wait in [0, ``fraction`` * ``of``), stable per (message, attempt)."""
+    return wait_stable_jitter(of, fraction, random)
 
 
-@dataclass(frozen=True)
-class wait_combine(wait_base):  # noqa: N801
-    """The sum of several waits."""
-
-    first: wait_base
-    second: wait_base
-
-    def __call__(self, attempt: int, key: str = "") -> timedelta:
-        return self.first(attempt, key) + self.second(attempt, key)
+def stop_after_attempt(attempts: int) -> stop_base:
+    return tenacity.stop_after_attempt(attempts)
 
 
-@dataclass(frozen=True)
-class wait_exponential(wait_base):  # noqa: N801
-    """``initial * multiplier ** (attempt - 1)``, capped at ``maximum``."""
-
-    initial: timedelta = timedelta(seconds=30)
-    multiplier: float = 2.0
-    maximum: timedelta = timedelta(minutes=30)
-
-    def __call__(self, attempt: int, key: str = "") -> timedelta:
-        exponent = max(attempt - 1, 0)
-        seconds = self.initial.total_seconds() * self.multiplier ** min(exponent, 60)
-        return timedelta(seconds=min(seconds, self.maximum.total_seconds()))
+def stop_after_delay(delay: timedelta) -> stop_base:
+    """Give up once ``delay`` has passed since the message was received."""
+    return tenacity.stop_after_delay(delay.total_seconds())
 
 
-@dataclass(frozen=True)
-class wait_jitter(wait_base):  # noqa: N801
-    """A random extra wait in [0, ``fraction`` * ``of(attempt)``): spreads a backlog's retries."""
-
-    of: wait_base
-    fraction: float = 0.1
-    random: Callable[[str, int], float] = field(default=stable_random, compare=False)
-
-    def __call__(self, attempt: int, key: str = "") -> timedelta:
-        return self.of(attempt, key) * (self.fraction * self.random(key, attempt))
-
-
-# ---- stop policies: give up on a message without an SLA deadline? ---------------------------
-
-
-class stop_base(abc.ABC):  # noqa: N801
-    @abc.abstractmethod
-    def __call__(self, summary: DeliverySummary, now: datetime) -> bool: ...
-
-    def __or__(self, other: stop_base) -> stop_base:
-        return stop_any(self, other)
-
-
-@dataclass(frozen=True)
-class stop_any(stop_base):  # noqa: N801
-    first: stop_base
-    second: stop_base
-
-    def __call__(self, summary: DeliverySummary, now: datetime) -> bool:
-        return self.first(summary, now) or self.second(summary, now)
-
-
-class stop_never(stop_base):  # noqa: N801
-    def __call__(self, summary: DeliverySummary, now: datetime) -> bool:
-        return False
-
-
-@dataclass(frozen=True)
-class stop_after_attempt(stop_base):  # noqa: N801
-    attempts: int
-
-    def __call__(self, summary: DeliverySummary, now: datetime) -> bool:
-        return summary.attempts >= self.attempts
-
-
-@dataclass(frozen=True)
-class stop_after_delay(stop_base):  # noqa: N801
-    delay: timedelta
-
-    def __call__(self, summary: DeliverySummary, now: datetime) -> bool:
-        return as_local(now) - as_local(summary.received_at) >= self.delay
+stop_never = tenacity.stop_never
 
 
 # ---- decisions ------------------------------------------------------------------------------
@@ -186,7 +129,7 @@ class RetryPolicy:
     wait: wait_base = field(
         default_factory=lambda: wait_exponential() + wait_jitter(wait_exponential())
     )
-    stop_sla: stop_base = field(default_factory=stop_never)
+    stop_sla: stop_base = field(default_factory=lambda: stop_never)
     stop_other: stop_base = field(
         default_factory=lambda: stop_after_attempt(12) | stop_after_delay(timedelta(days=2))
     )
@@ -221,7 +164,7 @@ def _retry(summary: DeliverySummary, now: datetime, policy: RetryPolicy) -> Atte
     if summary.attempts == 0 or summary.last_attempt_at is None:
         return AttemptNow()
     last = as_local(summary.last_attempt_at)
-    at = last + policy.wait(summary.attempts, summary.message_id)
+    at = last + wait_for(policy.wait, summary.attempts, summary.message_id)
     later = [p for p in _checkpoints(summary, policy.margin) if p > last]
     if later:
         at = min(at, later[0])
@@ -238,7 +181,8 @@ def decide(
     if escalation is not None:
         return Escalate(escalation[0], escalation[1], retry)
     stop = policy.stop_sla if summary.deadlines else policy.stop_other
-    if summary.attempts and stop(summary, now):
+    if summary.attempts and stop(retry_state(summary.attempts, key=summary.message_id,
+                                             started=as_local(summary.received_at), now=now)):
         return GiveUp(f"gave up after {summary.attempts} failed attempts")
     return retry
 

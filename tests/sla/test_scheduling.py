@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from gateway.retrying import wait_for
 from gateway.sla.config import SlaConfig
 from gateway.sla.deadlines import COPENHAGEN
 from gateway.sla.scheduling import (
@@ -62,19 +63,19 @@ POLICY = RetryPolicy()  # the default: exponential + stable jitter
     [(1, 30), (2, 60), (3, 120), (4, 240), (5, 480), (6, 960), (7, 1800), (8, 1800), (40, 1800)],
 )
 def test_exponential_backoff_is_capped(attempt: int, seconds: int) -> None:
-    assert wait_exponential()(attempt) == timedelta(seconds=seconds)
+    assert wait_for(wait_exponential(), attempt) == timedelta(seconds=seconds)
 
 
 def test_jitter_adds_at_most_ten_percent() -> None:
     for value in (0.0, 0.5, 0.999):
         jitter = wait_jitter(wait_exponential(), random=lambda key, attempt, v=value: v)
-        assert (wait_exponential() + jitter)(3) == timedelta(seconds=120 + 12 * value)
+        assert wait_for(wait_exponential() + jitter, 3) == timedelta(seconds=120 + 12 * value)
 
 
 def test_default_jitter_is_stable_per_message_and_attempt() -> None:
     jitter = wait_jitter(wait_exponential())
-    assert jitter(5, "m1") == jitter(5, "m1")
-    spread = {jitter(5, f"m{i}") for i in range(50)}
+    assert wait_for(jitter, 5, "m1") == wait_for(jitter, 5, "m1")
+    spread = {wait_for(jitter, 5, f"m{i}") for i in range(50)}
     assert len(spread) > 40 and all(timedelta(0) <= j < timedelta(seconds=48) for j in spread)
 
 
@@ -115,7 +116,7 @@ def test_failing_receiver_escalates_at_risk_before_the_deadline() -> None:
 def test_backoff_never_waits_past_the_at_risk_point() -> None:
     summary = make_summary(datetime(2025, 4, 16, 14, 0))
     failed_at = local(2025, 4, 22, 11, 50)
-    plain = failed_at + wait_exponential()(6)
+    plain = failed_at + wait_for(wait_exponential(), 6)
     assert plain > local(2025, 4, 22, 12, 0)
     assert next_retry_at(summary, 6, failed_at, POLICY) == local(2025, 4, 22, 12, 0)
     # without a deadline the same failure just backs off
