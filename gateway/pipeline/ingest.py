@@ -438,7 +438,8 @@ class IngestPlan:
 
 async def publish_or_defer(ctx: Pipeline, command: PublishCommand) -> bool:
     """Publish, riding out a short broker outage (the robust connection reconnects within
-    seconds); after that leave it to the scanner, which republishes ROUTED messages."""
+    seconds); after that the transport publishes it as soon as it is reconnected
+    (``publish_later``), and the scanner republishes whatever is still ROUTED."""
     try:
         async for attempt in tenacity.AsyncRetrying(
             retry=tenacity.retry_if_exception_type(TransportError),
@@ -449,9 +450,10 @@ async def publish_or_defer(ctx: Pipeline, command: PublishCommand) -> bool:
             with attempt:
                 await ctx.transport.publish(command)
         return True
-    except Exception as exc:  # noqa: BLE001 - stored and ROUTED: the scanner republishes
+    except Exception as exc:  # noqa: BLE001 - stored and ROUTED: published on reconnect
+        kept = ctx.transport.publish_later(command)  # the moment the broker is back
         log.warning("message_publish_deferred", interchange_id=command.message_id,
-                    error=str(exc))
+                    error=str(exc), on_reconnect=kept)
         return False
 
 __all__ = ["Ingest", "IngestPlan", "IngestResult", "PayloadHint", "gather_known",

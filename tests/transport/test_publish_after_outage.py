@@ -25,10 +25,6 @@ from worker_processes import GPS, letters, partners
 from gateway.pipeline.hub import Hub
 from gateway.settings import Settings
 
-pytestmark = pytest.mark.xfail(
-    strict=True, reason="needs the pipeline hook: publish_or_defer hands a command it could "
-    "not publish to ctx.transport.publish_later(command) (see the broker helper's note)")
-
 
 @pytest.fixture(params=["memory", pytest.param("rabbitmq", marks=pytest.mark.rabbitmq)])
 def broker(request: pytest.FixtureRequest) -> Iterator[TcpProxy | None]:
