@@ -14,7 +14,8 @@ receipt); this is the answer for input refused before anything could be stored.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from importlib.metadata import EntryPoint
 from typing import Any
@@ -23,6 +24,8 @@ from fastapi import APIRouter, FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
 from gateway import plugins
+from gateway.api.auth_guard import AuthGuard
+from gateway.api.throttle import ThrottlePolicy
 from gateway.errors import ConfigError, RemoteMessageError
 from gateway.logging import get_logger
 
@@ -58,8 +61,12 @@ async def refused_input(request: Request, exc: Exception) -> JSONResponse:
                         status_code=status.HTTP_400_BAD_REQUEST)
 
 
-def create_app(hub: Any, *, manage_hub: bool = True) -> FastAPI:
-    """The API app for ``hub``; with ``manage_hub`` the app starts and stops it (lifespan)."""
+def create_app(hub: Any, *, manage_hub: bool = True,
+               auth_policy: ThrottlePolicy | None = None,
+               auth_clock: Callable[[], float] = time.monotonic) -> FastAPI:
+    """The API app for ``hub``; with ``manage_hub`` the app starts and stops it (lifespan).
+    ``auth_policy`` (on ``auth_clock``): how clients that fail to authenticate are slowed
+    and refused (gateway/api/throttle.py)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -88,6 +95,8 @@ def create_app(hub: Any, *, manage_hub: bool = True) -> FastAPI:
     app.state.hub = hub
     app.add_exception_handler(RemoteMessageError, refused_input)
     responses.install(app)  # every error answered as the one Problem shape the schema declares
+    # failed authentications: logged (key masked), slowed, then refused with 429
+    app.add_middleware(AuthGuard, policy=auth_policy, clock=auth_clock)
     app.include_router(health_router)
     mounted = []
     for name, router in load_routers():

@@ -81,8 +81,10 @@ class Api:
 
 
 @asynccontextmanager
-async def running_api(tmp_path: Path, **overrides: object) -> AsyncIterator[Api]:
-    """The app around a started hub; app exceptions become 500 answers as in production."""
+async def running_api(tmp_path: Path, *, app_options: dict | None = None,
+                      **overrides: object) -> AsyncIterator[Api]:
+    """The app around a started hub; app exceptions become 500 answers as in production.
+    ``app_options`` go to ``create_app``, ``overrides`` to the settings."""
     from gateway.api.app import create_app
     from gateway.pipeline.hub import Hub
 
@@ -90,7 +92,7 @@ async def running_api(tmp_path: Path, **overrides: object) -> AsyncIterator[Api]
                              broker_url="memory://", broker_prefix=f"t{uuid.uuid4().hex[:8]}",
                              **overrides)
     hub = Hub(settings, registry())
-    app = create_app(hub)
+    app = create_app(hub, **(app_options or {}))
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with (app.router.lifespan_context(app),
                 httpx.AsyncClient(transport=transport, base_url="http://medbro.test") as c):
