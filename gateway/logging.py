@@ -116,9 +116,14 @@ def configure(*, json: bool | None = None, level: int = logging.INFO,
     for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
         root.removeHandler(old)
     root.addHandler(handler)
-    # Libraries speak from WARNING; the server's own lines (access, startup) at ``level``.
+    # Libraries speak from WARNING; the server's own lines (access, startup) at ``level``,
+    # through the root's handler whatever logging configuration uvicorn was given before.
     root.setLevel(max(level, logging.WARNING))
-    logging.getLogger("uvicorn").setLevel(level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        server = logging.getLogger(name)
+        server.handlers.clear()
+        server.propagate, server.disabled = True, False
+        server.setLevel(level if name == "uvicorn" else logging.NOTSET)
 
 
 def get_logger(name: str | None = None) -> Any:
