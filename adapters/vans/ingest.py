@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from adapters.vans.client import SqlSeenStore
 from adapters.vans.config import VansSettings
-from adapters.vans.envelope import VansEnvelope, is_vans_envelope
+from adapters.vans.envelope import VansEnvelope, VansEnvelopeError, is_vans_envelope
 from adapters.vans.mapping import ErrorCode, PayloadInfo, payload_info, sniff_format
 from adapters.vans.reliable import Outcome, Received, ReliableReceiver, SeenStore
 from gateway.errors import RemoteMessageError
@@ -230,7 +230,10 @@ def envelope_aware(ingest: Ingest, vans: VansIngest, *, on_receipt: OnReceipt) -
 
     This is the hook for intakes built around ``Hub.ingest`` (the EDI mailbox watcher takes
     ``.xml`` envelopes beside ``.edi`` files by being given this instead of ``hub.ingest``).
-    A bad envelope is refused with ``VansEnvelopeError``; nothing about it was stored.
+    An envelope that cannot be read (``VansEnvelopeError``: not well formed, not valid, a
+    DOCTYPE) goes to ``ingest`` as it is, so it is stored and refused there, visible to an
+    operator, with the reason as the result's ``error``; no receipt can be addressed. Never an
+    exception: an intake would keep such a file and try it again forever.
     """
 
     async def wrapped(data: bytes, *, received_via: str, source: str = "",
@@ -238,7 +241,17 @@ def envelope_aware(ingest: Ingest, vans: VansIngest, *, on_receipt: OnReceipt) -
         if not is_vans_envelope(data):
             return await ingest(data, received_via=received_via, source=source,
                                 authenticated_glns=authenticated_glns)
-        received = await vans.receive(data, source=source, glns=authenticated_glns)
+        try:
+            received = await vans.receive(data, source=source, glns=authenticated_glns)
+        except VansEnvelopeError as exc:
+            log.warning("vans_envelope_unreadable", source=source, error=str(exc))
+            result = await ingest(data, received_via=received_via, source=source,
+                                  authenticated_glns=authenticated_glns)
+            return EnvelopeIngestResult(
+                message_ids=list(getattr(result, "message_ids", []) or []),
+                state=str(getattr(result, "state", "") or "rejected"),
+                duplicate=bool(getattr(result, "duplicate", False)),
+                error=f"unreadable VANSEnvelope: {exc}")
         if received.receipt:
             await on_receipt(received)
         detail = received.outcome.detail if received.outcome else None
