@@ -4,7 +4,9 @@ Configuration as code (like SOR/EER): a TOML file in git, loaded and checked onc
 Every problem is a ``ConfigError`` naming the file, the endpoint (or organisation) and the field,
 so a typo never reaches the message path. Example: ``config/partners.example.toml``.
 
-API keys are never stored: organisations carry the SHA-256 (hex) of each key.
+API keys are never stored: organisations carry the SHA-256 (hex) of each key. The demo keys
+whose plaintext is published (``DEMO_KEYS``: README.md, the example partner files) are refused
+unless the registry allows them (``MEDBRO_ALLOW_DEMO_KEYS``: demos and tests only).
 """
 
 from __future__ import annotations
@@ -103,12 +105,23 @@ def hash_api_key(api_key: str) -> str:
     return hashlib.sha256(api_key.encode("utf-8")).hexdigest()
 
 
+# Keys whose plaintext is published (README.md, config/partners.*.toml): never a real secret.
+DEMO_KEYS = ("demo-hospital-key", "demo-municipality-key")
+DEMO_KEY_HASHES = frozenset(hashlib.sha256(k.encode()).hexdigest() for k in DEMO_KEYS)
+
+
+def is_demo_key(api_key: str) -> bool:
+    return hash_api_key(api_key) in DEMO_KEY_HASHES
+
+
 class Registry:
     """Endpoints by GLN and organisations; answers routing questions without IO."""
 
     def __init__(
-        self, endpoints: Iterable[Endpoint] = (), organisations: Iterable[Organisation] = ()
+        self, endpoints: Iterable[Endpoint] = (), organisations: Iterable[Organisation] = (),
+        *, allow_demo_keys: bool = False,
     ) -> None:
+        self.allow_demo_keys = allow_demo_keys
         self._endpoints: dict[str, Endpoint] = {}
         for ep in endpoints:
             if ep.gln in self._endpoints:
@@ -128,13 +141,16 @@ class Registry:
         return decide_route(self._routes, request)
 
     def organisation_for_key(self, api_key: str) -> Organisation | None:
+        """The organisation with this key; a published demo key only when allowed."""
+        if not self.allow_demo_keys and is_demo_key(api_key):
+            return None
         return next((org for org in self.organisations if org.has_key(api_key)), None)
 
     @classmethod
-    def load(cls, path: Path | str | None) -> Registry:
+    def load(cls, path: Path | str | None, *, allow_demo_keys: bool = False) -> Registry:
         """Read and check a partner file; ``None`` gives an empty registry."""
         if path is None:
-            return cls()
+            return cls(allow_demo_keys=allow_demo_keys)
         path = Path(path)
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -142,7 +158,7 @@ class Registry:
             raise ConfigError(f"{path}: partner configuration file not found") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-        registry = cls.from_dict(data, source=str(path))
+        registry = cls.from_dict(data, source=str(path), allow_demo_keys=allow_demo_keys)
         registry.check_channels(source=str(path))
         return registry
 
@@ -164,7 +180,8 @@ class Registry:
                     f"{source}: endpoints[{i}] ({ep.gln}).channel: {problem}") from None
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], *, source: str = "<config>") -> Registry:
+    def from_dict(cls, data: dict[str, Any], *, source: str = "<config>",
+                  allow_demo_keys: bool = False) -> Registry:
         try:
             doc = _Document.model_validate(data)
         except ValidationError as exc:
@@ -189,7 +206,7 @@ class Registry:
                 )
             )
         try:
-            return cls(endpoints, organisations)
+            return cls(endpoints, organisations, allow_demo_keys=allow_demo_keys)
         except ConfigError as exc:
             raise ConfigError(f"{source}: {exc}") from None
 

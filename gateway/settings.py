@@ -23,6 +23,7 @@ MEDBRO_PUBLISH_PATIENCE_SECONDS 8                         ingest waits out a bro
 MEDBRO_DB_POOL_SIZE             16                        DB connections/threads per process
 MEDBRO_MEDBRO_GLN               5790000000000             sender id of medbro's CTL01s
 MEDBRO_CASEFLOW_CONFIG          (none: no case flow)      the case flow's TOML file
+MEDBRO_ALLOW_DEMO_KEYS          false                     accept the published demo API keys
 =============================== ========================= ==================================
 
 ``Settings.load`` also checks, once at start-up, what other parts read from the environment
@@ -67,6 +68,7 @@ class Settings(BaseSettings):
     publish_patience_seconds: float = 8.0  # ingest retries a publish this long (broker restart)
     db_pool_size: int = 16  # database connections = threads running store work per process
     medbro_gln: str = "5790000000000"  # our own location number, sender of the CTL01s we write
+    allow_demo_keys: bool = False  # the README's demo keys authenticate (demos, tests) or not
     # The case flow's TOML (gateway/caseflow/config.py reads it); checked here at start-up.
     caseflow_config: Path | None = None
 

@@ -27,6 +27,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from adapters.hospital.client import HospitalIngest
 from adapters.hospital.mapping import Posted, detect
 from gateway.api.answers import answer
+from gateway.api.body_limit import read_body
 from gateway.api.examples import DIS01_EDIFACT, DIS01_OIOXML, DIS01_VANS_ENVELOPE
 from gateway.api.messages import (
     ACCEPTED_EXAMPLE,
@@ -46,12 +47,9 @@ SLA_DISCHARGES = "/v1/discharges"
 
 
 async def _body(request: Request, ingest: HospitalIngest) -> bytes:
-    data = await request.body()
+    data = await read_body(request, ingest.settings.max_body)  # 413 while it streams in
     if not data:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "empty body")
-    if len(data) > ingest.settings.max_body:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
-                            f"body over {ingest.settings.max_body} bytes")
     return data
 
 

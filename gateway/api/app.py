@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse
 
 from gateway import plugins
 from gateway.api.auth_guard import AuthGuard
+from gateway.api.body_limit import BodyLimit
 from gateway.api.throttle import ThrottlePolicy
 from gateway.errors import ConfigError, RemoteMessageError
 from gateway.logging import get_logger
@@ -95,7 +96,8 @@ def create_app(hub: Any, *, manage_hub: bool = True,
     app.state.hub = hub
     app.add_exception_handler(RemoteMessageError, refused_input)
     responses.install(app)  # every error answered as the one Problem shape the schema declares
-    # failed authentications: logged (key masked), slowed, then refused with 429
+    app.add_middleware(BodyLimit)  # bodies refused (413) while they stream in, chunked too
+    # failed authentications: logged (key masked), slowed, then refused with 429 (outermost)
     app.add_middleware(AuthGuard, policy=auth_policy, clock=auth_clock)
     app.include_router(health_router)
     mounted = []

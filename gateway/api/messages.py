@@ -38,12 +38,14 @@ from fastapi.security import APIKeyHeader
 from pydantic import BaseModel
 
 from gateway.api.answers import answer
+from gateway.api.body_limit import read_body
 from gateway.api.examples import DIS01_EDIFACT, DIS01_VANS_ENVELOPE
 from gateway.api.operations_auth import Searcher
 from gateway.api.responses import Refused, answers, ok, problems, raw_body
 from gateway.envelopes import envelope_handler_for, envelope_handlers
 from gateway.errors import RemoteMessageError
 from gateway.logging import get_logger
+from gateway.registry import is_demo_key
 
 log = get_logger(__name__)
 
@@ -72,7 +74,10 @@ def organisation(request: Request, api_key: Annotated[str | None, Security(_api_
                             headers={"WWW-Authenticate": "ApiKey"})
     org = request.app.state.hub.registry.organisation_for_key(api_key)
     if org is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown API key",
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED,
+                            "the published demo key is refused (MEDBRO_ALLOW_DEMO_KEYS=true "
+                            "allows it for a demo)" if is_demo_key(api_key) else
+                            "unknown API key",
                             headers={"WWW-Authenticate": "ApiKey"})
     return org
 
@@ -120,9 +125,7 @@ VANS_RECEIPT_EXAMPLE = (
          "application/xml": DIS01_VANS_ENVELOPE}),
 )
 async def post_message(request: Request, org: Organisation) -> Any:
-    data = await request.body()
-    if len(data) > MAX_BODY:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"body over {MAX_BODY} bytes")
+    data = await read_body(request, MAX_BODY)
     # An envelope says what it is in its bytes, so it is recognised whatever the content type.
     found = envelope_handler_for(data) if data else None
     if found is not None:

@@ -62,7 +62,8 @@ class Hub:
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> Hub:
-        return cls(settings, Registry.load(settings.config), **kwargs)
+        registry = Registry.load(settings.config, allow_demo_keys=settings.allow_demo_keys)
+        return cls(settings, registry, **kwargs)
 
     @property
     def store(self) -> Store:
