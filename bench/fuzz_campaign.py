@@ -7,8 +7,9 @@ in CI (tests/fuzzcases.py: MedCom's corpus as seeds when ../shared is there, els
 own letters). Each target gets an equal share of the time; the routes run through the real app
 and hub (SQLite, in-process transport) in this process. A failure is an exception other than
 the sender's error (readers), an answer of 500 or more or a refused message its sender cannot
-see (routes), an exception or nothing stored (the mailbox's intake); the first few of each target
-are saved under ``--out`` to replay. Prints cases run and failures per target, and ``uptime``.
+see (routes), an exception or neither stored nor answered with a receipt (the mailbox's
+intake); the first few of each target are saved under ``--out`` to replay. Prints cases run
+and failures per target, and ``uptime``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "api")]
+sys.path[:0] = [str(ROOT)]  # the packages first: tests/adapters must not shadow adapters
+sys.path += [str(ROOT / "tests"), str(ROOT / "tests" / "api")]
 
 from apiharness import running_api  # noqa: E402
 from fuzzcases import case, corpus_present, seeds  # noqa: E402
@@ -90,7 +92,9 @@ def routes(kinds: dict[str, list[bytes]], api) -> dict[str, Target]:
                                   authenticated_glns=None)
         except Exception:  # noqa: BLE001 - a finding
             return traceback.format_exc(limit=3)
-        return None if result.message_ids else f"nothing stored: {result!r}"[:300]
+        if result.message_ids or getattr(result, "receipt", None):
+            return None  # stored, or an envelope answered with its (replayed) receipt
+        return f"neither stored nor answered: {result!r}"[:300]
 
     return {
         "POST /v1/messages edifact": route("/v1/messages", "edifact", "application/edifact"),
