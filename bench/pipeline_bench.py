@@ -170,17 +170,17 @@ SEED_SQL = [
        SELECT 'seed-i-' || g, convert_to('UNB+seed', 'UTF8'), md5(g::text), 'edifact',
               'inbound', 'seed', '', :hospital, :gp, 'S' || g, false, 'processed',
               now() - interval '3 days'
-       FROM generate_series(:a, :b) g""",
+       FROM generate_series(CAST(:a AS integer), CAST(:b AS integer)) g""",
     """INSERT INTO messages (id, interchange_id, format, family, type, version, sender_gln,
            receiver_gln, control_ref, message_ref, letter_id, summary, state, ack_requested,
            resend_count, delivered_at, created_at, updated_at)
        SELECT 'seed-m-' || g, 'seed-i-' || g, 'edifact', 'MEDDIS', 'DIS01', 'D0133L',
               :hospital, :gp, 'S' || g, 'M' || g, 'L' || g, '{}', 'acknowledged', true, 0,
               now() - interval '3 days', now() - interval '3 days', now() - interval '3 days'
-       FROM generate_series(:a, :b) g""",
+       FROM generate_series(CAST(:a AS integer), CAST(:b AS integer)) g""",
     """INSERT INTO audit_events (message_id, interchange_id, at, event, detail)
        SELECT 'seed-m-' || g, 'seed-i-' || g, now() - interval '3 days', e, '{}'
-       FROM generate_series(:a, :b) g,
+       FROM generate_series(CAST(:a AS integer), CAST(:b AS integer)) g,
             unnest(array['message_received', 'message_route', 'message_deliver',
                          'message_acknowledge']) e""",
     """INSERT INTO sla_discharges (discharge_key, source, hospital, department, discharge_id,
@@ -191,7 +191,7 @@ SEED_SQL = [
               now() - interval '3 days', (now() - interval '3 days')::date, '2026-01',
               now() - interval '2 days', now(), now() - interval '2 days', 'seed-m-' || g,
               now() - interval '3 days', now() - interval '3 days', 1, 0
-       FROM generate_series(:a, :b) g""",
+       FROM generate_series(CAST(:a AS integer), CAST(:b AS integer)) g""",
     """INSERT INTO sla_letters (message_id, discharge_pk, letter_type, letter_id, status,
            sender_id, received_at, delivered_at, acknowledged_at)
        SELECT d.letter_message_id, d.id, 'DIS01', 'L' || d.id, 'N', 'seed', d.discharged_at,

@@ -198,7 +198,8 @@ _FASTAPI_VALIDATION = "#/components/schemas/HTTPValidationError"
 def describe_validation_as_problem(schema: dict[str, Any]) -> dict[str, Any]:
     """Replace FastAPI's automatic 422 (``HTTPValidationError``) by the ``Problem`` that
     ``install`` really answers with, declare the 400 FastAPI gives to a JSON body that does not
-    parse, and drop the components nothing refers to any more."""
+    parse and the 429 (with ``Retry-After``) the auth guard gives before every operation that
+    checks a key, and drop the components nothing refers to any more."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for name, model in (("FieldProblem", FieldProblem), ("Problem", Problem)):
         if name not in components:
@@ -206,9 +207,21 @@ def describe_validation_as_problem(schema: dict[str, Any]) -> dict[str, Any]:
             definition.pop("$defs", None)
             components[name] = definition
     declared = problems(422)[422]
-    unreadable = problems(400)[400]
+    throttled = problems(429)[429]
     for path in schema.get("paths", {}).values():
         for operation in path.values():
+            answers_ = operation.get("responses", {})
+            if "401" in answers_ and "429" not in answers_:
+                # the auth guard (gateway/api/auth_guard.py) refuses a client after repeated
+                # failed keys, before any route runs: every operation that checks a key can
+                # answer 429
+                answers_["429"] = {
+                    "description": throttled["description"],
+                    "headers": {"Retry-After": {
+                        "description": "seconds to wait before the next request",
+                        "schema": {"type": "integer"}}},
+                    "content": {JSON: {"schema": {"$ref": "#/components/schemas/Problem"},
+                                       **throttled["content"][JSON]}}}
             if JSON in operation.get("requestBody", {}).get("content", {}) and (
                     "400" not in operation.get("responses", {})):
                 operation["responses"]["400"] = {  # FastAPI's answer to a body that is no JSON

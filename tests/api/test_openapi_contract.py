@@ -98,6 +98,16 @@ def test_every_operation_that_needs_a_key_documents_401(schema):
     assert keyed_without_401(schema) == []
 
 
+def test_every_operation_that_checks_a_key_documents_the_throttles_429(schema):
+    """The auth guard answers 429 with Retry-After before any route that checks a key."""
+    keyed = [(name, op) for name, op in operations(schema) if "401" in op["responses"]]
+    assert len(keyed) >= 18
+    wrong = [name for name, op in keyed
+             if "Retry-After" not in op["responses"].get("429", {}).get("headers", {})
+             or not has_example(op["responses"]["429"]["content"]["application/json"], schema)]
+    assert wrong == []
+
+
 def test_the_walk_finds_a_route_that_explains_nothing(app):
     """A route added without declarations (as a new router might be) fails both walks."""
     from fastapi import APIRouter, Depends
