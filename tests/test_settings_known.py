@@ -1,4 +1,4 @@
-"""One list of every MEDBRO_* variable (gateway/settings.py), kept true to the code and the README."""
+"""One list of every MEDBRO_* variable (gateway/settings.py), true to the code and the README."""
 
 from __future__ import annotations
 
