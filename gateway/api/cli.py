@@ -4,12 +4,15 @@ uvicorn's own log lines (access and server) go through medbro's structlog chain
 (gateway/logging.py): JSON, CPR numbers masked, so its logging configuration is not used.
 With ``--ssl-certfile`` and ``--ssl-keyfile`` (uvicorn's options, PEM files) it serves HTTPS
 itself; otherwise put it behind a reverse proxy that ends TLS (docs/operations.md, TLS).
+SIGHUP re-reads the partner file, as ``POST /v1/admin/reload`` does (gateway/reload.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -42,5 +45,19 @@ def api_command(host: str, port: int, log_level: str, ssl_certfile: Path | None,
     hub = Hub.from_settings(Settings.load())
     tls = ({"ssl_certfile": str(ssl_certfile), "ssl_keyfile": str(ssl_keyfile)}
            if ssl_certfile is not None else {})
-    uvicorn.run(create_app(hub), host=host, port=port, log_level=log_level, log_config=None,
-                **tls)
+    config = uvicorn.Config(create_app(hub), host=host, port=port, log_level=log_level,
+                            log_config=None, **tls)
+    loop_factory = getattr(config, "get_loop_factory", lambda: None)()
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        runner.run(_serve(uvicorn.Server(config), hub))
+
+
+async def _serve(server: Any, hub: Any) -> None:
+    """uvicorn's server, with SIGHUP reloading the partner file while it serves."""
+    from gateway.reload import reload_on_sighup
+
+    stop_reloading = reload_on_sighup(hub, "api")
+    try:
+        await server.serve()
+    finally:
+        stop_reloading()

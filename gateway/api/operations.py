@@ -17,7 +17,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from gateway.api.operations_auth import Actor, Admin, Reader, Searcher, now_of
+from gateway.api.operations_auth import Actor, Admin, Reader, Reloader, Searcher, now_of
 from gateway.api.operations_session import router as session_router
 from gateway.api.responses import answers, json_body, ok, problems
 from gateway.logging import mask_cpr
@@ -32,6 +32,7 @@ router.include_router(session_router)
 messages = APIRouter(prefix="/v1/messages", tags=["operations"])
 operations = APIRouter(prefix="/v1/operations", tags=["operations"])
 other = APIRouter(tags=["operations"])
+admin = APIRouter(prefix="/v1/admin", tags=["operations"])
 
 
 class MessageItem(BaseModel):
@@ -125,6 +126,12 @@ AUDIT_EXAMPLE = {"items": [{"id": 981, "at": "2026-03-02T10:00:00+00:00",
                             "target": f"message:{MESSAGE_ID}", "remote": "10.0.0.7",
                             "detail": {"reason": "the GP's mailbox is back (ticket 4711)"}}],
                  "next": None}
+RELOAD_EXAMPLE = {"applied": True, "file": "/etc/medbro/partners.toml",
+                  "endpoints": {"added": ["5790000181872"], "removed": [],
+                                "changed": ["5790000128686"]},
+                  "organisations": {"added": [], "removed": [], "changed": []}}
+RELOAD_REFUSED = ("/etc/medbro/partners.toml: endpoints[3] (5790000181872).channel: kind "
+                  "'edi_mailbox' needs outbox or directory")
 _403 = "your role may not do this (or X-CSRF-Token is missing on a console session)"
 
 
@@ -401,6 +408,52 @@ def list_audit(
                              before_id=before)
 
 
+def _file_problems(error: str, file: str) -> list[dict[str, str]]:
+    """A ``ConfigError`` text as field problems: ``endpoints[3] (579...).channel`` and what."""
+    text = error.removeprefix(f"{file}: ") if file else error
+    out = []
+    for part in text.split("; "):
+        where, sep, what = part.partition(": ")
+        located = sep and where.startswith(("endpoints[", "organisations["))
+        out.append({"field": where if located else "file", "message": what if located else part})
+    return out
+
+
+@admin.post("/reload", summary="Re-read the partner file; a bad file changes nothing",
+            responses=answers(
+                ok(RELOAD_EXAMPLE, description="swapped in (and audited): what changed"),
+                problems(401, 403, 422, 503,
+                         _403="only an admin, or the key of an operator or region "
+                              "organisation, reloads",
+                         _422="the partner file has a problem (file, entry, field): the "
+                              "running configuration is kept",
+                         _503="the broker or the store is away: nothing was changed; try "
+                              "again"),
+                {422: {"content": {"application/json": {"example": {
+                    "detail": RELOAD_REFUSED,
+                    "errors": [{"field": "endpoints[3] (5790000181872).channel",
+                                "message": "kind 'edi_mailbox' needs outbox or directory"}],
+                }}}}}))
+async def reload_config(request: Request, who: Reloader) -> dict[str, Any]:
+    """The same reload SIGHUP does (gateway/reload.py), for this API process."""
+    from gateway.reload import reload
+
+    hub = request.app.state.hub
+    try:
+        outcome = await reload(hub, who=who, now=now_of(request))
+    except Exception as exc:  # noqa: BLE001 - broker or store away: nothing swapped
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
+                            f"the partner file was not reloaded (nothing changed): {exc}",
+                            headers={"Retry-After": "5"}) from exc
+    if not outcome.applied:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, {
+            "detail": f"the partner file was not reloaded (the running configuration is kept): "
+                      f"{outcome.error}",
+            "errors": _file_problems(outcome.error, outcome.file)})
+    return outcome.as_dict()
+
+
 router.include_router(messages)
 router.include_router(operations)
 router.include_router(other)
+router.include_router(admin)

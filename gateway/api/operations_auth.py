@@ -105,6 +105,7 @@ Searcher = Annotated[Principal, Depends(require(Permission.SEARCH))]
 Reader = Annotated[Principal, Depends(require(Permission.READ))]
 Actor = Annotated[Principal, Depends(require(Permission.ACT))]
 Admin = Annotated[Principal, Depends(require(Permission.ADMIN))]
+Reloader = Annotated[Principal, Depends(require(Permission.RELOAD))]
 
 
 def hub_of(request: Request) -> Any:

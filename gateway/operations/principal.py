@@ -19,9 +19,10 @@ class Principal:
     remote: str = ""  # the audit's "from where"
     csrf_token: str | None = None  # set for a console session: unsafe methods must echo it
     hospitals: frozenset[str] | None = frozenset()  # SLA tasks of these; None: all
+    key: bool = False  # an organisation's machine key (roles.KEY_GRANTS), not a person
 
     def can(self, permission: Permission) -> bool:
-        return allows(self.role, permission)
+        return allows(self.role, permission, key=self.key)
 
     def sees(self, *glns: str | None) -> bool:
         """May see a message between these parties (sender, receiver)."""
@@ -49,7 +50,7 @@ def for_person(person: Any, registry: Any, *, via: str, remote: str,
 
 def for_key(org: Any, *, remote: str) -> Principal:
     return Principal(f"key:{org.name}", key_role(org.kind), (org.name,), visibility([org]),
-                     remote, hospitals=hospital_visibility([org]))
+                     remote, hospitals=hospital_visibility([org]), key=True)
 
 
 def hospital_visibility(organisations: Iterable[Any]) -> frozenset[str] | None:

@@ -3,7 +3,9 @@
 Run as many as you like side by side: they are competing consumers on the same endpoint
 queues, and the store's conditional updates keep their scanners from acting twice. SIGTERM or
 SIGINT stops consuming, lets running deliveries commit and ack, then disconnects; anything
-unfinished stays unacknowledged in the broker and goes to another worker.
+unfinished stays unacknowledged in the broker and goes to another worker. SIGHUP re-reads the
+partner file (gateway/reload.py): a new endpoint's queue is declared and consumed; a bad file
+is logged and the worker goes on with the configuration it has.
 
 The signal is honoured within ``SHUTDOWN_SECONDS`` whatever the broker's state: while starting
 (still connecting) the worker stops at once; a shutdown that has not finished by the deadline
@@ -19,6 +21,7 @@ import signal
 import click
 
 from gateway.logging import configure, get_logger
+from gateway.reload import reload_on_sighup
 
 log = get_logger(__name__)
 
@@ -58,6 +61,7 @@ async def run_until_signalled(hub: object, *, shutdown_seconds: float = SHUTDOWN
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal)
+    stop_reloading = reload_on_sighup(hub, "worker")  # re-read the partner file
     try:
         await hub.start()  # type: ignore[attr-defined]
         started = True
@@ -68,6 +72,7 @@ async def run_until_signalled(hub: object, *, shutdown_seconds: float = SHUTDOWN
         main.uncancel()
         log.warning("worker_shutdown_cut_short" if started else "worker_stopped_while_starting")
     finally:
+        stop_reloading()
         try:
             await asyncio.wait_for(hub.stop(), timeout=2.0)  # type: ignore[attr-defined]
         except (TimeoutError, asyncio.CancelledError):

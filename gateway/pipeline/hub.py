@@ -3,12 +3,16 @@
 The API, the EDI mailbox watcher, the demo and ``medbro worker`` all use this facade and nothing
 below it. ``ingest`` stores before it returns and never raises for bad input (a rejection is a
 result); ``run_worker`` consumes every endpoint queue and runs the receipt scanner until stopped.
+``swap_registry`` puts a reloaded partner file in place (gateway/reload.py decides): the
+registry is one reference (``ctx.registry``), and the queues, the worker's consumers and
+channels and the ``on_reload`` callbacks follow it.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -31,6 +35,8 @@ from gateway.transport.topology import Topology
 
 log = get_logger(__name__)
 
+ReloadCallback = Callable[[Registry, Registry], Awaitable[None]]
+
 
 class Hub:
     def __init__(
@@ -43,7 +49,6 @@ class Hub:
         channel_factory: Callable[[Endpoint], Channel] | None = None,
     ) -> None:
         self.settings = settings
-        self.registry = registry
         self._transport = transport or transport_for(settings.broker_url)
         topology = Topology(
             prefix=settings.broker_prefix,
@@ -59,6 +64,19 @@ class Hub:
         self.worker = Worker(self.ctx, channel_factory)  # the queue messages it holds: a batch
         self._ingest = Ingest(self.ctx)  # inputs arriving together: a batch
         self._started = False
+        self._consumers: dict[str, Subscription] = {}  # queue -> its consumer (run_worker)
+        self._consuming = False
+        self._reload_callbacks: list[ReloadCallback] = []
+        self.reload_lock = asyncio.Lock()  # gateway/reload.py: one reload at a time
+
+    @property
+    def registry(self) -> Registry:
+        """The running partner configuration: one reference, swapped whole by a reload."""
+        return self.ctx.registry
+
+    @registry.setter
+    def registry(self, registry: Registry) -> None:
+        self.ctx.registry = registry
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> Hub:
@@ -116,18 +134,60 @@ class Hub:
                                   authenticated_glns=authenticated_glns, hint=hint)
 
     async def run_worker(self, stop: asyncio.Event) -> None:
-        """Consume every endpoint queue (competing with other workers) and scan for timeouts."""
-        subscriptions: list[Subscription] = []
-        for queue in self.ctx.topology.endpoint_queues:
-            subscriptions.append(await self.ctx.transport.consume(
-                queue, self.worker.handle, prefetch=self.settings.prefetch))
-        log.info("worker_started", queues=len(subscriptions))
+        """Consume every endpoint queue (competing with other workers) and scan for timeouts;
+        a reload adds the queues of new endpoints (``swap_registry``)."""
+        self._consuming = True
         try:
+            await self._consume_every_queue()
+            log.info("worker_started", queues=len(self._consumers))
             await run_scanner(self.ctx, stop)
         finally:
-            for sub in subscriptions:
-                await sub.cancel()
+            self._consuming = False
+            while self._consumers:
+                await self._consumers.popitem()[1].cancel()
             log.info("worker_stopped")
+
+    async def _consume_every_queue(self) -> None:
+        # A removed endpoint's queue is still consumed: what waits in it is parked (its
+        # receiver is no longer configured), where an operator sees it, not left unread.
+        for queue in self.ctx.topology.endpoint_queues:
+            if queue not in self._consumers:
+                self._consumers[queue] = await self.ctx.transport.consume(
+                    queue, self.worker.handle, prefetch=self.settings.prefetch)
+
+    def on_reload(self, callback: ReloadCallback) -> None:
+        """``callback(old, new)`` runs after each swap (e.g. mailbox watchers follow it)."""
+        self._reload_callbacks.append(callback)
+
+    async def swap_registry(self, registry: Registry, changes: Any = None, *,
+                            before: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Make ``registry`` the running configuration. In this order: its endpoint queues are
+        declared (so nothing routed to a new endpoint is unroutable), ``before`` runs (the
+        audit; if it raises nothing is swapped), the registry and topology are swapped (plain
+        assignments, nothing can interleave), then the worker consumes the new queues, drops
+        the channels of changed or removed endpoints (``changes``: gateway.reload.Changes) and
+        the ``on_reload`` callbacks run."""
+        topology = dataclasses.replace(
+            self.ctx.topology, endpoint_glns=tuple(ep.gln for ep in registry.endpoints))
+        if self._started:
+            await self._transport.declare(topology)
+        if before is not None:
+            await before()
+        old = self.ctx.registry
+        self.ctx.registry = registry
+        self.ctx.topology = topology
+        if changes is not None:
+            self.worker.forget(*changes.changed, *changes.removed)
+        if self._consuming:
+            try:
+                await self._consume_every_queue()
+            except Exception as exc:  # noqa: BLE001 - the next reload or restart consumes it
+                log.error("reload_consume_failed", error=repr(exc))
+        for callback in self._reload_callbacks:
+            try:
+                await callback(old, registry)
+            except Exception as exc:  # noqa: BLE001 - one follower failing spoils no other
+                log.error("reload_callback_failed", callback=repr(callback), error=repr(exc))
 
     def message_view(self, message_id: str) -> dict[str, Any] | None:
         with self.ctx.store.transaction() as session:

@@ -134,6 +134,12 @@ class Worker:
             self._channels[endpoint.gln] = ConvertingChannel(self._factory(endpoint))
         return self._channels[endpoint.gln]
 
+    def forget(self, *glns: str) -> None:
+        """Drop these endpoints' channels (a reload changed or removed them): the next
+        delivery builds the channel from the endpoint as it is now."""
+        for gln in glns:
+            self._channels.pop(gln, None)
+
     async def handle(self, incoming: IncomingMessage) -> None:
         """Returns once the command's outcome is committed (ack); raises to nack it."""
         await self._coalescer.submit(incoming)
