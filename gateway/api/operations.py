@@ -20,13 +20,14 @@ from pydantic import BaseModel, Field
 from gateway.api.operations_auth import Actor, Admin, Reader, Reloader, Searcher, now_of
 from gateway.api.operations_session import router as session_router
 from gateway.api.responses import answers, json_body, ok, problems
-from gateway.logging import mask_cpr
+from gateway.logging import get_logger, mask_cpr
 from gateway.operations import actions, audit, bulk, endpoints, search, tasks
 from gateway.operations.principal import Principal
 from gateway.operations.rules import Action
 from gateway.store.states import MessageState
 from gateway.store.tables import InterchangeRow, MessageRow
 
+log = get_logger(__name__)
 router = APIRouter()
 router.include_router(session_router)
 messages = APIRouter(prefix="/v1/messages", tags=["operations"])
@@ -442,9 +443,11 @@ async def reload_config(request: Request, who: Reloader) -> dict[str, Any]:
     try:
         outcome = await reload(hub, who=who, now=now_of(request))
     except Exception as exc:  # noqa: BLE001 - broker or store away: nothing swapped
+        log.error("config_reload_failed", actor=who.actor, error=repr(exc))
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
-                            f"the partner file was not reloaded (nothing changed): {exc}",
-                            headers={"Retry-After": "5"}) from exc
+                            "the partner file was not reloaded (nothing changed): the broker "
+                            "or the store is away; try again", headers={"Retry-After": "5"}
+                            ) from exc
     if not outcome.applied:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, {
             "detail": f"the partner file was not reloaded (the running configuration is kept): "
