@@ -14,7 +14,7 @@ import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gateway import metrics
 from gateway.channels import Channel
@@ -32,6 +32,9 @@ from gateway.transport import Transport, transport_for
 from gateway.transport.addresses import display
 from gateway.transport.port import Subscription, UnconnectedTransport
 from gateway.transport.topology import Topology
+
+if TYPE_CHECKING:
+    from gateway.reload import Changes
 
 log = get_logger(__name__)
 
@@ -148,8 +151,8 @@ class Hub:
             log.info("worker_stopped")
 
     async def _consume_every_queue(self) -> None:
-        # A removed endpoint's queue is still consumed: what waits in it is parked (its
-        # receiver is no longer configured), where an operator sees it, not left unread.
+        # Consumers are only ever added: a removed endpoint's queue stays consumed, so what
+        # waits in it is parked (receiver no longer configured) where an operator sees it.
         for queue in self.ctx.topology.endpoint_queues:
             if queue not in self._consumers:
                 self._consumers[queue] = await self.ctx.transport.consume(
@@ -159,7 +162,7 @@ class Hub:
         """``callback(old, new)`` runs after each swap (e.g. mailbox watchers follow it)."""
         self._reload_callbacks.append(callback)
 
-    async def swap_registry(self, registry: Registry, changes: Any = None, *,
+    async def swap_registry(self, registry: Registry, changes: Changes | None = None, *,
                             before: Callable[[], Awaitable[None]] | None = None) -> None:
         """Make ``registry`` the running configuration. In this order: its endpoint queues are
         declared (so nothing routed to a new endpoint is unroutable), ``before`` runs (the
