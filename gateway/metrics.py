@@ -56,10 +56,24 @@ OLDEST_MESSAGE_AGE = Gauge(
     ["endpoint"],
     registry=REGISTRY,
 )
+MESSAGES_PARKED = Gauge(
+    "medbro_messages_parked",
+    "Messages parked now (waiting for an operator), by MedCom type and receiver GLN (unknown: "
+    "not in the partner file); read from the store at scrape time, the same in every process.",
+    ["type", "receiver"],
+    registry=REGISTRY,
+)
+TASKS_OPEN = Gauge(
+    "medbro_tasks_open",
+    "Open operator and SLA tasks, by kind (refused, undeliverable, receipt_missing, at_risk_1, "
+    "breached_3, ...); read from the store at scrape time, the same in every process.",
+    ["kind"],
+    registry=REGISTRY,
+)
 LETTERS_AT_RISK = Gauge(
     "medbro_sla_letters_at_risk",
     "Discharges without a delivered letter inside the at-risk margin of a deadline, "
-    "per hospital and target (workdays).",
+    "per hospital and target (workdays); read from the store at scrape time.",
     ["hospital", "target"],
     registry=REGISTRY,
 )
@@ -89,7 +103,9 @@ _SCRAPE_HOOKS: list[Callable[[], None]] = []
 
 def on_scrape(hook: Callable[[], None]) -> Callable[[], None]:
     """Run ``hook`` before each ``render``: gauges computed from the shared store (queue depth,
-    oldest message) are then right in every process, not only in the one that last set them.
+    oldest message, parked messages, open tasks, letters at risk: gateway/operations/gauges.py)
+    are then right in every process, not only in the one that last set them; each instance
+    reports the same figure, so alert rules take ``max`` over instances of these gauges.
     Returns a function that removes the hook again."""
     _SCRAPE_HOOKS.append(hook)
     return lambda: _SCRAPE_HOOKS.remove(hook) if hook in _SCRAPE_HOOKS else None
@@ -123,9 +139,11 @@ __all__ = [
     "LETTERS_AT_RISK",
     "LETTERS_OPEN",
     "MESSAGES",
+    "MESSAGES_PARKED",
     "OLDEST_MESSAGE_AGE",
     "QUEUE_DEPTH",
     "REGISTRY",
+    "TASKS_OPEN",
     "on_scrape",
     "render",
 ]

@@ -24,6 +24,8 @@ MEDBRO_DB_POOL_SIZE             16                        DB connections/threads
 MEDBRO_MEDBRO_GLN               5790000000000             sender id of medbro's CTL01s
 MEDBRO_CASEFLOW_CONFIG          (none: no case flow)      the case flow's TOML file
 MEDBRO_ALLOW_DEMO_KEYS          false                     accept the published demo API keys
+MEDBRO_METRICS_PORT             0 (none)                  worker/mailbox-watch ``/metrics`` port
+MEDBRO_METRICS_HOST             127.0.0.1                 the address that port is bound to
 =============================== ========================= ==================================
 
 ``Settings.load`` also checks, once at start-up, what other parts read from the environment
@@ -34,6 +36,8 @@ variables read outside this class; ``known_variables()`` is every name a medbro 
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from pathlib import Path
 
 from pydantic import ValidationError, field_validator
@@ -71,6 +75,10 @@ class Settings(BaseSettings):
     allow_demo_keys: bool = False  # the README's demo keys authenticate (demos, tests) or not
     # The case flow's TOML (gateway/caseflow/config.py reads it); checked here at start-up.
     caseflow_config: Path | None = None
+    # ``/metrics`` of the processes without an HTTP API (worker, mailbox-watch); 0 = none.
+    # ``medbro api`` serves /metrics on its own port. Loopback unless the host says otherwise.
+    metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
 
     @field_validator("broker_url")
     @classmethod
@@ -110,6 +118,25 @@ class Settings(BaseSettings):
 
             CaseflowConfig.load(value)  # a ConfigError names the file, the entry and the field
         return value
+
+    @field_validator("metrics_port")
+    @classmethod
+    def _port(cls, value: int) -> int:
+        if not 0 <= value <= 65535:
+            raise ValueError("must be a TCP port, 1-65535 (0: no metrics server)")
+        return value
+
+    @field_validator("metrics_host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        address = value.strip().strip("[]")
+        try:
+            return str(ipaddress.ip_address(address))
+        except ValueError:
+            pass
+        if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]{0,252}", address):
+            return address
+        raise ValueError("must be a host name or an IP address (127.0.0.1, 0.0.0.0, ::1)")
 
     @field_validator("broker_prefix")
     @classmethod

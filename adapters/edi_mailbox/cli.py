@@ -7,6 +7,8 @@ SIGTERM/SIGINT finishes the file in hand and stops; anything claimed but not sto
 by the next start (``processing/`` recovery). SIGHUP re-reads the partner file
 (gateway/reload.py): a new mailbox endpoint gets its watcher, a removed one's watcher finishes
 its file and stops, a changed one is restarted with its new options.
+``--metrics-port`` (or ``MEDBRO_METRICS_PORT``)
+serves ``/metrics``: this process's counters and the store-derived gauges, read at each scrape.
 """
 
 from __future__ import annotations
@@ -97,34 +99,40 @@ async def watch_all(hub: Any, stop: asyncio.Event) -> int:
     return watchers.started
 
 
-async def _run(hub: Any) -> None:
+async def _run(hub: Any, metrics: tuple[str, int] = ("127.0.0.1", 0)) -> None:
+    from gateway.metrics_server import serving
     from gateway.reload import reload_on_sighup
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await hub.start()
-    stop_reloading = reload_on_sighup(hub, "mailbox-watch")
-    try:
-        await watch_all(hub, stop)
-    finally:
-        stop_reloading()
-        await hub.stop()
+    async with serving(*metrics):
+        await hub.start()
+        stop_reloading = reload_on_sighup(hub, "mailbox-watch")
+        try:
+            await watch_all(hub, stop)
+        finally:
+            stop_reloading()
+            await hub.stop()
 
 
 @click.command("mailbox-watch")
 @click.option("--log-json/--log-console", default=None,
               help="Log format (default: JSON when not on a terminal).")
-def watch_command(log_json: bool | None) -> None:
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
+              help="Serve /metrics on this port (default MEDBRO_METRICS_PORT; 0: none).")
+def watch_command(log_json: bool | None, metrics_port: int | None) -> None:
     """Take interchanges from every EDI mailbox inbox into medbro (MEDBRO_* settings)."""
     from gateway.logging import configure
     from gateway.pipeline.hub import Hub
     from gateway.settings import Settings
 
     configure(json=log_json)
-    hub = Hub.from_settings(Settings.load())  # a ConfigError: one line, exit 2 (gateway/cli.py)
-    asyncio.run(_run(hub))
+    settings = Settings.load()  # a ConfigError: one line, exit 2 (gateway/cli.py)
+    hub = Hub.from_settings(settings)
+    port = settings.metrics_port if metrics_port is None else metrics_port
+    asyncio.run(_run(hub, (settings.metrics_host, port)))
 
 
 if __name__ == "__main__":  # python -m adapters.edi_mailbox.cli (same as medbro mailbox-watch)

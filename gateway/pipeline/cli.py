@@ -11,6 +11,9 @@ The signal is honoured within ``SHUTDOWN_SECONDS`` whatever the broker's state: 
 (still connecting) the worker stops at once; a shutdown that has not finished by the deadline
 (a broker call waiting for a broker that is away) is cut short. Nothing is lost either way:
 what was not acknowledged is redelivered, and what was committed is skipped as done.
+
+``--metrics-port`` (or ``MEDBRO_METRICS_PORT``) serves ``/metrics`` (gateway/metrics_server.py)
+with this worker's counters and the store-derived gauges, read at each scrape.
 """
 
 from __future__ import annotations
@@ -29,20 +32,34 @@ log = get_logger(__name__)
 @click.command("worker")
 @click.option("--log-json/--log-console", default=None,
               help="Log format (default: JSON when not on a terminal).")
-def worker_command(log_json: bool | None) -> None:
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
+              help="Serve /metrics on this port (default MEDBRO_METRICS_PORT; 0: none).")
+def worker_command(log_json: bool | None, metrics_port: int | None) -> None:
     """Deliver routed messages to their endpoints; resend when receipts are overdue."""
     from gateway.pipeline.hub import Hub
     from gateway.settings import Settings
 
     configure(json=log_json)
-    hub = Hub.from_settings(Settings.load())  # a ConfigError: one line, exit 2 (gateway/cli.py)
-    asyncio.run(run_until_signalled(hub))
+    settings = Settings.load()  # a ConfigError: one line, exit 2 (gateway/cli.py)
+    hub = Hub.from_settings(settings)
+    port = settings.metrics_port if metrics_port is None else metrics_port
+    asyncio.run(run_until_signalled(hub, metrics=(settings.metrics_host, port)))
 
 
 SHUTDOWN_SECONDS = 6.0  # + 2 s to disconnect: inside the 10 s a process manager gives
 
 
-async def run_until_signalled(hub: object, *, shutdown_seconds: float = SHUTDOWN_SECONDS) -> None:
+async def run_until_signalled(hub: object, *, shutdown_seconds: float = SHUTDOWN_SECONDS,
+                              metrics: tuple[str, int] = ("127.0.0.1", 0)) -> None:
+    """Run the worker until SIGTERM/SIGINT; ``metrics``: (host, port) of /metrics, port 0 none.
+    The port is bound before the broker is reached, so a taken port stops the start at once."""
+    from gateway.metrics_server import serving
+
+    async with serving(*metrics):
+        await _run(hub, shutdown_seconds)
+
+
+async def _run(hub: object, shutdown_seconds: float) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()

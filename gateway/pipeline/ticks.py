@@ -4,8 +4,9 @@ Without traffic nothing else would notice that a discharge's letter is late: the
 (``gateway.sla.alerts.sweep``) raises at-risk and breach escalations for every open discharge,
 also those whose letter never reached medbro. It runs every ``sla_sweep_interval_seconds``
 (at most as often as the scanner ticks); several workers sweeping at once is harmless (one
-SLA task per discharge and kind, a unique constraint). The same tick sets the queue-depth and
-oldest-message gauges from the store (metering.py), and the rehabilitation case flow's
+SLA task per discharge and kind, a unique constraint). The same tick sets the store-derived
+gauges (backlog: metering.py; parked, tasks, letters: gateway/operations/gauges.py; every
+scrape sets them too), and the rehabilitation case flow's
 deadline gauge (``medbro_case_deadlines``), which the alert rules watch so a caseworker's
 deadline is alerted before it is missed without anyone running ``medbro case alert``.
 """
@@ -38,8 +39,11 @@ def _sweep(ctx: Pipeline, now: datetime) -> list[Any]:
 
 
 def _gauges(ctx: Pipeline, now: datetime) -> None:
+    from gateway.operations import gauges
+
     with ctx.store.transaction() as session:
         metering.refresh_backlog(session, endpoint_labels(ctx), now)
+        gauges.refresh(session, endpoint_labels(ctx), now)
 
 
 def case_deadline_counts(ctx: Pipeline, now: datetime) -> Counter[tuple[str, str]]:
@@ -86,7 +90,10 @@ async def tick(ctx: Pipeline) -> int:
 
 
 def scrape_hook(ctx: Pipeline) -> Any:
-    """For ``metrics.on_scrape``: the backlog gauges from the store at scrape time."""
+    """For ``metrics.on_scrape``: every store-derived gauge (backlog, parked messages, open
+    tasks, letters at risk) from the store at scrape time, in whichever process serves
+    ``/metrics`` (``medbro api``, and ``medbro worker`` / ``mailbox-watch`` with a metrics
+    port)."""
 
     def refresh() -> None:
         _gauges(ctx, ctx.clock())

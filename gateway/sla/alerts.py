@@ -98,26 +98,21 @@ def raise_escalation(
     return Escalation(kind, n, due, row.id, row.hospital, row.department, as_local(now))
 
 
-def sweep(
-    session: Session, now: datetime, config: SlaConfig, sink: AlertSink = log_sink
-) -> list[Escalation]:
-    """Raise every due escalation among open discharges; refresh the SLA gauges."""
-    now_utc = as_utc_naive(now)
-    rows = session.scalars(
+def _open_discharges(session: Session, now: datetime) -> list[Discharge]:
+    """Discharges still without a delivered letter, inside the sweep horizon
+    (index ``ix_sla_discharges_open``)."""
+    return list(session.scalars(
         select(Discharge).where(
             Discharge.letter_sent_at.is_(None),
-            Discharge.discharged_at >= now_utc - SWEEP_HORIZON,
+            Discharge.discharged_at >= as_utc_naive(now) - SWEEP_HORIZON,
         )
-    ).all()
-    raised: dict[int, set[str]] = {}
-    if rows:
-        for task in session.scalars(
-            select(SlaTask).where(SlaTask.discharge_pk.in_([r.id for r in rows]))
-        ):
-            raised.setdefault(task.discharge_pk, set()).add(task.kind)
+    ).all())
+
+
+def _tally(rows: Iterable[Discharge], now: datetime, config: SlaConfig
+           ) -> tuple[Tally[tuple[str, int]], Tally[str]]:
     at_risk: Tally[tuple[str, int]] = Tally()
     open_letters: Tally[str] = Tally()
-    new: list[Escalation] = []
     for row in rows:
         state = SlaState.from_row(row, config)
         for n in TARGETS:
@@ -125,15 +120,43 @@ def sweep(
                 at_risk[(row.hospital, n)] += 1
         if state.next_deadline(now) is not None:
             open_letters[row.hospital] += 1
-        for kind, n, due in due_escalations(state, now, raised.get(row.id, ())):
-            new.append(raise_escalation(session, row, kind, n, due, now))
-    session.flush()
+    return at_risk, open_letters
+
+
+def letter_counts(session: Session, now: datetime, config: SlaConfig
+                  ) -> tuple[Tally[tuple[str, int]], Tally[str]]:
+    """((hospital, target) -> letters at risk, hospital -> letters open) at ``now``: the
+    figures of the SLA gauges, read from the store (every process's scrape, and the sweep)."""
+    return _tally(_open_discharges(session, now), now, config)
+
+
+def set_letter_gauges(at_risk: Tally[tuple[str, int]], open_letters: Tally[str]) -> None:
     metrics.LETTERS_AT_RISK.clear()
     for (hospital, n), count in at_risk.items():
         metrics.LETTERS_AT_RISK.labels(hospital, str(n)).set(count)
     metrics.LETTERS_OPEN.clear()
     for hospital, count in open_letters.items():
         metrics.LETTERS_OPEN.labels(hospital).set(count)
+
+
+def sweep(
+    session: Session, now: datetime, config: SlaConfig, sink: AlertSink = log_sink
+) -> list[Escalation]:
+    """Raise every due escalation among open discharges; refresh the SLA gauges."""
+    rows = _open_discharges(session, now)
+    raised: dict[int, set[str]] = {}
+    if rows:
+        for task in session.scalars(
+            select(SlaTask).where(SlaTask.discharge_pk.in_([r.id for r in rows]))
+        ):
+            raised.setdefault(task.discharge_pk, set()).add(task.kind)
+    new: list[Escalation] = []
+    for row in rows:
+        state = SlaState.from_row(row, config)
+        for kind, n, due in due_escalations(state, now, raised.get(row.id, ())):
+            new.append(raise_escalation(session, row, kind, n, due, now))
+    session.flush()
+    set_letter_gauges(*_tally(rows, now, config))
     for escalation in new:
         sink(escalation)
     return new

@@ -111,7 +111,11 @@ class SlaTask(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
-    __table_args__ = (UniqueConstraint("discharge_pk", "kind"),)
+    __table_args__ = (
+        UniqueConstraint("discharge_pk", "kind"),
+        # medbro_tasks_open reads the open tasks by kind at every scrape (operations/gauges.py)
+        Index("ix_sla_tasks_resolved_at_kind", "resolved_at", "kind"),
+    )
 
 
 __all__ = ["Discharge", "SlaLetter", "SlaTask"]

@@ -147,6 +147,8 @@ class OperatorTaskRow(Base):
     """Something a person must look at: a parked message, a missing receipt."""
 
     __tablename__ = "operator_tasks"
+    # medbro_tasks_open reads the open tasks by kind at every scrape (gateway/operations/gauges.py)
+    __table_args__ = (sa.Index("ix_operator_tasks_status_kind", "status", "kind"),)
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
     message_id: Mapped[str | None] = mapped_column(
