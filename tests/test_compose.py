@@ -62,8 +62,10 @@ def host_path(service: dict[str, Any], container_path: str) -> Path:
 
 def listens_on(service: dict[str, Any]) -> set[int]:
     command = service.get("command") or []
-    if "--port" in command:
-        return {int(command[command.index("--port") + 1])}
+    ports = {int(command[command.index(flag) + 1])
+             for flag in ("--port", "--metrics-port") if flag in command}
+    if ports:
+        return ports
     image = service["image"].split(":")[0]
     return IMAGE_PORTS.get(image, set())
 
@@ -148,9 +150,13 @@ def test_prometheus_scrapes_the_api_and_loads_medbros_rules(services):
     command = prometheus["command"]
     config_path = next(c.split("=", 1)[1] for c in command if c.startswith("--config.file="))
     config = yaml.safe_load(host_path(prometheus, config_path).read_text(encoding="utf-8"))
-    targets = [t for job in config["scrape_configs"] for sc in job["static_configs"]
+    targets = [t for job in config["scrape_configs"] for sc in job.get("static_configs", [])
                for t in sc["targets"]]
+    targets += [f"{name}:{sd['port']}" for job in config["scrape_configs"]
+                for sd in job.get("dns_sd_configs", []) for name in sd["names"]]
     assert targets
+    scraped = {t.partition(":")[0] for t in targets}
+    assert {"api", "worker", "mailbox"} <= scraped  # every medbro process serves /metrics
     for target in targets:
         host, _, port = target.partition(":")
         assert host in services and int(port) in listens_on(services[host]), target

@@ -77,6 +77,10 @@ def test_a_bad_partner_file_is_one_line_and_exit_2(tmp_path, command, name, text
     (["mailbox-watch"], {"MEDBRO_SLA_EXTRA_CLOSED_DAYS": "12-24,13-45"},
      ["environment", "MEDBRO_SLA_EXTRA_CLOSED_DAYS", "'13-45'"]),
     (["sla", "report"], {"MEDBRO_SLA_AT_RISK_HOURS": "x"}, ["MEDBRO_SLA_AT_RISK_HOURS"]),
+    (["worker"], {"MEDBRO_METRICS_PORT": "70000"},
+     ["environment", "MEDBRO_METRICS_PORT", "TCP port"]),
+    (["mailbox-watch"], {"MEDBRO_METRICS_HOST": "not a host"},
+     ["environment", "MEDBRO_METRICS_HOST", "host name or an IP address"]),
 ], ids=lambda v: v[0] if isinstance(v, list) else None)
 def test_a_bad_setting_is_one_line_and_exit_2(tmp_path, command, env, names):
     assert_one_line(run(command, tmp_path, **env), command[0], names)
