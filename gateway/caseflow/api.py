@@ -6,7 +6,9 @@ or postpone a meeting, view a case with its timeline and deadline status, and li
 at risk per municipality. Every change hands the new documents to the pipeline before it
 answers. Authentication is the API's ``X-API-Key`` (gateway.api.messages.organisation); an
 organisation sees the cases of the municipalities whose GLNs it holds, and nothing else
-(another municipality's case is a 404, as if it did not exist).
+(another municipality's case is a 404, as if it did not exist). A case names its citizen (CPR,
+name): ``GET /v1/cases/{ref}`` is an audited read (``case.read`` in the access audit, with the
+key, the remote address and an optional ``X-Reason``), like a message body's.
 """
 
 from __future__ import annotations
@@ -205,11 +207,27 @@ async def cases_at_risk(municipality: Annotated[str, Query(examples=["101"])], f
 @router.get("/{case_ref}", responses=answers(
     ok(CASE_EXAMPLE, description="the case: state, deadlines, timeline, documents"),
     problems(401, 404, 503, _503=_503)))
-async def view_case(case_ref: CaseRef, flow: Flow, org: Org) -> dict[str, Any]:
+async def view_case(case_ref: CaseRef, request: Request, flow: Flow, org: Org
+                    ) -> dict[str, Any]:
     try:
-        return await _visible(flow, org, case_ref)
+        view = await _visible(flow, org, case_ref)
     except CaseNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    await asyncio.to_thread(_audit_read, request, org, view)
+    return view
+
+
+def _audit_read(request: Request, org: Any, view: dict[str, Any]) -> None:
+    """Who read which case, when and from where; committed before the case is answered."""
+    from gateway.api.operations_auth import now_of, remote_of
+    from gateway.operations import audit
+    from gateway.operations.principal import for_key
+
+    with request.app.state.hub.store.transaction() as session:
+        audit.record(session, for_key(org, remote=remote_of(request)), "case.read",
+                     target=f"case:{view['case_ref']}", at=now_of(request),
+                     municipality=view["municipality"],
+                     reason=request.headers.get("X-Reason", ""))
 
 
 @router.post(

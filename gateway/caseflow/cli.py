@@ -47,8 +47,27 @@ def show_command(case_ref: str) -> None:
         view = service.view(case_ref, now=local_now())
     except MedbroError as exc:
         raise click.ClickException(str(exc)) from None
+    _audit_read(view)
     view["citizen"]["cpr"] = view["citizen"]["cpr"][:6] + "-****"  # a terminal is a log
     click.echo(json.dumps(view, indent=2, ensure_ascii=False))
+
+
+def _audit_read(view: dict) -> None:  # type: ignore[type-arg]
+    """``case.read`` in the access audit (the case names its citizen), as the API does."""
+    from datetime import UTC, datetime
+
+    from gateway.operations import audit
+    from gateway.operations.cli import _who
+    from gateway.settings import Settings
+    from gateway.store import Store
+
+    store = Store(Settings.load().database_url)
+    try:
+        with store.transaction() as session:
+            audit.record(session, _who(), "case.read", target=f"case:{view['case_ref']}",
+                         at=datetime.now(UTC), municipality=view["municipality"])
+    finally:
+        store.dispose()
 
 
 @case_group.command("at-risk")

@@ -4,15 +4,17 @@ organisations see only their own municipality's cases."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from gateway.api.app import create_app
 from gateway.caseflow.config import Caseflow
 from gateway.caseflow.outbox import MemoryOutbox
 from gateway.forms import to_xml
+from gateway.operations.tables import AccessAuditRow
 from gateway.pipeline import Hub
 from gateway.registry import Registry, hash_api_key
 from gateway.settings import Settings
@@ -47,6 +49,7 @@ class Clock:
 async def api(service, sqlite_url):
     hub = Hub(Settings.load(database_url=sqlite_url, broker_url="memory://"),
               Registry.from_dict(REGISTRY))
+    hub.store.migrate()  # the access audit of case reads
     app = create_app(hub, manage_hub=False)
     clock = Clock(datetime(2026, 3, 2, 9, 0))
     outbox = MemoryOutbox()
@@ -167,3 +170,28 @@ async def test_a_meeting_in_the_past_is_a_422_naming_the_date(api) -> None:
     assert r.json()["meeting"] is None  # nothing was scheduled
     r = await client.put(f"/v1/cases/{ref}/meeting", json={"date": "2026-03-10"}, headers=KBH_KEY)
     assert r.status_code == 200 and r.json()["meeting"]["date"] == "2026-03-10"
+
+
+def case_reads(hub: Hub, ref: str) -> list[AccessAuditRow]:
+    with hub.store.transaction() as session:
+        rows = session.scalars(sa.select(AccessAuditRow).where(
+            AccessAuditRow.action == "case.read", AccessAuditRow.target == f"case:{ref}"))
+        return list(rows)
+
+
+async def test_reading_a_case_is_audited_with_who_when_and_from_where(api) -> None:
+    client, _, _ = api
+    hub = client._transport.app.state.hub  # noqa: SLF001
+    ref = new_ref()
+    assert (await client.post("/v1/cases", json=new_case(ref), headers=KBH_KEY)).status_code == 201
+    assert case_reads(hub, ref) == []  # creating is not a read
+    r = await client.get(f"/v1/cases/{ref}", headers={**KBH_KEY, "X-Reason": "visitation"})
+    assert r.status_code == 200 and r.json()["citizen"]["cpr"] == "1502824933"
+    [read] = case_reads(hub, ref)
+    assert (read.actor, read.remote) == ("key:København", "127.0.0.1")
+    assert abs(read.at - datetime.now(UTC)) < timedelta(minutes=1)  # the hub's (UTC) clock
+    assert read.detail == {"municipality": "101", "reason": "visitation"}
+    # another municipality's key sees no case, and nothing is read
+    assert (await client.get(f"/v1/cases/{ref}", headers=AAR_KEY)).status_code == 404
+    assert (await client.get(f"/v1/cases/{ref}")).status_code == 401
+    assert len(case_reads(hub, ref)) == 1

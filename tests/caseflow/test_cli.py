@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+import sqlalchemy as sa
 from click.testing import CliRunner
 
 from gateway.caseflow.states import mermaid
 from gateway.cli import main
+from gateway.operations.tables import AccessAuditRow
+from gateway.store import Store
 
 from .scenario import create, new_ref
 
@@ -26,6 +29,10 @@ def test_case_commands(service, database_url, monkeypatch) -> None:
     view = json.loads(result.output)
     assert view["state"] == "created" and view["citizen"]["cpr"] == "150282-****"
     assert "1502824933" not in result.output
+    with Store(database_url).transaction() as session:  # the read is in the access audit
+        actors = session.scalars(sa.select(AccessAuditRow.actor).where(
+            AccessAuditRow.action == "case.read", AccessAuditRow.target == f"case:{ref}")).all()
+    assert len(actors) == 1 and actors[0].startswith("cli:")
     result = runner.invoke(main, ["case", "show", "K-none"])
     assert result.exit_code == 1 and "no case 'K-none'" in result.output
     result = runner.invoke(main, ["case", "diagram"])
