@@ -122,8 +122,7 @@ class Ingest:
         except Exception as exc:  # noqa: BLE001 - nothing of the batch stored: every caller told
             log.warning("ingest_batch_not_stored", size=len(batch), error=repr(exc))
             return [exc] * len(batch)
-        for command in commands:
-            await publish_or_defer(ctx, command)
+        await publish_all_or_defer(ctx, commands)
         return list(results)
 
 
@@ -456,5 +455,18 @@ async def publish_or_defer(ctx: Pipeline, command: PublishCommand) -> bool:
                     error=str(exc), on_reconnect=kept)
         return False
 
+
+async def publish_all_or_defer(ctx: Pipeline, commands: list[PublishCommand]) -> None:
+    """``publish_or_defer`` for a committed batch, with the patience spent once: after one
+    command had to be deferred, the rest go straight to ``publish_later`` (waiting the whole
+    patience again for each would hold a batch of 64 for half an hour while the broker is away)."""
+    for i, command in enumerate(commands):
+        if not await publish_or_defer(ctx, command):
+            for rest in commands[i + 1:]:
+                ctx.transport.publish_later(rest)
+            if len(commands) > i + 1:
+                log.warning("message_publishes_deferred", count=len(commands) - i - 1)
+            return
+
 __all__ = ["Ingest", "IngestPlan", "IngestResult", "PayloadHint", "gather_known",
-           "publish_or_defer", "write", "write_with_retry"]
+           "publish_all_or_defer", "publish_or_defer", "write", "write_with_retry"]

@@ -58,7 +58,7 @@ from gateway.pipeline.delivery_verdict import (
     Stored,
     decide_delivery,
 )
-from gateway.pipeline.ingest import IngestPlan, publish_or_defer
+from gateway.pipeline.ingest import IngestPlan, publish_all_or_defer
 from gateway.registry import Endpoint
 from gateway.store import repository as repo
 from gateway.store.states import MessageEvent, MessageState, walk
@@ -215,8 +215,8 @@ class Worker:
                     if job.interchange_id in outcomes:
                         results[i] = exc
                 return results
-            for command in commands:  # committed: a lost publish is published on reconnect
-                await publish_or_defer(ctx, command)
+            # committed: a lost publish is published on reconnect
+            await publish_all_or_defer(ctx, list(commands))
         return results
 
     async def _hop(self, incoming: IncomingMessage, seconds: float) -> BaseException | None:

@@ -8,6 +8,10 @@
   after a loss, takes the next address, so losing a node moves the connection to another one.
 * Publisher confirms + ``mandatory``: ``publish`` returns after the broker's ack; an unroutable
   message raises ``UnroutableError`` instead of vanishing (``on_return_raises``).
+* A nacked publish renews the publishing channel. After a quorum queue's leader node dies, a
+  long-lived channel can go on nacking every publish to that queue while a fresh channel on the
+  same connection is acked (RabbitMQ 3.10, seen in tests/transport/test_cluster.py); the nack is
+  a ``TransportError`` and the caller's retry publishes on the new channel.
 * Persistent messages on durable quorum queues (replicated, at-least-once dead-lettering).
 * Manual acks: a message is acked after the handler returned (the store committed), nacked with
   requeue when it raised; the quorum queue's ``x-delivery-limit`` dead-letters a message that
@@ -130,6 +134,7 @@ class RabbitTransport:
         self._reconnect_callbacks: list[ReconnectCallback] = []
         self._callback_tasks: set[asyncio.Task[None]] = set()
         self._pending = PendingPublishes(self.publish)
+        self._renewing = asyncio.Lock()
         self._reconnect_callbacks.append(self._pending.reconnected)
 
     async def connect(self) -> None:
@@ -196,10 +201,22 @@ class RabbitTransport:
                 "MEDBRO_RETRY_DELAYS_SECONDS as they were, or drain and delete those queues"
             ) from exc
 
+    @staticmethod
+    async def _publishing_exchanges(ch: AbstractChannel, topology: Topology
+                                    ) -> dict[str, AbstractExchange]:
+        """The exchanges ``publish`` sends to, declared (idempotently) on ``ch``: the main
+        topic exchange and one fanout per delay tier."""
+        out = {topology.exchange: await ch.declare_exchange(
+            topology.exchange, aio_pika.ExchangeType.TOPIC, durable=True)}
+        for name in topology.delay_names:
+            out[name] = await ch.declare_exchange(name, aio_pika.ExchangeType.FANOUT,
+                                                  durable=True)
+        return out
+
     async def _declare(self, topology: Topology) -> None:
         ch = self._require_channel()
-        main = await ch.declare_exchange(topology.exchange, aio_pika.ExchangeType.TOPIC,
-                                         durable=True)
+        exchanges = await self._publishing_exchanges(ch, topology)
+        main = exchanges[topology.exchange]
         dead = await ch.declare_exchange(topology.dead_letter_exchange,
                                          aio_pika.ExchangeType.FANOUT, durable=True)
         parking = await ch.declare_queue(topology.parking_queue, durable=True, arguments=_QUORUM)
@@ -211,10 +228,8 @@ class RabbitTransport:
                            "x-dead-letter-exchange": topology.dead_letter_exchange},
             )
             await queue.bind(main, routing_key=topology.endpoint_binding(gln))
-        self._exchanges[topology.exchange] = main
         for tier in topology.delay_tiers:
             name = topology.delay_name(tier)
-            delay_ex = await ch.declare_exchange(name, aio_pika.ExchangeType.FANOUT, durable=True)
             delay_q = await ch.declare_queue(
                 name, durable=True,
                 arguments={**_QUORUM, "x-message-ttl": int(round(tier * 1000)),
@@ -222,9 +237,24 @@ class RabbitTransport:
                            "x-dead-letter-strategy": "at-least-once",
                            "x-overflow": "reject-publish"},
             )
-            await delay_q.bind(delay_ex)
-            self._exchanges[name] = delay_ex
+            await delay_q.bind(exchanges[name])
+        self._exchanges.update(exchanges)
         self._topology = topology
+
+    async def _renew_channel(self, failed: AbstractChannel) -> None:
+        """A new publishing channel in place of ``failed`` (once, however many publishes saw it
+        fail); publishes still in flight on the old one fail and are retried by their callers."""
+        async with self._renewing:
+            if self._channel is not failed or self._connection is None or self._topology is None:
+                return
+            fresh = await self._connection.channel(publisher_confirms=True,
+                                                   on_return_raises=True)
+            exchanges = await self._publishing_exchanges(fresh, self._topology)
+            self._channel = fresh
+            self._exchanges.update(exchanges)
+            log.warning("broker_channel_renewed", reason="a publish was nacked")
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(failed.close(), _CLOSE_STEP_SECONDS)
 
     async def publish(self, command: PublishCommand) -> None:
         topology = self._topology
@@ -233,7 +263,7 @@ class RabbitTransport:
         name = topology.exchange
         if command.delay_seconds > 0:
             name = topology.delay_name(topology.tier_for(command.delay_seconds))
-        exchange = self._exchanges[name]
+        channel, exchange = self._channel, self._exchanges[name]
         message = aio_pika.Message(
             body=command.body, message_id=command.message_id, headers=dict(command.headers),
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT, content_type="application/octet-stream",
@@ -248,6 +278,11 @@ class RabbitTransport:
         except aio_pika.exceptions.PublishError as exc:
             raise UnroutableError(
                 f"no queue is bound for routing key {command.routing_key!r}") from exc
+        except aio_pika.exceptions.DeliveryError as exc:  # nacked: see the module docstring
+            if channel is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self._renew_channel(channel), self.publish_timeout)
+            raise TransportError(f"publish of {command.message_id} was nacked: {exc!r}") from exc
         except (aiormq.exceptions.AMQPError, ConnectionError, RuntimeError, OSError) as exc:
             raise TransportError(f"publish of {command.message_id} failed: {exc!r}") from exc
 
