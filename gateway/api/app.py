@@ -76,6 +76,11 @@ def create_app(hub: Any, *, manage_hub: bool = True,
         try:
             yield
         finally:
+            walks = getattr(app.state, "bulk_walks", None)
+            if walks:  # bulk acts this process walks: marked interrupted, not left running
+                from gateway.operations.bulk import interrupt
+
+                await interrupt(list(walks))
             for _name, handler in envelope_handlers():
                 close = getattr(handler, "close", None)
                 if callable(close):

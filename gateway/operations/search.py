@@ -6,10 +6,12 @@ repeats rows while new messages arrive, and every page is an index range scan
 million rows). Visibility is part of the query: an organisation sees what its GLNs sent or
 received; region and operator organisations see everything.
 
-``patient`` (a full CPR) narrows by the masked birth date the store keeps in the summary
-(``DDMMYY-****``) and then confirms each candidate against the stored interchange, since the
-store never holds a full CPR outside the raw bytes. It is the one filter without an index of
-its own; combine it with ``receiver``, ``since`` or ``state`` on a large store.
+``patient`` (a full CPR) is an index lookup too: ingest writes each message's patient key (the
+SHA-256 of the normalised CPR behind a domain prefix, gateway/store/patient_key.py), and the
+search compares keys, so two patients born the same day are told apart and the store holds no
+readable CPR. Messages stored before the key existed were keyed by the migration from their
+stored bytes; a message whose body retention had already pruned has no key and is not found by
+patient (it could not be confirmed before either).
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
@@ -25,12 +26,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from gateway.store.patient_key import normalise, patient_key
 from gateway.store.states import MessageState
-from gateway.store.tables import InterchangeRow, MessageRow
+from gateway.store.tables import MessageRow
 
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
-_CPR = re.compile(r"^(\d{6})-?(\d{4})$")
 
 
 class FilterError(ValueError):
@@ -77,10 +78,10 @@ class Filter:
         if "type" in out:
             out["type"] = out["type"].upper()
         if "patient" in out:
-            match = _CPR.match(out["patient"])
-            if match is None:
+            digits = normalise(out["patient"])
+            if digits is None:
                 raise FilterError("patient", "must be a CPR number (DDMMYY-SSSS or 10 digits)")
-            out["patient"] = match.group(1) + match.group(2)
+            out["patient"] = digits
         return cls(**out)
 
     def as_dict(self) -> dict[str, Any]:
@@ -141,8 +142,7 @@ def conditions(flt: Filter, *, glns: frozenset[str] | None,
     if flt.until:
         where.append(m.created_at < flt.until)
     if flt.patient:
-        masked = f"{flt.patient[:6]}-****"
-        where.append(m.summary["letter"]["patient"].as_string() == masked)
+        where.append(m.patient_key == patient_key(flt.patient))
     return where
 
 
@@ -156,12 +156,12 @@ def select_ids(flt: Filter, *, glns: frozenset[str] | None,
 
 ITEM_COLUMNS = (MessageRow.id, MessageRow.state, MessageRow.type, MessageRow.sender_gln,
                 MessageRow.receiver_gln, MessageRow.letter_id, MessageRow.created_at,
-                MessageRow.updated_at, MessageRow.interchange_id)
+                MessageRow.updated_at)
 
 
-def search(session: Session, flt: Filter, *, glns: frozenset[str] | None, limit: int,
-           cursor: str | None = None, endpoint_gln: str | None = None) -> dict[str, Any]:
-    """One page: ``{"items": [...], "next": cursor or None}``."""
+def page_query(flt: Filter, *, glns: frozenset[str] | None, limit: int,
+               cursor: str | None = None, endpoint_gln: str | None = None) -> sa.Select[Any]:
+    """The one statement of a page: ``limit + 1`` rows, newest first, after ``cursor``."""
     if not 1 <= limit <= MAX_LIMIT:
         raise FilterError("limit", f"must be between 1 and {MAX_LIMIT}")
     where = conditions(flt, glns=glns, endpoint_gln=endpoint_gln)
@@ -169,21 +169,15 @@ def search(session: Session, flt: Filter, *, glns: frozenset[str] | None, limit:
         at, last_id = decode_cursor(cursor)
         where.append(sa.tuple_(MessageRow.created_at, MessageRow.id) < sa.tuple_(
             sa.literal(at, MessageRow.created_at.type), sa.literal(last_id)))
-    stmt = (sa.select(*ITEM_COLUMNS).where(*where)
-            .order_by(MessageRow.created_at.desc(), MessageRow.id.desc()))
-    items: list[Any] = []
-    # Patient: candidates by birth date, confirmed against the raw interchange, page by page.
-    batch = limit + 1 if not flt.patient else max(4 * limit, 100)
-    offset_stmt = stmt
-    while True:
-        rows = session.execute(offset_stmt.limit(batch)).all()
-        found = _confirm_patient(session, rows, flt.patient) if flt.patient else rows
-        items.extend(found)
-        if len(items) > limit or len(rows) < batch:
-            break
-        last = rows[-1]
-        offset_stmt = stmt.where(sa.tuple_(MessageRow.created_at, MessageRow.id) < sa.tuple_(
-            sa.literal(last.created_at, MessageRow.created_at.type), sa.literal(last.id)))
+    return (sa.select(*ITEM_COLUMNS).where(*where)
+            .order_by(MessageRow.created_at.desc(), MessageRow.id.desc()).limit(limit + 1))
+
+
+def search(session: Session, flt: Filter, *, glns: frozenset[str] | None, limit: int,
+           cursor: str | None = None, endpoint_gln: str | None = None) -> dict[str, Any]:
+    """One page: ``{"items": [...], "next": cursor or None}``."""
+    items = session.execute(page_query(flt, glns=glns, limit=limit, cursor=cursor,
+                                       endpoint_gln=endpoint_gln)).all()
     more = len(items) > limit
     items = items[:limit]
     return {
@@ -197,27 +191,3 @@ def item(row: Any) -> dict[str, Any]:
             "receiver": row.receiver_gln, "letter_id": row.letter_id,
             "received_at": row.created_at.isoformat(), "updated_at": row.updated_at.isoformat()}
 
-
-def patient_cprs(raw: bytes) -> set[str]:
-    """The patients' CPR numbers in an interchange (empty when it cannot be read)."""
-    from gateway.edifact import parse
-
-    try:
-        interchange = parse(raw)
-    except Exception:  # noqa: BLE001 - a refused interchange names no patient we can confirm
-        return set()
-    out = set()
-    for message in interchange.messages:
-        patient = getattr(getattr(message, "letter", None), "patient", None)
-        if patient is not None and patient.cpr:
-            out.add(patient.cpr.replace("-", ""))
-    return out
-
-
-def _confirm_patient(session: Session, rows: list[Any], cpr: str | None) -> list[Any]:
-    if not rows or cpr is None:
-        return rows
-    ids = sorted({r.interchange_id for r in rows})
-    raws = dict(session.execute(sa.select(InterchangeRow.id, InterchangeRow.raw)
-                                .where(InterchangeRow.id.in_(ids))).all())
-    return [r for r in rows if cpr in patient_cprs(raws.get(r.interchange_id, b""))]

@@ -93,7 +93,7 @@ class BulkOperationRow(Base):
     filter: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     reason: Mapped[str] = mapped_column(sa.Text, default="")
     actor: Mapped[str] = mapped_column(sa.String(250))
-    state: Mapped[str] = mapped_column(sa.String(16))  # running | done | failed
+    state: Mapped[str] = mapped_column(sa.String(16))  # running|done|failed|interrupted
     matched: Mapped[int] = mapped_column(sa.Integer, default=0)
     done: Mapped[int] = mapped_column(sa.Integer, default=0)
     skipped: Mapped[int] = mapped_column(sa.Integer, default=0)
@@ -101,6 +101,8 @@ class BulkOperationRow(Base):
     error: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # touched every few seconds by the process walking it (bulk.py: interrupted when stale)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 # Search indexes on the message store (``GET /v1/messages``, newest first, keyset paging on
@@ -113,6 +115,7 @@ SEARCH_INDEXES = (
     sa.Index("ix_messages_search_receiver", _m.receiver_gln, _m.created_at, _m.id),
     sa.Index("ix_messages_search_sender", _m.sender_gln, _m.created_at, _m.id),
     sa.Index("ix_messages_search_type", _m.type, _m.created_at, _m.id),
+    sa.Index("ix_messages_search_patient", _m.patient_key, _m.created_at, _m.id),
     sa.Index("ix_messages_search_letter_id", _m.letter_id),
     sa.Index("ix_messages_search_control_ref", _m.control_ref),
 )

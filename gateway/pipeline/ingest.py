@@ -51,6 +51,7 @@ from gateway.pipeline.ingest_verdict import (
     decide_ingest,
 )
 from gateway.pipeline.inputs import IngestInput, PayloadHint
+from gateway.store import patient_key
 from gateway.store import repository as repo
 from gateway.store.states import (
     InterchangeEvent,
@@ -239,7 +240,7 @@ class IngestPlan:
                 inter_id, item, message.family, message.type, message.version,
                 ref=message.ref, letter_id=message.letter_id, summary=message.summary,
                 ack_requested=item.ack_requested and not message.is_receipt,
-                events=final, detail=detail)
+                events=final, detail=detail, letter=message.letter)
             ids.append(message_id)
             if not message.is_receipt and message.letter is not None:
                 self.letters.append((message_id, message.letter))
@@ -342,7 +343,7 @@ class IngestPlan:
             copy_inter, copy_item, message.family, message.type, message.version,
             ref=f"{message.ref}{COPY_MARK}{gln}", letter_id=message.letter_id,
             summary={**(message.summary or {}), "copy_of": original_id}, ack_requested=False,
-            events=(E.VALIDATE, E.ROUTE), detail={"copy_of": original_id})
+            events=(E.VALIDATE, E.ROUTE), detail={"copy_of": original_id}, letter=message.letter)
         self._audit("copy_routed", original_id, inter_id, copy_message_id=copy_id, receiver=gln)
         self.commands.append(delivery_command_for(
             copy_inter, receiver_gln=gln, family=message.family, type=message.type,
@@ -367,14 +368,16 @@ class IngestPlan:
     def _message(self, inter_id: str, item: IngestInput, family: str, type_: str,
                  version: str, *, ref: str | None, letter_id: str, summary: Any,
                  ack_requested: bool, events: tuple[MessageEvent, ...],
-                 detail: dict[str, Any]) -> str:
+                 detail: dict[str, Any], letter: Any = None) -> str:
+        """One message row; ``letter`` (the canonical letter, if read) gives its patient key."""
         message_id = repo.new_id()
         steps = walk(S.RECEIVED, *events)
         self.messages.append(dict(
             id=message_id, interchange_id=inter_id, format=item.format[:16], family=family,
             type=type_, version=version, sender_gln=item.sender, receiver_gln=item.receiver,
             control_ref=item.control_ref, message_ref=ref, letter_id=letter_id,
-            summary=summary or {}, state=steps[-1][2].value, ack_requested=ack_requested,
+            summary=summary or {}, patient_key=patient_key.of_letter(letter),
+            state=steps[-1][2].value, ack_requested=ack_requested,
             resend_count=0, delivered_at=None, receipt_due_at=None, created_at=self.now,
             updated_at=self.now))
         self._audit("message_received", message_id, inter_id)

@@ -82,6 +82,8 @@ class MessageRow(Base):
     message_ref: Mapped[str | None] = mapped_column(sa.String(35))
     letter_id: Mapped[str] = mapped_column(sa.String(70), default="")
     summary: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    # SHA-256 of the patient's CPR behind a domain prefix (patient_key.py): the patient search
+    patient_key: Mapped[str | None] = mapped_column(sa.String(64))
     state: Mapped[str] = mapped_column(sa.String(16))
     ack_requested: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     resend_count: Mapped[int] = mapped_column(sa.Integer, default=0)
