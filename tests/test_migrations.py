@@ -79,3 +79,54 @@ def test_processes_starting_together_migrate_once(database_url, tmp_path):
     finally:
         if fresh is not None:
             fresh.close()  # drops the database
+
+
+def test_the_patient_key_backfill_keys_stored_letters_from_their_bytes(tmp_path):
+    """store_0003: letters stored before ingest wrote ``patient_key`` get it from their bytes;
+    a municipal copy too; a pruned body or a message without a patient stays NULL."""
+    import importlib.util
+    from datetime import UTC, datetime
+
+    from gateway.demo import discharge_letter
+    from gateway.edifact import parse
+    from gateway.migrations import HERE
+    from gateway.store.patient_key import patient_key
+    from gateway.store.repository import interchange_values
+    from gateway.store.tables import InterchangeRow, MessageRow
+
+    spec = importlib.util.spec_from_file_location(
+        "store_0003", HERE / "versions" / "store_0003_patient_key.py")
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    url = f"sqlite:///{tmp_path / 'backfill.db'}"
+    upgrade(url)
+    raw = discharge_letter(1, sender="5790000120420", receiver="5790000128686",
+                           patient=("0108584947", "Jensen", "Anne"),
+                           prepared_at=datetime(2026, 12, 1, 9, 0), ack_requested=False)
+    ref = parse(raw).messages[0].ref
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    summary = {"letter": {"patient": "010858-****"}}
+    rows = {  # message id -> (interchange bytes, message ref, summary)
+        "letter": (raw, ref, summary),
+        "copy": (raw, f"{ref}~CC5790000181872", summary),
+        "pruned": (b"", ref, summary),
+        "receipt": (raw, "R1", {"receipt": {}}),
+    }
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            for n, (message_id, (body, message_ref, summ)) in enumerate(rows.items()):
+                conn.execute(sa.insert(InterchangeRow), interchange_values(
+                    f"i{n}", raw=body, received_via="test", source="", at=now))
+                conn.execute(sa.insert(MessageRow), dict(
+                    id=message_id, interchange_id=f"i{n}", type="DIS01", sender_gln="579",
+                    control_ref=f"K{n}", message_ref=message_ref, summary=summ,
+                    state="delivered", created_at=now, updated_at=now))
+        with engine.begin() as conn:
+            assert migration.backfill(conn) == 2
+            keys = dict(conn.execute(sa.select(MessageRow.id, MessageRow.patient_key)).all())
+    finally:
+        engine.dispose()
+    assert keys == {"letter": patient_key("0108584947"), "copy": patient_key("010858-4947"),
+                    "pruned": None, "receipt": None}
+    assert keys["letter"] != patient_key("0108581234")  # same birth date, another patient
