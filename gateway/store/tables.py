@@ -53,7 +53,7 @@ class InterchangeRow(Base):
     source: Mapped[str] = mapped_column(sa.String(500), default="")
     sender_gln: Mapped[str | None] = mapped_column(sa.String(35))
     receiver_gln: Mapped[str | None] = mapped_column(sa.String(35))
-    control_ref: Mapped[str | None] = mapped_column(sa.String(35))
+    control_ref: Mapped[str | None] = mapped_column(sa.String(64))
     ack_requested: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     status: Mapped[str] = mapped_column(sa.String(16))  # received|processed|rejected|duplicate
     error: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
@@ -78,8 +78,8 @@ class MessageRow(Base):
     version: Mapped[str] = mapped_column(sa.String(16), default="")
     sender_gln: Mapped[str | None] = mapped_column(sa.String(35))
     receiver_gln: Mapped[str | None] = mapped_column(sa.String(35), index=True)
-    control_ref: Mapped[str | None] = mapped_column(sa.String(35))
-    message_ref: Mapped[str | None] = mapped_column(sa.String(35))
+    control_ref: Mapped[str | None] = mapped_column(sa.String(64))
+    message_ref: Mapped[str | None] = mapped_column(sa.String(64))
     letter_id: Mapped[str] = mapped_column(sa.String(70), default="")
     summary: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     # SHA-256 of the patient's CPR behind a domain prefix (patient_key.py): the patient search
