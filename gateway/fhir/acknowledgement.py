@@ -20,6 +20,7 @@ from typing import Any
 
 from gateway.errors import LocalUsageError
 from gateway.fhir import codes
+from gateway.fhir.errors import FhirError
 from gateway.fhir.message import FhirMessage, Organisation
 from gateway.fhir.owed import Outcome, Owed, Role, acknowledgement_owed
 from gateway.fhir.reader import media_type
@@ -221,6 +222,23 @@ def answer(
     message, problem = read_leniently(data)
     if message is None:
         return None, f"the Bundle cannot be read ({problem})"
+    return answer_read(message, problem, media_type=media_type(data), now=now, role=role,
+                       outcome=outcome, reason=reason, hub=hub, make_id=make_id)
+
+
+def answer_read(
+    message: FhirMessage,
+    problem: FhirError | None,
+    *,
+    media_type: str,
+    now: datetime,
+    role: Role = Role.FINAL_RECEIVER,
+    outcome: Outcome = Outcome.ACCEPTED,
+    reason: str = "",
+    hub: Organisation | None = None,
+    make_id: Callable[[], str] = new_id,
+) -> tuple[bytes | None, str]:
+    """``answer`` for a message already read (``read_leniently``) with its first problem."""
     answerable = (
         bool(message.header_id)
         and message.sender is not None
@@ -247,6 +265,6 @@ def answer(
     if sender is None:
         return None, "nobody to answer as (no receiver, no hub Organization)"
     out = acknowledgement(
-        message, owed, now=now, sender=sender, media_type=media_type(data), make_id=make_id
+        message, owed, now=now, sender=sender, media_type=media_type, make_id=make_id
     )
     return out, f"Acknowledgement {owed.code}" + (f": {owed.text}" if owed.text else "")

@@ -3,7 +3,8 @@
 A thin adapter over ``gateway.edifact`` (the codec issue), so the pipeline depends on one
 small surface: ``read`` (envelope + one ``MessageHead`` per UNH), ``envelope_hint`` (what can
 still be known about an interchange the codec refused, to address the refusal), ``refusal``
-(the CTL01 a network hop owes) and ``final_receipt`` (the CTL03/CTL02 a final receiver owes).
+(the CTL01 a network hop owes) and ``final_receipt`` (the CTL03/CTL02 a final receiver owes;
+for a MedCom FHIR message its ``ok`` Acknowledgement, gateway.fhir.owed deciding).
 """
 
 from __future__ import annotations
@@ -86,7 +87,16 @@ def refusal(
 
 
 def final_receipt(data: bytes, *, now: datetime) -> bytes | None:
-    """The CTL03/CTL02 medbro owes as the final receiver (None when none is owed)."""
+    """The CTL03/CTL02 medbro owes as the final receiver (None when none is owed); for a
+    FHIR message the Acknowledgement owed (None for an Acknowledgement: never answered)."""
+    from gateway import wire_format
+
+    if wire_format.sniff(data) == wire_format.FHIR:
+        from gateway.fhir.acknowledgement import answer
+
+        aware = now if now.tzinfo is not None else now.replace(tzinfo=COPENHAGEN)
+        out, _why = answer(data, now=aware.astimezone(COPENHAGEN).replace(microsecond=0))
+        return out
     from gateway.edifact.receipts import receipt_owed
 
     return receipt_owed(data, now=_local(now), control_ref=new_ref("K"),

@@ -196,7 +196,31 @@ def gather_known(session: Session, items: list[IngestInput]) -> Known:
             if key in wanted:
                 originals.setdefault(key, []).append(
                     StoredMessage(row.id, row.state, row.message_ref, row.type))
-    return Known(by_key, replays, {k: tuple(v) for k, v in originals.items()})
+    return Known(by_key, replays, {k: tuple(v) for k, v in originals.items()},
+                 answered_by_acknowledgements(session, items))
+
+
+def answered_by_acknowledgements(session: Session, items: list[IngestInput]
+                                 ) -> dict[tuple[str, str], tuple[StoredMessage, ...]]:
+    """The messages FHIR Acknowledgements of ``items`` answer, by (their sender, their
+    MessageHeader.id), locked like the originals of CONTRL receipts."""
+    wanted = {(i.receiver or "", m.response.identifier) for i in items
+              if (m := i.fhir_message) is not None and m.response is not None and i.messages}
+    found: dict[tuple[str, str], list[StoredMessage]] = {}
+    if not wanted:
+        return {}
+    for row in session.execute(sa.select(
+            MessageRow.id, MessageRow.state, MessageRow.sender_gln, MessageRow.control_ref,
+            MessageRow.message_ref, MessageRow.type,
+    ).where(MessageRow.format == "fhir", MessageRow.control_ref.in_({w[1] for w in wanted}),
+            MessageRow.message_ref == MessageRow.control_ref,
+            MessageRow.sender_gln.in_({w[0] for w in wanted}))
+            .order_by(MessageRow.created_at, MessageRow.id).with_for_update()):
+        key = (row.sender_gln, row.control_ref)
+        if key in wanted:
+            found.setdefault(key, []).append(
+                StoredMessage(row.id, row.state, row.message_ref, row.type))
+    return {k: tuple(v) for k, v in found.items()}
 
 
 @dataclass
@@ -300,14 +324,16 @@ class IngestPlan:
         verdict = decide_ingest(item, Known(), self.ctx.registry, now=self.now,
                                 medbro_gln=self.ctx.settings.medbro_gln)
         result = self.add(item, verdict)
+        response = item.fhir_message.response if item.fhir_message is not None else None
         for message in item.messages:
             receipt = message.letter if isinstance(message.letter, Receipt) else None
+            text = receipt.text if receipt else (response.code if response else "")
             for original in originals:
                 self.receipts.append(dict(
                     message_id=original, interchange_id=result.interchange_id,
                     direction="out", kind=message.type,
                     refusal=str(receipt.refusal) if receipt and receipt.refusal else None,
-                    text=receipt.text if receipt else "", raw=raw, created_at=self.now))
+                    text=text, raw=raw, created_at=self.now))
 
     def _correlate(self, inter_id: str, item: IngestInput, correlations: Any) -> None:
         for c in correlations:

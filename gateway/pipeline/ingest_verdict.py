@@ -26,10 +26,22 @@ route refused (unknown, not taken)     Refuse: stored PARKED + operator task    
 route allowed                          Accept: ROUTED (+ municipal copies)          none now
 =====================================  ===========================================  =========
 
+A MedCom FHIR message (inputs.py reads it with gateway.fhir) takes the same rows; its receipt is
+the Acknowledgement gateway.fhir.owed says is owed, in the message's media type: a broken rule
+is ``fatal-error`` naming the FHIR path (from medbro as a hop, or as the final receiver), a
+refused route ``fatal-error`` from medbro (not-found), an accepted message ``ok`` when medbro is
+its final receiver (written when the local endpoint took it, worker.py, like a CTL03) and
+none when it is passed on (its final receiver answers); a duplicate gets the first
+Acknowledgement again. An Acknowledgement is never answered.
+
 Receipts (CONTRL) are accepted like letters (they are forwarded to the original sender) and
 also carry their correlations: each original named by the UCI/UCM takes ACKNOWLEDGE (CTL03) or
 NEGATIVE_RECEIPT (CTL02/CTL01) when the lifecycle table allows it in its state, else the
-receipt is recorded and ignored for it (MedCom: a negative receipt is final).
+receipt is recorded and ignored for it (MedCom: a negative receipt is final). A FHIR
+Acknowledgement correlates the same way to the message whose ``MessageHeader.id`` its
+``response.identifier`` names, sent by the Acknowledgement's receiver: ``ok`` acknowledges,
+``fatal-error`` is a negative receipt, ``transient-error`` is recorded (gateway.fhir.reliable:
+the sender may resend).
 
 Authorisation answer (docs/architecture.md): an interchange whose sender the caller may not
 speak for is *stored and rejected*, visible to operators as evidence, answered with no receipt
@@ -44,6 +56,12 @@ from datetime import datetime
 from typing import Any
 
 from gateway.errors import RemoteMessageError
+from gateway.fhir import FhirError, reliable
+from gateway.fhir.acknowledgement import answer_read
+from gateway.fhir.message import Organisation
+from gateway.fhir.owed import Outcome, Role
+from gateway.fhir.reader import media_type
+from gateway.fhir.routing import FORMAT as FHIR
 from gateway.model import Receipt, RefusalCode
 from gateway.pipeline import codec
 from gateway.pipeline.inputs import IngestInput, MessageFacts
@@ -72,6 +90,8 @@ class Known:
     replays: Mapping[str, bytes] = field(default_factory=dict)  # message id -> first receipt
     originals: Mapping[tuple[str, str, str], tuple[StoredMessage, ...]] = field(
         default_factory=dict)  # (sender, recipient, UNB ref) -> messages
+    answered: Mapping[tuple[str, str], tuple[StoredMessage, ...]] = field(
+        default_factory=dict)  # FHIR: (sender, MessageHeader.id) -> messages
 
     def with_accepted(self, item: IngestInput, ids: list[str], state: str,
                       receipt: bytes | None = None) -> Known:
@@ -83,14 +103,17 @@ class Known:
         replays = dict(self.replays)
         if receipt is not None:
             replays.update(dict.fromkeys(ids, receipt))
-        return Known({**self.by_key, **added}, replays, self.originals)
+        return Known({**self.by_key, **added}, replays, self.originals, self.answered)
 
     def with_states(self, states: Mapping[str, str]) -> Known:
         """``self`` with the originals' states as a batch moved them."""
-        originals = {key: tuple(StoredMessage(m.id, states.get(m.id, m.state), m.message_ref,
-                                              m.type) for m in found)
-                     for key, found in self.originals.items()}
-        return Known(self.by_key, self.replays, originals)
+        def moved(found: tuple[StoredMessage, ...]) -> tuple[StoredMessage, ...]:
+            return tuple(StoredMessage(m.id, states.get(m.id, m.state), m.message_ref, m.type)
+                         for m in found)
+
+        return Known(self.by_key, self.replays,
+                     {key: moved(found) for key, found in self.originals.items()},
+                     {key: moved(found) for key, found in self.answered.items()})
 
 
 @dataclass(frozen=True)
@@ -98,7 +121,7 @@ class Correlation:
     """An incoming receipt's effect on one original message."""
 
     original: StoredMessage
-    kind: str  # CTL01 | CTL02 | CTL03
+    kind: str  # CTL01 | CTL02 | CTL03 | FCTL (a FHIR Acknowledgement)
     refusal: str | None
     text: str
     event: MessageEvent | None  # None: recorded, ignored (``ignored`` says why)
@@ -161,11 +184,16 @@ def decide_ingest(item: IngestInput, known: Known, registry: Registry, *, now: d
     """The verdict for ``item``; pure (``registry`` is the loaded configuration)."""
     glns = item.authenticated_glns
     if glns is not None and item.sender is not None and item.sender not in glns:
+        fhir = item.format == FHIR
         return Reject("SENDER_NOT_AUTHORISED",
-                      f"the interchange's sender GLN {item.sender} (UNB element 2) is not one "
+                      f"the {'message' if fhir else 'interchange'}'s sender GLN {item.sender} "
+                      f"({'MessageHeader.sender' if fhir else 'UNB element 2'}) is not one "
                       "of the authenticated organisation's GLNs",
-                      place={"segment": "UNB", "element": 2})
+                      place={"path": f"{HEADER}.sender"} if fhir else
+                      {"segment": "UNB", "element": 2})
     if item.error is not None:
+        if item.format == FHIR:
+            return _unreadable_fhir(item, registry, now=now, medbro_gln=medbro_gln)
         return _unreadable(item, registry, now=now, medbro_gln=medbro_gln)
     if not item.messages:
         return Reject("EMPTY_INTERCHANGE",
@@ -175,7 +203,7 @@ def decide_ingest(item: IngestInput, known: Known, registry: Registry, *, now: d
     if any(stored):
         return _repeat(item, known, stored)
     correlations = tuple(c for m in item.messages if m.is_receipt
-                         for c in _correlate(m, known))
+                         for c in _correlate(m, known)) + _correlate_fhir(item, known)
     route = RouteRequest(receiver_gln=item.receiver or "", family=item.messages[0].family,
                          type=item.messages[0].type, version=item.messages[0].version,
                          format=item.format)
@@ -185,7 +213,10 @@ def decide_ingest(item: IngestInput, known: Known, registry: Registry, *, now: d
     match, message = refused
     reason = refusal_text(match, item.receiver or "", message)
     receipt = None
-    if item.format == "edifact" and not any(m.is_receipt for m in item.messages):
+    if item.format == FHIR:
+        receipt = _acknowledgement(item, registry, now=now, medbro_gln=medbro_gln,
+                                   outcome=Outcome.UNDELIVERABLE, reason=reason)
+    elif item.format == "edifact" and not any(m.is_receipt for m in item.messages):
         receipt = codec.refusal(item.data, code=match.refusal or RefusalCode.NC, text=reason,
                                 sender_id=medbro_gln, now=now)
     return Refuse(match, reason, receipt, correlations)
@@ -226,6 +257,77 @@ def _unreadable(item: IngestInput, registry: Registry, *, now: datetime,
     except Exception as exc:  # noqa: BLE001 - too broken to answer: stored, rejected, told
         return Reject(code, str(error), place, receipt_error=str(exc)[:500])
     return Reject(code, str(error), place, receipt)
+
+
+HEADER = "Bundle.entry[0].resource"  # the MessageHeader (MedCom: always the first entry)
+
+
+def fhir_place(error: FhirError) -> dict[str, str]:
+    """Where a FHIR message breaks a rule, as a path from the Bundle (the rules name the
+    MessageHeader by its type; it is the Bundle's first entry)."""
+    path = error.path
+    if path.startswith("MessageHeader"):
+        path = HEADER + path.removeprefix("MessageHeader")
+    return {"path": path, "issue": error.issue}
+
+
+def _unreadable_fhir(item: IngestInput, registry: Registry, *, now: datetime,
+                     medbro_gln: str) -> Reject:
+    """A FHIR message that is no Bundle or breaks MedCom's rules: rejected, and answered
+    ``fatal-error`` when it says enough (a MessageHeader.id and a sender) to be answered."""
+    error = item.error
+    assert error is not None
+    if not isinstance(error, FhirError):
+        return Reject("CODEC_FAILED", f"internal FHIR reader error {type(error).__name__}: "
+                      f"{error}", task="codec_error")
+    try:
+        receipt = _acknowledgement(item, registry, now=now, medbro_gln=medbro_gln)
+    except Exception as exc:  # noqa: BLE001 - too broken to answer: stored, rejected, told
+        return Reject("INVALID_FHIR", str(error), fhir_place(error),
+                      receipt_error=str(exc)[:500])
+    return Reject("INVALID_FHIR", str(error), fhir_place(error), receipt)
+
+
+def _acknowledgement(item: IngestInput, registry: Registry, *, now: datetime, medbro_gln: str,
+                     outcome: Outcome = Outcome.ACCEPTED, reason: str = "") -> bytes | None:
+    """The Acknowledgement gateway.fhir.owed says ``item`` is owed (None for EDIFACT, for an
+    Acknowledgement, and for a message medbro passes on). medbro is the final receiver for
+    a local endpoint; as a network hop it answers as its own Organization (its GLN)."""
+    message = item.fhir_message
+    if message is None:
+        return None
+    endpoint = registry.endpoint(item.receiver or "")
+    role = Role.FINAL_RECEIVER if endpoint is not None and endpoint.is_local else Role.HOP
+    problem = item.error if isinstance(item.error, FhirError) else None
+    out, _why = answer_read(message, problem, media_type=media_type(item.data), now=now,
+                            role=role, outcome=outcome, reason=reason,
+                            hub=Organisation(gln=medbro_gln, name="medbro"))
+    return out
+
+
+def _correlate_fhir(item: IngestInput, known: Known) -> tuple[Correlation, ...]:
+    """An incoming FHIR Acknowledgement's effect on the message it answers: the one with
+    ``MessageHeader.id`` = ``response.identifier`` that its receiver sent."""
+    message = item.fhir_message
+    if message is None or message.response is None or not item.messages[0].is_receipt:
+        return ()
+    response = message.response
+    details = "; ".join(i.detail for i in response.issues if i.detail)
+    text = response.code + (f": {details}" if details else "")
+    meaning = reliable.verdict(response.code)
+    event = {reliable.Verdict.ACKNOWLEDGED: MessageEvent.ACKNOWLEDGE,
+             reliable.Verdict.REJECTED: MessageEvent.NEGATIVE_RECEIPT}.get(meaning)
+    out = []
+    for original in known.answered.get((item.receiver or "", response.identifier), ()):
+        if event is None:
+            out.append(Correlation(original, "FCTL", None, text, None,
+                                   ignored="transient-error: the sender may resend it"))
+        elif can(original.state, event):
+            out.append(Correlation(original, "FCTL", None, text, event))
+        else:
+            out.append(Correlation(original, "FCTL", None, text, None,
+                                   ignored=f"message is {original.state}"))
+    return tuple(out)
 
 
 def _repeat(item: IngestInput, known: Known,
@@ -300,5 +402,5 @@ def copy_receivers(letter: Any) -> list[str]:
     return glns
 
 
-__all__ = ["COPY_MARK", "Accept", "Copy", "Correlation", "Duplicate", "Known", "Refuse",
-           "Reject", "StoredMessage", "Verdict", "decide_ingest", "refusal_text"]
+__all__ = ["COPY_MARK", "HEADER", "Accept", "Copy", "Correlation", "Duplicate", "Known", "Refuse",
+           "Reject", "StoredMessage", "Verdict", "decide_ingest", "fhir_place", "refusal_text"]

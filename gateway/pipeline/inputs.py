@@ -3,9 +3,12 @@
 Every source (HTTP EDIFACT, HTTP envelopes, the EDI mailbox, hospital push, payloads routed by
 their envelope's facts, the case flow's outbox, medbro's own receipts) ends up here as one
 ``IngestInput``: the bytes as they came, who sent them through which door, and what the codec
-(or the transport envelope, for a payload the codec does not read) says about them. Reading
-never raises: an unreadable interchange is an ``IngestInput`` with its ``error``, and whatever
-can still be read of its envelope, so that the decision can answer its sender.
+(or the transport envelope, for a payload the codec does not read) says about them. A MedCom
+FHIR message (a VANSEnvelope's HL7 payload, or medbro's own Acknowledgement) is read by
+gateway.fhir: its MessageHeader gives the routing facts, and its ``MessageHeader.id`` is the
+duplicate key, whole (the store's references are 64 wide). Reading never raises: an
+unreadable interchange is an ``IngestInput`` with its ``error``, and whatever can still be read
+of its envelope, so that the decision can answer its sender.
 """
 
 from __future__ import annotations
@@ -13,7 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from gateway import wire_format
 from gateway.errors import RemoteMessageError
+from gateway.fhir import FhirMessage, read_leniently, routing_facts
+from gateway.fhir.routing import FORMAT as FHIR
 from gateway.logging import get_logger
 from gateway.pipeline import codec
 
@@ -74,6 +80,7 @@ class IngestInput:
     ack_requested: bool = False
     messages: tuple[MessageFacts, ...] = ()
     error: Exception | None = None  # why it could not be read (then ``messages`` is empty)
+    fhir_message: FhirMessage | None = None  # what gateway.fhir read, also when a rule is broken
 
     @property
     def readable(self) -> bool:
@@ -93,6 +100,8 @@ def read(data: bytes, *, received_via: str, source: str = "",
     """Parse ``data`` once; never raises (a codec crash is an input with its ``error``)."""
     door = dict(data=data, received_via=received_via, source=source,
                 authenticated_glns=authenticated_glns, origin=origin)
+    if (hint.format if hint is not None else wire_format.sniff(data)) == FHIR:
+        return _fhir(door)
     if hint is not None and hint.format != "edifact":
         return _hinted(door, hint)
     try:
@@ -112,15 +121,43 @@ def read(data: bytes, *, received_via: str, source: str = "",
 
 
 def _hinted(door: dict[str, Any], hint: PayloadHint) -> IngestInput:
-    key = hint.message_key[:35]
+    key = hint.message_key[:64]
     return IngestInput(
         **door, format=hint.format[:16], sender=hint.sender_gln, receiver=hint.receiver_gln,
         control_ref=key,
         messages=(MessageFacts(
-            ref=(hint.duplicate_key or hint.message_key)[:35], family=hint.family_word[:16],
+            ref=(hint.duplicate_key or hint.message_key)[:64], family=hint.family_word[:16],
             type=hint.type.upper()[:16], version=hint.version.upper()[:16], letter_id=key[:70],
             summary={"by_hint": {"format": hint.format, "type": hint.type,
                                  "version": hint.version, "message_key": hint.message_key}}),))
+
+
+def _fhir(door: dict[str, Any]) -> IngestInput:
+    """A FHIR message read by its MessageHeader (not by the envelope's words: the Bundle says
+    who sent it to whom, and MedCom keys its duplicates on ``MessageHeader.id``)."""
+    try:
+        message, problem = read_leniently(door["data"])
+    except Exception as exc:  # noqa: BLE001 - our reader's bug: stored, rejected, a task
+        log.exception("fhir_reader_failed")
+        return IngestInput(**door, format=FHIR, error=exc)
+    if message is None:
+        return IngestInput(**door, format=FHIR, error=problem)
+    facts = routing_facts(message)
+    read_as = dict(format=facts.format, sender=facts.sender_gln or None,
+                   receiver=facts.receiver_gln or None, control_ref=facts.message_key or None,
+                   fhir_message=message)
+    if problem is not None and door["origin"] != "generated":
+        return IngestInput(**door, **read_as, error=problem)
+    if problem is not None:  # medbro's own Acknowledgement: routed on what it says
+        log.warning("own_fhir_message_breaks_rule", problem=str(problem))
+    summary = {"fhir": {"event": message.event, "envelope_name": facts.envelope_name,
+                        "bundle_id": facts.bundle_id, "version": facts.version}}
+    if facts.is_acknowledgement:
+        summary["fhir"].update(acknowledges=facts.acknowledges,
+                               response_code=facts.response_code)
+    return IngestInput(**door, **read_as, messages=(MessageFacts(
+        ref=facts.message_key, family=facts.family, type=facts.type, version=facts.version,
+        is_receipt=facts.is_acknowledgement, letter_id=facts.message_key, summary=summary),))
 
 
 def _unreadable(door: dict[str, Any], error: Exception) -> IngestInput:

@@ -12,10 +12,13 @@ from types import SimpleNamespace
 
 import pytest
 
+from gateway import fhir
 from gateway.demo import discharge_letter
 from gateway.edifact import parse
 from gateway.edifact.letters import render_letter
 from gateway.edifact.receipts import Original, build_receipt
+from gateway.fhir.acknowledgement import acknowledgement
+from gateway.fhir.owed import Owed
 from gateway.model import RefusalCode
 from gateway.pipeline.ingest_verdict import (
     Accept,
@@ -31,6 +34,7 @@ from gateway.pipeline.inputs import PayloadHint, read
 from gateway.registry import Registry
 from gateway.routing import Match
 from gateway.store.states import MessageEvent
+from tests.medcom_fhir import bundles as fhir_bundles
 
 HOSPITAL, GP, KOMMUNE, MEDBRO = "5790000120420", "5790000128686", "5790000118276", "5790000000000"
 UNKNOWN, FORGED = "5790009999994", "5790000181872"
@@ -189,3 +193,136 @@ def test_decide_ingest_is_pure():
     one = decide_ingest(item(L1), Known(), REGISTRY, now=NOW, medbro_gln=MEDBRO)
     two = decide_ingest(item(L1), Known(), REGISTRY, now=NOW, medbro_gln=MEDBRO)
     assert one == two
+
+
+# -- MedCom FHIR (gateway.fhir reads, the same decision routes, the Acknowledgement is owed) --
+
+FHIR_REGISTRY = Registry.from_dict({"endpoints": [
+    {"gln": fhir_bundles.GP["gln"], "name": "Lægehuset Vestergade", "kind": "gp",
+     "accepts": [{"type": "FDIS91"}, {"type": "FCTL"}],
+     "channel": {"kind": "edi_mailbox", "directory": "/tmp/g"}},
+    {"gln": fhir_bundles.MUNICIPALITY["gln"], "name": "Aarhus Kommune", "kind": "municipality",
+     "accepts": [{"type": "FDIS91"}, {"type": "FCTL"}],
+     "channel": {"kind": "edi_mailbox", "directory": "/tmp/k"}},
+]})
+FHIR_SENDER, FHIR_RECEIVER = fhir_bundles.MUNICIPALITY["gln"], fhir_bundles.GP["gln"]
+HEADER_ID = fhir_bundles.HEADER_ID  # 36 characters: a UUID, kept whole as the duplicate key
+CARE = fhir_bundles.to_bytes(fhir_bundles.care_communication())
+STRANGER = {**fhir_bundles.GP, "gln": UNKNOWN, "id": "0d6a1e0c-35a8-4bd6-9a44-5a0c5a3e1c11"}
+
+
+def care(**change) -> bytes:
+    return fhir_bundles.to_bytes(fhir_bundles.care_communication(**change))
+
+
+def without_receiver_gln(doc: dict) -> None:
+    org = [e["resource"] for e in doc["entry"]
+           if e["resource"]["resourceType"] == "Organization"][1]
+    org["identifier"] = [i for i in org["identifier"] if i["system"] != fhir_bundles.GLN]
+
+
+def resent(data: bytes) -> bytes:
+    """The same message sent again: a new Bundle.id, the same MessageHeader.id (MedCom MR7)."""
+    return data.replace(b"add5e7e2-0c0f-4a4a-bfff-f6f984fa7e3c",
+                        b"9f0c2b1e-7d0c-4a7e-8e7b-3b7f0f2d6a55")
+
+
+def fhir_ack(code: str, data: bytes = CARE) -> bytes:
+    """The GP's Acknowledgement of ``data`` (medbro's writer, answering as the receiver)."""
+    original = fhir.message_of(fhir.read_bundle(data))
+    owed = Owed(code) if code == "ok" else Owed(code, "processing", "kan ikke")
+    return acknowledgement(original, owed, now=NOW)
+
+
+def fhir_response(receipt: bytes | None) -> tuple[str, str, str]:
+    """(response code, acknowledged MessageHeader.id, answering GLN) of an Acknowledgement
+    (read leniently: medbro answering as a hop has a GLN but no SOR identifier)."""
+    assert receipt is not None
+    message, _problem = fhir.read_leniently(receipt)
+    assert message is not None
+    assert message.response is not None and message.sender is not None
+    return message.response.code, message.response.identifier, message.sender.gln
+
+
+def fhir_item(data: bytes, glns: frozenset[str] | None = None, **kw):
+    return read(data, received_via="test", authenticated_glns=glns, **kw)
+
+
+def answered(state: str) -> Known:
+    return Known(answered={(FHIR_SENDER, HEADER_ID): (
+        StoredMessage("orig", state, HEADER_ID, "FDIS91"),)})
+
+
+FHIR_HINT = PayloadHint(sender_gln="5790000000017", receiver_gln="5790000000024",
+                        format="fhir", type="FDIS91", version="", message_key="vans-id")
+
+FHIR_CASES = [
+    ("FHIR CareCommunication routed by its MessageHeader", fhir_item(CARE), Known(), Accept,
+     lambda v: (v.route.receiver_gln, v.route.family, v.route.type, v.route.version,
+                v.route.format) == (FHIR_RECEIVER, "FHIR", "FDIS91", "5.0", "fhir")),
+    ("FHIR in a VANSEnvelope: the Bundle's facts, not the envelope's",
+     fhir_item(CARE, hint=FHIR_HINT), Known(), Accept,
+     lambda v: v.route.receiver_gln == FHIR_RECEIVER),
+    ("FHIR forged sender", fhir_item(CARE, frozenset({FHIR_RECEIVER})), Known(), Reject,
+     lambda v: (v.code, v.receipt, v.place) == (
+         "SENDER_NOT_AUTHORISED", None, {"path": "Bundle.entry[0].resource.sender"})),
+    ("FHIR breaking a rule: fatal-error naming the path",
+     fhir_item(fhir_bundles.to_bytes(fhir_bundles.changed(fhir_bundles.care_communication(),
+                                                          without_receiver_gln))),
+     Known(), Reject,
+     lambda v: v.code == "INVALID_FHIR"
+     and v.place["path"] == "Bundle.entry[0].resource.destination[primary].receiver"
+     and fhir_response(v.receipt) == ("fatal-error", HEADER_ID, MEDBRO)),
+    ("FHIR that is no Bundle: nobody to answer",
+     fhir_item(b'{"resourceType": "Patient", "id": "x"}'), Known(), Reject,
+     lambda v: (v.code, v.receipt, v.place["path"]) == (
+         "INVALID_FHIR", None, "Bundle.resourceType")),
+    ("FHIR resent (same MessageHeader.id, new Bundle.id): the first Acknowledgement",
+     fhir_item(resent(CARE)), Known({(FHIR_SENDER, HEADER_ID, HEADER_ID): StoredMessage(
+         "m1", "delivered", HEADER_ID)}, {"m1": b"FIRST-ACK"}), Duplicate,
+     lambda v: (v.originals[0].id, v.receipt) == ("m1", b"FIRST-ACK")),
+    ("FHIR unknown receiver: fatal-error from medbro",
+     fhir_item(care(receiver=STRANGER)), Known(), Refuse,
+     lambda v: v.match is Match.UNKNOWN_RECEIVER and UNKNOWN in v.reason
+     and fhir_response(v.receipt) == ("fatal-error", HEADER_ID, MEDBRO)
+     and b"not-found" in v.receipt),
+    ("FHIR ok Acknowledgement for a delivered message", fhir_item(fhir_ack("ok")),
+     answered("delivered"), Accept,
+     lambda v: [(c.original.id, c.kind, c.event) for c in v.correlations] == [
+         ("orig", "FCTL", MessageEvent.ACKNOWLEDGE)]
+     and (v.route.receiver_gln, v.route.type) == (FHIR_SENDER, "FCTL")),
+    ("FHIR fatal-error Acknowledgement: a negative receipt", fhir_item(fhir_ack("fatal-error")),
+     answered("delivered"), Accept,
+     lambda v: v.correlations[0].event is MessageEvent.NEGATIVE_RECEIPT
+     and "kan ikke" in v.correlations[0].text),
+    ("FHIR transient-error Acknowledgement: recorded", fhir_item(fhir_ack("transient-error")),
+     answered("delivered"), Accept,
+     lambda v: v.correlations[0].event is None and "transient" in v.correlations[0].ignored),
+    ("FHIR ok Acknowledgement after a fatal-error: ignored", fhir_item(fhir_ack("ok")),
+     answered("failed"), Accept,
+     lambda v: v.correlations[0].event is None and "failed" in v.correlations[0].ignored),
+    ("FHIR Acknowledgement for a message another sender sent",
+     fhir_item(fhir_ack("ok")), Known(answered={("5790000000017", HEADER_ID): (
+         StoredMessage("other", "delivered", HEADER_ID, "FDIS91"),)}), Accept,
+     lambda v: v.correlations == ()),
+    ("FHIR Acknowledgement to an unknown receiver: never acknowledged",
+     fhir_item(fhir_ack("ok", care(sender={**fhir_bundles.MUNICIPALITY, "gln": UNKNOWN}))),
+     Known(), Refuse, lambda v: v.match is Match.UNKNOWN_RECEIVER and v.receipt is None),
+]
+
+
+@pytest.mark.parametrize(("name", "given", "known", "kind", "check"), FHIR_CASES,
+                         ids=[c[0] for c in FHIR_CASES])
+def test_decide_ingest_fhir(name, given, known, kind, check):
+    verdict = decide_ingest(given, known, FHIR_REGISTRY, now=NOW, medbro_gln=MEDBRO)
+    assert isinstance(verdict, kind), verdict
+    if check is not None:
+        assert check(verdict), verdict
+
+
+def test_fhir_duplicate_key_is_the_whole_message_header_id():
+    given = fhir_item(CARE)
+    assert len(HEADER_ID) > 35
+    assert given.keys == {(FHIR_SENDER, HEADER_ID, HEADER_ID)}
+    assert given.messages[0].is_receipt is False
+    assert fhir_item(fhir_ack("ok")).messages[0].is_receipt is True
