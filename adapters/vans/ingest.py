@@ -150,8 +150,10 @@ class VansIngest:
 
         async def process(envelope: VansEnvelope) -> Outcome:
             info = payload_info(envelope)
-            if self._known_receiver is not None and not self._known_receiver(
-                envelope.receiver.id
+            # A FHIR message is routed by its MessageHeader's destination, not the envelope's
+            # ReceiverID: the hub answers an unknown one with a fatal-error Acknowledgement.
+            if info.format != "fhir" and self._known_receiver is not None and not (
+                self._known_receiver(envelope.receiver.id)
             ):
                 return Outcome(False, f"ReceiverID {envelope.receiver.id} is not a medbro "
                                "endpoint", ErrorCode.UNKNOWN_RECEIVER)

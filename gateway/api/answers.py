@@ -19,6 +19,8 @@ from typing import Any
 from fastapi import status
 from fastapi.responses import JSONResponse
 
+from gateway import wire_format
+
 SENDER_NOT_AUTHORISED = "SENDER_NOT_AUTHORISED"
 # A message in one of these states right after ingest will not be delivered as sent.
 REFUSED_STATES = {"rejected", "parked"}
@@ -33,6 +35,13 @@ def status_for(result: Any) -> int:
     return status.HTTP_202_ACCEPTED
 
 
+def receipt_text(receipt: bytes) -> str:
+    """A receipt as text: a CONTRL is ISO-8859-1 (UNOC), a FHIR Acknowledgement UTF-8."""
+    if wire_format.sniff(receipt) == wire_format.FHIR:
+        return receipt.decode("utf-8", errors="replace")
+    return receipt.decode("latin-1")
+
+
 def result_json(result: Any) -> dict[str, Any]:
     """An ``IngestResult`` as the JSON body every ingest route answers."""
     receipt = getattr(result, "receipt", None)
@@ -41,7 +50,7 @@ def result_json(result: Any) -> dict[str, Any]:
         "message_ids": list(result.message_ids),
         "state": state,
         "duplicate": bool(getattr(result, "duplicate", False)),
-        "receipt": receipt.decode("latin-1") if receipt is not None else None,
+        "receipt": receipt_text(receipt) if receipt is not None else None,
     }
     if status_for(result) != status.HTTP_202_ACCEPTED:
         body["error"] = getattr(result, "error", None) or (

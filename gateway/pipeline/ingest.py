@@ -44,6 +44,7 @@ from gateway.pipeline.ingest_verdict import (
     Accept,
     Duplicate,
     Known,
+    Redelivery,
     Refuse,
     Reject,
     StoredMessage,
@@ -51,6 +52,7 @@ from gateway.pipeline.ingest_verdict import (
     decide_ingest,
 )
 from gateway.pipeline.inputs import IngestInput, PayloadHint
+from gateway.routing import RouteRequest
 from gateway.store import patient_key
 from gateway.store import repository as repo
 from gateway.store.states import (
@@ -176,12 +178,15 @@ def gather_known(session: Session, items: list[IngestInput]) -> Known:
             if key in keys:
                 by_key[key] = StoredMessage(row.id, row.state, row.message_ref, row.type)
     replays: dict[str, bytes] = {}
+    first_in: dict[str, str] = {}  # message id -> interchange of its first receipt
     if by_key:
         ids = [m.id for m in by_key.values()]
-        for message_id, raw in session.execute(
-                sa.select(ReceiptRow.message_id, ReceiptRow.raw)
+        for message_id, raw, receipt_inter in session.execute(
+                sa.select(ReceiptRow.message_id, ReceiptRow.raw, ReceiptRow.interchange_id)
                 .where(ReceiptRow.message_id.in_(ids)).order_by(ReceiptRow.id)):
             replays.setdefault(message_id, raw)
+            if receipt_inter is not None:
+                first_in.setdefault(message_id, receipt_inter)
     wanted = {(r.original_sender, r.original_recipient, r.original_control_ref)
               for i in items for m in i.messages if isinstance(r := m.letter, Receipt)}
     originals: dict[tuple[str, str, str], list[StoredMessage]] = {}
@@ -197,7 +202,29 @@ def gather_known(session: Session, items: list[IngestInput]) -> Known:
                 originals.setdefault(key, []).append(
                     StoredMessage(row.id, row.state, row.message_ref, row.type))
     return Known(by_key, replays, {k: tuple(v) for k, v in originals.items()},
-                 answered_by_acknowledgements(session, items))
+                 answered_by_acknowledgements(session, items), carriers(session, first_in))
+
+
+def carriers(session: Session, first_in: dict[str, str]) -> dict[str, Redelivery]:
+    """For each message, the FHIR message that carried its first receipt (an Acknowledgement
+    medbro wrote or forwarded), which a duplicate's sender gets delivered again."""
+    if not first_in:
+        return {}
+    found: dict[str, Redelivery] = {}
+    by_inter = {}
+    for row in session.execute(sa.select(
+            MessageRow.id, MessageRow.interchange_id, MessageRow.state, MessageRow.message_ref,
+            MessageRow.receiver_gln, MessageRow.family, MessageRow.type, MessageRow.version,
+            MessageRow.format,
+    ).where(MessageRow.interchange_id.in_(set(first_in.values())),
+            MessageRow.format == "fhir")):
+        by_inter[row.interchange_id] = Redelivery(
+            StoredMessage(row.id, row.state, row.message_ref, row.type), row.interchange_id,
+            RouteRequest(row.receiver_gln or "", row.family, row.type, row.version, row.format))
+    for message_id, inter_id in first_in.items():
+        if inter_id in by_inter:
+            found[message_id] = by_inter[inter_id]
+    return found
 
 
 def answered_by_acknowledgements(session: Session, items: list[IngestInput]
@@ -288,8 +315,11 @@ class IngestPlan:
         self._interchange(item, InterchangeEvent.DUPLICATE, inter_id=inter_id)
         for original in verdict.originals:
             self._audit("duplicate_received", original.id, inter_id, state=original.state)
+        for again in verdict.redeliver:
+            self._redeliver(again, inter_id)
         log.info("duplicate_received", original=verdict.originals[0].id,
-                 receipt_replayed=verdict.receipt is not None)
+                 receipt_replayed=verdict.receipt is not None,
+                 receipt_redelivered=bool(verdict.redeliver))
         first = verdict.originals[0]
         return IngestResult([o.id for o in verdict.originals],
                             self.states.get(first.id, first.state), duplicate=True,
@@ -334,6 +364,24 @@ class IngestPlan:
                     direction="out", kind=message.type,
                     refusal=str(receipt.refusal) if receipt and receipt.refusal else None,
                     text=text, raw=raw, created_at=self.now))
+
+    def _redeliver(self, again: Redelivery, inter_id: str) -> None:
+        """Deliver the first Acknowledgement again (REPLAY), at most once per batch."""
+        message = again.message
+        state = self.states.get(message.id, message.state)
+        if state != message.state:
+            return  # moved in this batch already (a second duplicate in the same batch)
+        ((event, old, new),) = walk(MessageState(state), E.REPLAY)
+        self.updates.append(dict(b_id=message.id, b_old=old.value, state=new.value,
+                                 updated_at=self.now))
+        self.states[message.id] = new.value
+        self._audit(f"message_{event.value}", message.id, inter_id, state_from=old.value,
+                    state_to=new.value, by="medbro", reason="the sender sent a duplicate")
+        self.counted.append((message.type, new.value))
+        route = again.route
+        self.commands.append(delivery_command_for(
+            again.interchange_id, receiver_gln=route.receiver_gln, family=route.family,
+            type=route.type, version=route.version, format=route.format))
 
     def _correlate(self, inter_id: str, item: IngestInput, correlations: Any) -> None:
         for c in correlations:

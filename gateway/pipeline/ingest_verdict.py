@@ -20,6 +20,9 @@ unreadable, sender's error             Reject with the codec's code and place   
 no messages (an empty envelope)        Reject EMPTY_INTERCHANGE                     none
 every key already stored               Duplicate of the originals                   the first
                                                                                     one again
+                                                                                    (FHIR: also
+                                                                                    delivered
+                                                                                    again)
 some keys stored, some new             Reject PARTIAL_DUPLICATE + operator task     none
 route refused (unknown, not taken)     Refuse: stored PARKED + operator task        CTL01 LOK/
                                                                                     VER
@@ -83,6 +86,17 @@ class StoredMessage:
 
 
 @dataclass(frozen=True)
+class Redelivery:
+    """The message that carried a first receipt (a FHIR Acknowledgement), to be delivered to
+    its receiver again: the sender of a duplicate lost it (MedCom MR8: "the same
+    acknowledgement again")."""
+
+    message: StoredMessage
+    interchange_id: str
+    route: RouteRequest
+
+
+@dataclass(frozen=True)
 class Known:
     """What the store already knows about a batch of inputs (read by the writer first)."""
 
@@ -92,6 +106,8 @@ class Known:
         default_factory=dict)  # (sender, recipient, UNB ref) -> messages
     answered: Mapping[tuple[str, str], tuple[StoredMessage, ...]] = field(
         default_factory=dict)  # FHIR: (sender, MessageHeader.id) -> messages
+    carriers: Mapping[str, Redelivery] = field(
+        default_factory=dict)  # message id -> the message that carried its first receipt
 
     def with_accepted(self, item: IngestInput, ids: list[str], state: str,
                       receipt: bytes | None = None) -> Known:
@@ -103,7 +119,8 @@ class Known:
         replays = dict(self.replays)
         if receipt is not None:
             replays.update(dict.fromkeys(ids, receipt))
-        return Known({**self.by_key, **added}, replays, self.originals, self.answered)
+        return Known({**self.by_key, **added}, replays, self.originals, self.answered,
+                     self.carriers)
 
     def with_states(self, states: Mapping[str, str]) -> Known:
         """``self`` with the originals' states as a batch moved them."""
@@ -113,7 +130,8 @@ class Known:
 
         return Known(self.by_key, self.replays,
                      {key: moved(found) for key, found in self.originals.items()},
-                     {key: moved(found) for key, found in self.answered.items()})
+                     {key: moved(found) for key, found in self.answered.items()},
+                     self.carriers)
 
 
 @dataclass(frozen=True)
@@ -161,6 +179,7 @@ class Duplicate:
 
     originals: tuple[StoredMessage, ...]
     receipt: bytes | None = None
+    redeliver: tuple[Redelivery, ...] = ()  # FHIR: the first Acknowledgement, sent again
 
 
 @dataclass(frozen=True)
@@ -340,7 +359,10 @@ def _repeat(item: IngestInput, known: Known,
                       f"({', '.join(sorted(s.message_ref or '' for s in seen))}) together "
                       f"with new ones ({', '.join(new)})",
                       place={"segment": "UNH"}, task="partial_duplicate", originals=seen)
-    return Duplicate(seen, known.replays.get(seen[0].id))
+    carrier = known.carriers.get(seen[0].id)
+    again = (carrier,) if (item.format == FHIR and carrier is not None
+                           and can(carrier.message.state, MessageEvent.REPLAY)) else ()
+    return Duplicate(seen, known.replays.get(seen[0].id), again)
 
 
 def _correlate(message: MessageFacts, known: Known) -> list[Correlation]:
@@ -402,5 +424,6 @@ def copy_receivers(letter: Any) -> list[str]:
     return glns
 
 
-__all__ = ["COPY_MARK", "HEADER", "Accept", "Copy", "Correlation", "Duplicate", "Known", "Refuse",
-           "Reject", "StoredMessage", "Verdict", "decide_ingest", "fhir_place", "refusal_text"]
+__all__ = ["COPY_MARK", "HEADER", "Accept", "Copy", "Correlation", "Duplicate", "Known",
+           "Redelivery", "Refuse", "Reject", "StoredMessage", "Verdict", "decide_ingest",
+           "fhir_place", "refusal_text"]

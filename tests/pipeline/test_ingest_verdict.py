@@ -25,6 +25,7 @@ from gateway.pipeline.ingest_verdict import (
     Copy,
     Duplicate,
     Known,
+    Redelivery,
     Refuse,
     Reject,
     StoredMessage,
@@ -32,7 +33,7 @@ from gateway.pipeline.ingest_verdict import (
 )
 from gateway.pipeline.inputs import PayloadHint, read
 from gateway.registry import Registry
-from gateway.routing import Match
+from gateway.routing import Match, RouteRequest
 from gateway.store.states import MessageEvent
 from tests.medcom_fhir import bundles as fhir_bundles
 
@@ -181,6 +182,13 @@ def test_partial_duplicate_is_rejected_with_a_task():
     assert "NEWREF" in verdict.text
 
 
+def test_an_edifact_duplicate_is_answered_not_redelivered():
+    known = Known({key_of(L1): StoredMessage("m1", "acknowledged", "x")}, {"m1": b"CTL03"},
+                  carriers={"m1": ACK_SENT})
+    verdict = decide_ingest(item(L1), known, REGISTRY, now=NOW, medbro_gln=MEDBRO)
+    assert isinstance(verdict, Duplicate) and verdict.redeliver == ()
+
+
 def test_a_repeat_later_in_the_same_batch_is_a_duplicate_of_the_first():
     first = item(L1)
     known = Known().with_accepted(first, ["m1"], "routed")
@@ -253,6 +261,8 @@ def answered(state: str) -> Known:
         StoredMessage("orig", state, HEADER_ID, "FDIS91"),)})
 
 
+ACK_SENT = Redelivery(StoredMessage("ack", "delivered", "ack-header-id", "FCTL"), "ack-inter",
+                      RouteRequest(FHIR_SENDER, "FHIR", "FCTL", "", "fhir"))
 FHIR_HINT = PayloadHint(sender_gln="5790000000017", receiver_gln="5790000000024",
                         format="fhir", type="FDIS91", version="", message_key="vans-id")
 
@@ -281,6 +291,15 @@ FHIR_CASES = [
      fhir_item(resent(CARE)), Known({(FHIR_SENDER, HEADER_ID, HEADER_ID): StoredMessage(
          "m1", "delivered", HEADER_ID)}, {"m1": b"FIRST-ACK"}), Duplicate,
      lambda v: (v.originals[0].id, v.receipt) == ("m1", b"FIRST-ACK")),
+    ("FHIR resent after the Acknowledgement was delivered: it is delivered again",
+     fhir_item(resent(CARE)), Known({(FHIR_SENDER, HEADER_ID, HEADER_ID): StoredMessage(
+         "m1", "acknowledged", HEADER_ID)}, {"m1": b"FIRST-ACK"}, carriers={"m1": ACK_SENT}),
+     Duplicate, lambda v: (v.receipt, v.redeliver) == (b"FIRST-ACK", (ACK_SENT,))),
+    ("FHIR resent while the Acknowledgement is still on its way: not twice",
+     fhir_item(resent(CARE)), Known({(FHIR_SENDER, HEADER_ID, HEADER_ID): StoredMessage(
+         "m1", "acknowledged", HEADER_ID)}, {"m1": b"FIRST-ACK"}, carriers={
+             "m1": replace(ACK_SENT, message=replace(ACK_SENT.message, state="routed"))}),
+     Duplicate, lambda v: v.redeliver == ()),
     ("FHIR unknown receiver: fatal-error from medbro",
      fhir_item(care(receiver=STRANGER)), Known(), Refuse,
      lambda v: v.match is Match.UNKNOWN_RECEIVER and UNKNOWN in v.reason

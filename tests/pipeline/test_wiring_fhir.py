@@ -1,0 +1,203 @@
+"""MedCom FHIR messages end to end (issue acceptance): a CareCommunication in a VANSEnvelope
+posted to ``POST /v1/messages`` is read by gateway.fhir, routed by its MessageHeader's
+destination through the core decision, stored and delivered once; the receiver's Acknowledgement
+correlates to it; a resend with the same MessageHeader.id is delivered no second time and its
+sender gets the same Acknowledgement again; an unknown receiver gets a fatal-error
+Acknowledgement from medbro; medbro as the final receiver answers ``ok``.
+
+On SQLite and PostgreSQL, on the in-process transport and on RabbitMQ (conftest fixtures).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from adapters.vans import EndPoint, ReceiptKind, parse, serialize, wrap
+from gateway import fhir
+from gateway.api.app import create_app
+from gateway.api.messages import envelope_handlers
+from gateway.fhir.acknowledgement import acknowledgement
+from gateway.fhir.owed import Owed
+from gateway.pipeline import Hub
+from gateway.registry import Registry, hash_api_key
+from gateway.settings import Settings
+from tests.medcom_fhir import bundles
+from tests.pipeline.conftest import RecordingChannel, eventually, running
+
+KOMMUNE, GP = bundles.MUNICIPALITY["gln"], bundles.GP["gln"]
+LOCAL = {"id": "5b8a3f0e-6a43-4c55-9a53-2f7d1f1c0e01", "gln": "5790000100002",
+         "sor": "111111111111111", "name": "medbro, regionens postkasse"}
+STRANGER = {**bundles.GP, "id": "0d6a1e0c-35a8-4bd6-9a44-5a0c5a3e1c11", "gln": "5790009999994"}
+KEYS = {KOMMUNE: "k-kommune", GP: "k-gp"}
+NOW = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
+
+
+def registry() -> Registry:
+    return Registry.from_dict({
+        "endpoints": [
+            {"gln": KOMMUNE, "name": "Aarhus Kommune", "kind": "municipality",
+             "accepts": [{"type": "FCTL"}], "channel": {"kind": "recording"}},
+            {"gln": GP, "name": "Lægehuset Vestergade", "kind": "gp",
+             "accepts": [{"type": "FDIS91"}], "channel": {"kind": "recording"}},
+            {"gln": LOCAL["gln"], "name": "medbro", "kind": "region",
+             "accepts": [{"type": "FDIS91"}], "channel": {"kind": "local"}},
+        ],
+        "organisations": [
+            {"name": "kommune", "glns": [KOMMUNE], "api_key_sha256": [hash_api_key(KEYS[KOMMUNE])]},
+            {"name": "gp", "glns": [GP], "api_key_sha256": [hash_api_key(KEYS[GP])]},
+        ],
+    })
+
+
+@pytest.fixture
+async def hub(fresh_db: str, broker: str, broker_prefix: str,
+              channel: RecordingChannel) -> AsyncIterator[Hub]:
+    settings = Settings.load(database_url=fresh_db, broker_url=broker,
+                             broker_prefix=broker_prefix, retry_delays_seconds=(0.2, 0.5),
+                             scan_interval_seconds=0.1)
+    hub = Hub(settings, registry(), channel_factory=lambda endpoint: channel)
+    await hub.start()
+    try:
+        yield hub
+    finally:
+        with contextlib.suppress(Exception):
+            await hub.transport.delete(hub.topology)
+        await hub.stop()
+
+
+@pytest.fixture
+async def client(hub: Hub) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(hub, manage_hub=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://medbro.test") as c:
+        yield c
+    for _name, handler in envelope_handlers():
+        with contextlib.suppress(AttributeError):
+            handler.close(app)
+
+
+def care(**change) -> bytes:
+    return bundles.to_bytes(bundles.care_communication(**change))
+
+
+def resent(data: bytes) -> bytes:
+    """The same message sent again: a new Bundle.id, the same MessageHeader.id (MedCom MR7)."""
+    return data.replace(b"add5e7e2-0c0f-4a4a-bfff-f6f984fa7e3c", str(uuid.uuid4()).encode())
+
+
+def envelope(payload: bytes, *, sender: str, receiver: str, name: str) -> bytes:
+    """A new reliable VANSEnvelope (new envelope id and message id) around ``payload``."""
+    return serialize(wrap(payload, sender=EndPoint(sender), receiver=EndPoint(receiver),
+                          message_type=name, version="5.0", envelope_id=str(uuid.uuid4()),
+                          message_id=str(uuid.uuid4()), now=NOW.replace(tzinfo=None),
+                          wire_format="fhir"))
+
+
+async def post(client: httpx.AsyncClient, payload: bytes, *, sender: str = KOMMUNE,
+               receiver: str = GP, name: str = "FDIS91#other") -> httpx.Response:
+    body = envelope(payload, sender=sender, receiver=receiver, name=name)
+    response = await client.post("/v1/messages", content=body, headers={
+        "X-API-Key": KEYS[sender], "Content-Type": "application/xml"})
+    assert response.status_code == 200, response.text
+    return response
+
+
+def response_of(ack: bytes) -> tuple[str, str]:
+    """(response code, acknowledged MessageHeader.id) of an Acknowledgement (read leniently:
+    medbro answering as a hop names its GLN but has no SOR identifier)."""
+    message, _problem = fhir.read_leniently(ack)
+    assert message is not None and message.response is not None, ack[:200]
+    return message.response.code, message.response.identifier
+
+
+async def test_delivered_once_acknowledged_and_a_resend_gets_the_same_acknowledgement(
+        hub, client, channel) -> None:
+    data = care()
+    async with running(hub):
+        first = await post(client, data)
+        assert parse(first.content).receipt.kind is ReceiptKind.POSITIVE_MESSAGE
+        (message_id,) = first.headers["x-medbro-message-ids"].split(",")
+        await eventually(lambda: hub.message_view(message_id)["state"] == "delivered")
+        assert channel.payloads(GP) == [data]  # the Bundle as it came, by its destination
+        view = hub.message_view(message_id)
+        assert (view["format"], view["family"], view["type"], view["sender_gln"],
+                view["receiver_gln"], view["message_ref"]) == (
+            "fhir", "FHIR", "FDIS91", KOMMUNE, GP, bundles.HEADER_ID)
+
+        # The GP's system answers ok: correlated to the original, forwarded to the sender.
+        ack = acknowledgement(fhir.read(data), Owed("ok"), now=NOW)
+        answered = await post(client, ack, sender=GP, receiver=KOMMUNE, name="FCTL#ok")
+        assert parse(answered.content).receipt.kind is ReceiptKind.POSITIVE_MESSAGE
+        await eventually(lambda: hub.message_view(message_id)["state"] == "acknowledged")
+        await eventually(lambda: channel.payloads(KOMMUNE) == [ack])
+        receipts = hub.message_view(message_id)["receipts"]
+        assert [(r["direction"], r["kind"]) for r in receipts] == [("in", "FCTL")]
+
+        # The municipality did not get it and sends the message again (new Bundle.id, new
+        # envelope): a duplicate, not delivered again, and the same Acknowledgement again.
+        again = await post(client, resent(data))
+        assert parse(again.content).receipt.kind is ReceiptKind.POSITIVE_MESSAGE
+        assert again.headers["x-medbro-message-ids"] == message_id
+        await eventually(lambda: channel.payloads(KOMMUNE) == [ack, ack])
+        await asyncio.sleep(0.5)  # time for a wrong second delivery to show
+    assert channel.payloads(GP) == [data]
+    assert hub.message_view(message_id)["state"] == "acknowledged"
+
+
+async def test_unknown_receiver_gets_a_fatal_error_acknowledgement(hub, client, channel) -> None:
+    data = care(receiver=STRANGER)
+    async with running(hub):
+        refused = await post(client, data, receiver=STRANGER["gln"])
+        assert parse(refused.content).receipt.kind is ReceiptKind.NEGATIVE_MESSAGE
+        (message_id,) = refused.headers["x-medbro-message-ids"].split(",")
+        assert hub.message_view(message_id)["state"] == "parked"
+        await eventually(lambda: len(channel.payloads(KOMMUNE)) == 1)
+        (ack,) = channel.payloads(KOMMUNE)
+        assert response_of(ack) == ("fatal-error", bundles.HEADER_ID)
+        assert STRANGER["gln"].encode() in ack  # the OperationOutcome says who is unknown
+
+        # A resend of it is a duplicate: the same fatal-error Acknowledgement, delivered again.
+        again = await post(client, resent(data), receiver=STRANGER["gln"])
+        assert again.headers["x-medbro-message-ids"] == message_id
+        await eventually(lambda: channel.payloads(KOMMUNE) == [ack, ack])
+    assert STRANGER["gln"] not in channel.delivered
+
+
+async def test_medbro_as_final_receiver_answers_ok(hub, client, channel) -> None:
+    data = care(receiver=LOCAL)
+    async with running(hub):
+        response = await post(client, data, receiver=LOCAL["gln"])
+        (message_id,) = response.headers["x-medbro-message-ids"].split(",")
+        await eventually(lambda: hub.message_view(message_id)["state"] == "acknowledged")
+        await eventually(lambda: len(channel.payloads(KOMMUNE)) == 1)
+    (ack,) = channel.payloads(KOMMUNE)
+    message = fhir.read(ack)  # the receiver answers as itself: every MedCom rule kept
+    assert response_of(ack) == ("ok", bundles.HEADER_ID)
+    assert message.sender is not None and message.sender.gln == LOCAL["gln"]
+
+
+async def test_a_bundle_breaking_a_rule_is_rejected_with_its_path(hub, client, channel) -> None:
+    def without_receiver_gln(doc: dict) -> None:
+        org = [e["resource"] for e in doc["entry"]
+               if e["resource"]["resourceType"] == "Organization"][1]
+        org["identifier"] = [i for i in org["identifier"] if i["system"] != bundles.GLN]
+
+    data = bundles.to_bytes(bundles.changed(bundles.care_communication(), without_receiver_gln))
+    async with running(hub):
+        response = await post(client, data)
+        assert parse(response.content).receipt.kind is ReceiptKind.NEGATIVE_MESSAGE
+        (message_id,) = response.headers["x-medbro-message-ids"].split(",")
+        view = hub.message_view(message_id)
+        assert view["state"] == "rejected"
+        assert view["summary"]["error"]["path"] == (
+            "Bundle.entry[0].resource.destination[primary].receiver")
+        await eventually(lambda: len(channel.payloads(KOMMUNE)) == 1)
+    assert response_of(channel.payloads(KOMMUNE)[0]) == ("fatal-error", bundles.HEADER_ID)
+    assert GP not in channel.delivered
