@@ -148,8 +148,8 @@ def _fhir(door: dict[str, Any]) -> IngestInput:
                    fhir_message=message)
     if problem is not None and door["origin"] != "generated":
         return IngestInput(**door, **read_as, error=problem)
-    if problem is not None:  # medbro's own Acknowledgement: routed on what it says
-        log.warning("own_fhir_message_breaks_rule", problem=str(problem))
+    if problem is not None:  # medbro's own Acknowledgement (as a hop it has no SOR): routed
+        log.info("own_fhir_message_routed_as_written", problem=str(problem))
     summary = {"fhir": {"event": message.event, "envelope_name": facts.envelope_name,
                         "bundle_id": facts.bundle_id, "version": facts.version}}
     if facts.is_acknowledgement:

@@ -19,6 +19,7 @@ from gateway.edifact.letters import render_letter
 from gateway.edifact.receipts import Original, build_receipt
 from gateway.fhir.acknowledgement import acknowledgement
 from gateway.fhir.owed import Owed
+from gateway.fhir.writer import dump
 from gateway.model import RefusalCode
 from gateway.pipeline.ingest_verdict import (
     Accept,
@@ -305,6 +306,9 @@ FHIR_CASES = [
      lambda v: v.match is Match.UNKNOWN_RECEIVER and UNKNOWN in v.reason
      and fhir_response(v.receipt) == ("fatal-error", HEADER_ID, MEDBRO)
      and b"not-found" in v.receipt),
+    ("FHIR XML: answered in XML", fhir_item(dump(fhir.read_bundle(care(receiver=STRANGER)),
+                                                 "application/fhir+xml")), Known(), Refuse,
+     lambda v: v.receipt.startswith(b"<") and fhir_response(v.receipt)[0] == "fatal-error"),
     ("FHIR ok Acknowledgement for a delivered message", fhir_item(fhir_ack("ok")),
      answered("delivered"), Accept,
      lambda v: [(c.original.id, c.kind, c.event) for c in v.correlations] == [
