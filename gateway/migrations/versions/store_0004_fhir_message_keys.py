@@ -5,8 +5,8 @@ in practice a 36-character UUID), stored as the message's control and message re
 EDIFACT references (UNB 14, UNH 14 characters) fitted in 35; a FHIR key cut to 35 would make
 two messages one. Widening a VARCHAR loses nothing and rewrites nothing on PostgreSQL.
 
-Revision ID: store_0003
-Revises: store_0002
+Revision ID: store_0004
+Revises: store_0003
 Create Date: 2026-12-05
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "store_0003"
-down_revision = "store_0002"
+revision = "store_0004"
+down_revision = "store_0003"
 branch_labels = None
 depends_on = None
 
