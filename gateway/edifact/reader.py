@@ -23,6 +23,7 @@ from pydifact.segments import Segment
 
 from gateway.edifact._segment_text import TAG
 from gateway.edifact.envelope import read_interchange
+from gateway.edifact.envelope_segments import envelope_segments
 from gateway.edifact.errors import EdifactError
 from gateway.edifact.interchange import ACK_REQUEST, TEST_INDICATOR, Interchange, unb_datetime
 from gateway.edifact.syntax import WHITESPACE
@@ -133,7 +134,7 @@ def read_envelope_leniently(data: bytes) -> EnvelopeInfo | None:
     """The envelope values that can be read from ``data``, skipping unreadable segments;
     None when there is no readable UNB (then nobody can be answered)."""
     tok = Tokenizer(lenient=True, keep=_ENVELOPE_TAGS)
-    tok.feed_all(data)
+    tok.feed_all(envelope_segments(data))  # the segments in between are never tokenised
     segments = [t for block, _ in tok.blocks() for t in block if isinstance(t, Segment)]
     unb = next((s for s in segments if s.tag == "UNB"), None)
     if unb is None:

@@ -13,7 +13,10 @@ earlier problem first). ``tokenize(data)`` is the one-shot form.
 * A complete input (``feed_all``) is read in blocks of about ``BLOCK`` bytes cut after an
   unescaped terminator (``blocks()``): each block takes the fast path (``fast_tokens``) or, at
   the first doubt, the general scan, so a reader that stops at the first problem never
-  tokenises the rest and holds one block's temporaries at a time.
+  tokenises the rest and holds one block's temporaries at a time. The first block is
+  ``FIRST_BLOCK`` bytes (a whole ordinary letter), each next one twice the last up to
+  ``BLOCK``: a body wrong in its first segments is refused after a thousand segments, not the
+  sixteen thousand tiny ones a full block can hold (and whose garbage wakes the collector).
 * Segments end at an unescaped terminator. The hot path finds it with ``bytes.find`` and splits
   the decoded text with ``str.split``; a segment containing the release character takes a careful
   character scan instead. The buffer is scanned once: a search for a terminator resumes where the
@@ -75,6 +78,7 @@ __all__ = [
 
 _COMPACT_AT = 1 << 16  # drop consumed bytes from the buffer once this many have piled up
 BLOCK = 1 << 16  # a complete input is tokenised in blocks of about this many bytes
+FIRST_BLOCK = 1 << 12  # ... the first ones smaller, doubling up to BLOCK (see ``_block_end``)
 _SERVICE = frozenset(("UNB", "UNH", "UNT", "UNZ"))
 _WS = frozenset(WHITESPACE)
 
@@ -154,6 +158,7 @@ class Tokenizer:
         self._ready: deque[Token] = deque()
         self._error: EdifactError | None = None
         self._binary_len: int | None = None
+        self._block_size = FIRST_BLOCK
         self._lenient = lenient
         self._keep = keep  # only segments with these tags come out (lenient envelope reading)
         self._counter = SegmentCounter()
@@ -382,11 +387,14 @@ class Tokenizer:
 
     def _block_end(self, pos: int, n: int, term: bytes, rel_byte: int) -> int:
         """The end of the block starting at ``pos``: just after the first unescaped terminator
-        at least ``BLOCK`` bytes on, or the end of the input."""
-        if n - pos <= BLOCK:
+        at least the block size on (``FIRST_BLOCK``, doubling up to ``BLOCK``), or the end of
+        the input."""
+        size = min(self._block_size, BLOCK)
+        self._block_size = 2 * size
+        if n - pos <= size:
             return n
         buf = self._buf
-        q = buf.find(term, pos + BLOCK)
+        q = buf.find(term, pos + size)
         while q != -1 and buf[q - 1] == rel_byte and terminator_escaped(buf, q, pos, rel_byte):
             q = buf.find(term, q + 1)
         return n if q == -1 else q + 1
