@@ -121,11 +121,13 @@ def fast_tokens(
         charset = CHARSETS.get(match.group(1).decode("ascii")) if match else None
         if charset is None:
             return None
-    data = _inter_segment_ws(seps).sub(term, data).strip(WHITESPACE)
+    rel_b = seps.release.encode("ascii")
+    ws = _inter_segment_ws(term, rel_b if rel_b + term in data else b"")
+    data = ws.sub(term, data).strip(WHITESPACE)
     if not data.endswith(term) or (term + b"UNO") in data or data.startswith(b"UNO"):
         return None
-    if charset.forbidden_bytes.search(data) is not None:
-        return None
+    if data.translate(None, charset.allowed_bytes):
+        return None  # a forbidden byte: the general scan locates it
     try:
         text = data.decode(charset.codec)
     except UnicodeDecodeError:
@@ -199,10 +201,14 @@ def _rejoin_escaped(pieces: list[str], seps: Separators) -> list[str]:
 
 
 @functools.lru_cache(maxsize=16)
-def _inter_segment_ws(seps: Separators) -> re.Pattern[bytes]:
-    """Whitespace after an (apparently) unescaped terminator; a miss only costs the fast path."""
-    rel, term = re.escape(seps.release.encode()), re.escape(seps.terminator.encode())
-    return re.compile(rb"(?<!" + rel + rb")" + term + rb"[ \t\r\n]+")
+def _inter_segment_ws(term: bytes, release: bytes) -> re.Pattern[bytes]:
+    """Whitespace after an (apparently) unescaped terminator; a miss only costs the fast path.
+
+    ``release`` is b"" when no release character stands before a terminator anywhere in the
+    block: then every terminator is unescaped and the look-behind, which makes the regex engine
+    try every position (five times slower), is left out."""
+    ws = re.escape(term) + rb"[ \t\r\n]+"
+    return re.compile(rb"(?<!" + re.escape(release) + rb")" + ws if release else ws)
 
 
 _KNOWN_TAGS: set[str] = set()

@@ -34,6 +34,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from gateway.edifact.errors import EdifactError
 
@@ -100,6 +101,13 @@ class Charset:
     description: str
     forbidden_bytes: re.Pattern[bytes]
     forbidden_chars: re.Pattern[str] | None = None  # checked after decoding (UNOY's C1 controls)
+
+    @cached_property
+    def allowed_bytes(self) -> bytes:
+        """Every byte ``forbidden_bytes`` lets through (it is a class of single bytes):
+        ``data.translate(None, allowed_bytes)`` is empty when ``data`` holds no forbidden byte,
+        a C-level pass several times faster than the regex search on the tokeniser's hot path."""
+        return bytes(b for b in range(256) if self.forbidden_bytes.search(bytes((b,))) is None)
 
 
 _LEVEL_A = rb"A-Z0-9 .,\-()/='+:?!\"%&*;<>"
