@@ -80,6 +80,11 @@ class SegmentSpec:
     run: bool = False  # all occurrences adjacent, with one qualifier and format (one FTX text)
 
     @cached_property
+    def value_plan(self) -> tuple[tuple[int, int, ValueRule], ...]:
+        """``values`` as (element, component, rule): the walker's precompiled loop."""
+        return tuple((rule.at.element, rule.at.component, rule) for rule in self.values)
+
+    @cached_property
     def checks_values(self) -> bool:
         """Does a deep grammar check anything inside this segment (the walker skips it if not)?"""
         return bool(
@@ -156,6 +161,11 @@ class MessageGrammar:
         for index, spec in enumerate(self.groups):
             found.setdefault(spec.name, (index, spec))
         return found
+
+    @cached_property
+    def mandatory_groups(self) -> tuple[tuple[int, GroupSpec], ...]:
+        """(index, spec) of the groups a message must hold (``min`` > 0), in table order."""
+        return tuple((index, spec) for index, spec in enumerate(self.groups) if spec.min > 0)
 
     @cached_property
     def triggers(self) -> frozenset[str]:

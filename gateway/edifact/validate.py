@@ -77,6 +77,18 @@ def message_problems(message: Any, *, first_only: bool = False) -> list[EdifactE
     return checker.errors
 
 
+def _first_three(elements: list) -> tuple[str, str, str]:
+    """Components 1-3 of element 1 ("" when absent): ``get(seg, 1, 1..3)`` in one step."""
+    if not elements:
+        return "", "", ""
+    first = elements[0]
+    if type(first) is str:
+        return first, "", ""
+    parts = [c if type(c) is str else "" for c in first[:3]]
+    parts += [""] * (3 - len(parts))
+    return parts[0], parts[1], parts[2]
+
+
 def _where(seg: Any, no: int, at: Any) -> dict[str, Any]:
     return {"segment_no": no, "tag": seg.tag, "element": at.element, "component": at.component}
 
@@ -88,20 +100,26 @@ class _Stop(Exception):
 class _GroupState:
     """One open group: its spec (None: open group or skipped) and what was seen in it."""
 
-    __slots__ = ("name", "spec", "first_no", "counts", "last_index", "last_tag", "previous",
-                 "runs", "where", "skip_trigger")
+    __slots__ = ("name", "spec", "by_tag", "first_no", "counts", "last_index", "last_tag",
+                 "previous", "runs", "skip_trigger")
 
     def __init__(self, name: str, spec: GroupSpec | None, first_no: int, skip_trigger: bool):
         self.name = name
         self.spec = spec
+        # tag -> (index, spec) of a group whose segments are checked; None: nothing to check
+        self.by_tag = spec.by_tag if spec is not None and spec.segments is not None else None
         self.first_no = first_no
         self.counts: dict[str, int] = {}
         self.last_index = -1
         self.last_tag = ""
         self.previous: str | None = None
         self.runs: dict[str, tuple[str, str]] = {}
-        self.where = "the message header" if name == HEADER else f"group {name}"
         self.skip_trigger = skip_trigger
+
+    @property
+    def where(self) -> str:
+        """The group as an error names it (built only when an error needs it)."""
+        return "the message header" if self.name == HEADER else f"group {self.name}"
 
 
 class MessageValidator:
@@ -191,7 +209,10 @@ class MessageValidator:
         return grammar
 
     def feed(self, seg: Any, no: int) -> None:
-        """Check the next body segment (``no``: its number, UNH = 1)."""
+        """Check the next body segment (``no``: its number, UNH = 1).
+
+        The walker's hot path: the group's precompiled ``by_tag`` table gives each segment's
+        place and rules in one lookup, and the per-segment checks are inlined here."""
         group = self._group
         if group is None:
             return  # unknown letter type: reported at UNH, nothing more to check
@@ -206,9 +227,47 @@ class MessageValidator:
             check = True
             if no == 2:
                 self._first_of[HEADER] = 2  # the header group is not empty
-        spec = group.spec
-        if check and spec is not None and spec.segments is not None:
-            self._check_segment(group, spec, seg, no)
+        by_tag = group.by_tag
+        if check and by_tag is not None:
+            located = by_tag.get(tag)
+            if located is None:
+                self._unexpected(group, tag, no)
+            else:
+                index, seg_spec = located
+                if index < group.last_index:
+                    if group.spec.ordered:  # type: ignore[union-attr]
+                        self.fail(
+                            "SEGMENT_ORDER",
+                            f"segment {tag} cannot come after {group.last_tag} in "
+                            f"{group.where}",
+                            segment_no=no,
+                            tag=tag,
+                        )
+                else:
+                    group.last_index, group.last_tag = index, tag
+                counts = group.counts
+                seen = counts.get(tag, 0)
+                if seg_spec.run:
+                    self._check_run(group, seg, no, seen)
+                group.previous = tag
+                if seg_spec.after and not counts.get(seg_spec.after):
+                    self.fail(
+                        "SEGMENT_CONTEXT",
+                        f"segment {tag} must follow a {seg_spec.after} in {group.where}",
+                        segment_no=no,
+                        tag=tag,
+                    )
+                counts[tag] = seen + 1
+                if seen >= seg_spec.max:
+                    self.fail(
+                        "SEGMENT_REPEAT",
+                        f"segment {tag} occurs more than {seg_spec.max} time(s) in "
+                        f"{group.where}",
+                        segment_no=no,
+                        tag=tag,
+                    )
+                if self._deep and seg_spec.checks_values:
+                    self._check_values(seg_spec, seg, no)
         if self._required:
             needs = self._required.get(tag)
             if needs:
@@ -224,7 +283,7 @@ class MessageValidator:
         self._close_group(self._group)
         self._group = None
         counts = self._group_counts
-        for index, spec in enumerate(grammar.groups):
+        for index, spec in grammar.mandatory_groups:
             if counts.get(spec.name, 0) < spec.min:
                 self.fail(
                     "GROUP_MISSING",
@@ -258,7 +317,7 @@ class MessageValidator:
         assert grammar is not None
         name = trigger.tag
         self._first_of.setdefault(name, no)
-        located = grammar.group(name)
+        located = grammar.groups_by_name.get(name)
         if located is None:
             self._group = _GroupState(name, None, no, not self._implicit)
             self.fail(
@@ -290,7 +349,8 @@ class MessageValidator:
             )
         if not self._implicit:
             expected = name[1:]
-            if get(trigger, 1) != expected or len(trigger.elements) != 1:
+            els = trigger.elements
+            if len(els) != 1 or get(trigger, 1) != expected:
                 self.fail(
                     "GROUP_TRIGGER",
                     f"group trigger {name} must read {name}+{expected}",
@@ -316,61 +376,32 @@ class MessageValidator:
 
     # -- one segment in its group --------------------------------------------------------------
 
-    def _check_segment(self, group: _GroupState, spec: GroupSpec, seg: Any, no: int) -> None:
-        tag = seg.tag
-        located = spec.by_tag.get(tag)
+    def _unexpected(self, group: _GroupState, tag: str, no: int) -> None:
+        """A segment the group's table does not list."""
+        if TRIGGER_TAG.fullmatch(tag):
+            return  # an unknown group of an implicit family: reported elsewhere
         grammar = self.grammar
         assert grammar is not None
-        if located is None:
-            if TRIGGER_TAG.fullmatch(tag):
-                return  # an unknown group of an implicit family: reported elsewhere
+        self.fail(
+            "SEGMENT_UNEXPECTED",
+            f"segment {tag} is not allowed in {group.where} of {grammar.type}",
+            segment_no=no,
+            tag=tag,
+        )
+
+    def _check_run(self, group: _GroupState, seg: Any, no: int, seen: int) -> None:
+        """All occurrences of a ``run`` segment adjacent, with one qualifier and format."""
+        tag = seg.tag
+        key = (get(seg, 1), get(seg, 2))
+        started = group.runs.setdefault(tag, key)
+        if started != key or (seen and group.previous != tag):
             self.fail(
-                "SEGMENT_UNEXPECTED",
-                f"segment {tag} is not allowed in {group.where} of {grammar.type}",
+                "SEGMENT_RUN",
+                f"all {tag} segments in {group.where} must form one text "
+                f"({'+'.join(started)}, adjacent)",
                 segment_no=no,
                 tag=tag,
             )
-            return
-        index, seg_spec = located
-        if spec.ordered and index < group.last_index:
-            self.fail(
-                "SEGMENT_ORDER",
-                f"segment {tag} cannot come after {group.last_tag} in {group.where}",
-                segment_no=no,
-                tag=tag,
-            )
-        if index >= group.last_index:
-            group.last_index, group.last_tag = index, tag
-        counts = group.counts
-        if seg_spec.run:
-            key = (get(seg, 1), get(seg, 2))
-            started = group.runs.setdefault(tag, key)
-            if started != key or (counts.get(tag) and group.previous != tag):
-                self.fail(
-                    "SEGMENT_RUN",
-                    f"all {tag} segments in {group.where} must form one text "
-                    f"({'+'.join(started)}, adjacent)",
-                    segment_no=no,
-                    tag=tag,
-                )
-        group.previous = tag
-        if seg_spec.after and not counts.get(seg_spec.after):
-            self.fail(
-                "SEGMENT_CONTEXT",
-                f"segment {tag} must follow a {seg_spec.after} in {group.where}",
-                segment_no=no,
-                tag=tag,
-            )
-        count = counts[tag] = counts.get(tag, 0) + 1
-        if count > seg_spec.max:
-            self.fail(
-                "SEGMENT_REPEAT",
-                f"segment {tag} occurs more than {seg_spec.max} time(s) in {group.where}",
-                segment_no=no,
-                tag=tag,
-            )
-        if self._deep and seg_spec.checks_values:
-            self._check_values(seg_spec, seg, no)
 
     # -- one segment ---------------------------------------------------------------------------
 
@@ -387,38 +418,41 @@ class MessageValidator:
                     ):
                         self._check_shape(shape, seg, no)
                         break
-        for rule in spec.values:
-            at = rule.at
-            # value(seg, at), inlined: the walker's hottest line
-            if at.element > len(elements):
+        n = len(elements)
+        for element, component, rule in spec.value_plan:
+            # value(seg, rule.at), inlined: the walker's hottest line
+            if element > n:
                 got = ""
             else:
-                found = elements[at.element - 1]
+                found = elements[element - 1]
                 if type(found) is str:
-                    got = found if at.component == 1 else ""
-                elif at.component > len(found):
+                    got = found if component == 1 else ""
+                elif component > len(found):
                     got = ""
                 else:
-                    got = found[at.component - 1]
+                    got = found[component - 1]
                     if type(got) is not str:
                         got = ""
             if not got:
                 if rule.required:
                     label = rule.name or "value"
-                    self.fail("ELEMENT_MISSING", f"{label} is missing", **_where(seg, no, at))
+                    self.fail("ELEMENT_MISSING", f"{label} is missing", **_where(seg, no, rule.at))
                 continue
-            if rule.codes is not None and got not in rule.codes:
+            codes = rule.codes
+            if codes is not None and got not in codes:
                 label = rule.name or "value"
-                allowed = ", ".join(sorted(c for c in rule.codes if c)) or "none"
+                allowed = ", ".join(sorted(c for c in codes if c)) or "none"
                 self.fail(
                     "CODE_UNKNOWN",
                     f"{label} {got!r} is not allowed here (allowed: {allowed})",
-                    **_where(seg, no, at),
+                    **_where(seg, no, rule.at),
                 )
             if rule.pattern is not None and not rule.pattern.search(got):
                 label = rule.name or "value"
                 self.fail(
-                    "VALUE_FORMAT", f"{label} {got!r} has the wrong form", **_where(seg, no, at)
+                    "VALUE_FORMAT",
+                    f"{label} {got!r} has the wrong form",
+                    **_where(seg, no, rule.at),
                 )
         tag = seg.tag
         if tag == "DTM":
@@ -451,7 +485,7 @@ class MessageValidator:
                 )
 
     def _check_dtm(self, spec: SegmentSpec, seg: Any, no: int) -> None:
-        qualifier, text, fmt = get(seg, 1, 1), get(seg, 1, 2), get(seg, 1, 3)
+        qualifier, text, fmt = _first_three(seg.elements)
         allowed = spec.formats.get(qualifier) or spec.formats.get("*")
         if allowed is not None and fmt and fmt not in allowed:
             need = " or ".join(f"{f} ({DTM_NAMES[f]})" for f in sorted(allowed))
@@ -492,7 +526,13 @@ class MessageValidator:
     def _check_ftx(self, seg: Any, no: int) -> None:
         if len(seg.elements) < 4:
             return
-        texts = components(seg.elements[3])
+        texts = seg.elements[3]
+        if type(texts) is str:
+            if len(texts) <= FTX_MAX_LENGTH:
+                return  # one line within bounds: the common case
+            texts = [texts]
+        else:
+            texts = components(texts)
         if len(texts) > FTX_MAX_COMPONENTS:
             self.fail(
                 "FTX_COMPONENTS",
