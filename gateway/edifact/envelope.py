@@ -70,6 +70,7 @@ class MessageCheck(Protocol):
 
     def start(self) -> None: ...
     def feed(self, seg: Any, no: int) -> None: ...
+    def feed_many(self, segments: list[Any], first_no: int) -> None: ...
     def finish(self, end_no: int) -> None: ...
 
 
@@ -190,25 +191,18 @@ class EnvelopeBuilder:
         while i < n:
             if self.state is State.MESSAGE and self._awaiting_unp is None:
                 assert self._current is not None and counter.message_no is not None
-                append = self._current.segments.append
                 start = i
-                if self._check is None:
-                    while i < n:
-                        token = tokens[i]
-                        if type(token) is not Segment or token.tag[0] == "U":
-                            break
-                        append(token)
-                        i += 1
-                else:
-                    check, no = self._check.feed, counter.message_no
-                    while i < n:
-                        token = tokens[i]
-                        if type(token) is not Segment or token.tag[0] == "U":
-                            break
-                        no += 1
-                        check(token, no)  # raises at the first wrong segment
-                        append(token)
-                        i += 1
+                while i < n:
+                    token = tokens[i]
+                    if type(token) is not Segment or token.tag[0] == "U":
+                        break
+                    i += 1
+                if i > start:
+                    run = tokens[start:i]
+                    if self._check is not None:
+                        # the grammar walks the run in one call, raising at the first wrong one
+                        self._check.feed_many(run, counter.message_no + 1)
+                    self._current.segments += run
                 counter.interchange_no += i - start
                 counter.message_no += i - start
                 if i == n:
@@ -476,6 +470,8 @@ class EnvelopeBuilder:
     def _simple(self, els: list, i: int, tag: str, no: int, max_len: int | None = None) -> str:
         """Element ``i`` (0-based) as a mandatory simple value."""
         value = els[i] if len(els) > i else ""
+        if type(value) is str and value and (max_len is None or len(value) <= max_len):
+            return value  # the common case, decided before any error is prepared
         where = {"tag": tag, "segment_no": no, "element": i + 1}
         if isinstance(value, list):
             raise self._error(
@@ -499,12 +495,13 @@ def receipt_requested_for_receipt(family: str, ack_requested: bool) -> bool:
 
 
 def _first(element: object) -> str:
-    return element[0] if isinstance(element, list) else element  # type: ignore[return-value]
+    return element if type(element) is str else element[0]  # type: ignore[index]
 
 
 def _component(element: object, i: int) -> str:
-    comps = element if isinstance(element, list) else [element]
-    return comps[i] if len(comps) > i else ""  # type: ignore[return-value]
+    if type(element) is str:
+        return element if i == 0 else ""
+    return element[i] if len(element) > i else ""  # type: ignore[arg-type,index]
 
 
 def state_diagram() -> str:

@@ -68,9 +68,7 @@ def message_problems(message: Any, *, first_only: bool = False) -> list[EdifactE
     checker = MessageValidator(message, first_only=first_only)
     try:
         checker.start()
-        feed = checker.feed
-        for no, seg in enumerate(message.segments, start=2):
-            feed(seg, no)
+        checker.feed_many(message.segments, 2)
         checker.finish(len(message.segments) + 2)
     except _Stop:
         pass
@@ -209,71 +207,82 @@ class MessageValidator:
         return grammar
 
     def feed(self, seg: Any, no: int) -> None:
-        """Check the next body segment (``no``: its number, UNH = 1).
+        """Check the next body segment (``no``: its number, UNH = 1)."""
+        self.feed_many((seg,), no)
 
-        The walker's hot path: the group's precompiled ``by_tag`` table gives each segment's
-        place and rules in one lookup, and the per-segment checks are inlined here."""
+    def feed_many(self, segments: Any, first_no: int) -> None:
+        """Check the next body segments in order, numbered from ``first_no`` (UNH = 1).
+
+        The walker's hot path, one call per run of segments the envelope hands over: the
+        walker's state stays in local variables, the group's precompiled ``by_tag`` table gives
+        each segment's place and rules in one lookup, and the per-segment checks are inlined."""
         group = self._group
         if group is None:
             return  # unknown letter type: reported at UNH, nothing more to check
-        tag = seg.tag
-        if (tag in self._triggers) if self._implicit else (
-            tag[0] == "S" and tag[1:].isdigit()  # Snn (a tag is [A-Z][A-Z0-9]{2})
-        ):
-            self._close_group(group)
-            group = self._open_group(seg, no)
-            check = not group.skip_trigger  # an Snn trigger is checked by _open_group
-        else:
-            check = True
-            if no == 2:
-                self._first_of[HEADER] = 2  # the header group is not empty
-        by_tag = group.by_tag
-        if check and by_tag is not None:
-            located = by_tag.get(tag)
-            if located is None:
-                self._unexpected(group, tag, no)
+        implicit, triggers, required, deep = (
+            self._implicit, self._triggers, self._required, self._deep
+        )
+        no = first_no - 1
+        for seg in segments:
+            no += 1
+            tag = seg.tag
+            if (tag in triggers) if implicit else (
+                tag[0] == "S" and tag[1:].isdigit()  # Snn (a tag is [A-Z][A-Z0-9]{2})
+            ):
+                self._close_group(group)
+                group = self._open_group(seg, no)
+                check = not group.skip_trigger  # an Snn trigger is checked by _open_group
             else:
-                index, seg_spec = located
-                if index < group.last_index:
-                    if group.spec.ordered:  # type: ignore[union-attr]
+                check = True
+                if no == 2:
+                    self._first_of[HEADER] = 2  # the header group is not empty
+            by_tag = group.by_tag
+            if check and by_tag is not None:
+                located = by_tag.get(tag)
+                if located is None:
+                    self._unexpected(group, tag, no)
+                else:
+                    index, seg_spec = located
+                    if index < group.last_index:
+                        if group.spec.ordered:  # type: ignore[union-attr]
+                            self.fail(
+                                "SEGMENT_ORDER",
+                                f"segment {tag} cannot come after {group.last_tag} in "
+                                f"{group.where}",
+                                segment_no=no,
+                                tag=tag,
+                            )
+                    else:
+                        group.last_index, group.last_tag = index, tag
+                    counts = group.counts
+                    seen = counts.get(tag, 0)
+                    if seg_spec.run:
+                        self._check_run(group, seg, no, seen)
+                    group.previous = tag
+                    if seg_spec.after and not counts.get(seg_spec.after):
                         self.fail(
-                            "SEGMENT_ORDER",
-                            f"segment {tag} cannot come after {group.last_tag} in "
+                            "SEGMENT_CONTEXT",
+                            f"segment {tag} must follow a {seg_spec.after} in {group.where}",
+                            segment_no=no,
+                            tag=tag,
+                        )
+                    counts[tag] = seen + 1
+                    if seen >= seg_spec.max:
+                        self.fail(
+                            "SEGMENT_REPEAT",
+                            f"segment {tag} occurs more than {seg_spec.max} time(s) in "
                             f"{group.where}",
                             segment_no=no,
                             tag=tag,
                         )
-                else:
-                    group.last_index, group.last_tag = index, tag
-                counts = group.counts
-                seen = counts.get(tag, 0)
-                if seg_spec.run:
-                    self._check_run(group, seg, no, seen)
-                group.previous = tag
-                if seg_spec.after and not counts.get(seg_spec.after):
-                    self.fail(
-                        "SEGMENT_CONTEXT",
-                        f"segment {tag} must follow a {seg_spec.after} in {group.where}",
-                        segment_no=no,
-                        tag=tag,
-                    )
-                counts[tag] = seen + 1
-                if seen >= seg_spec.max:
-                    self.fail(
-                        "SEGMENT_REPEAT",
-                        f"segment {tag} occurs more than {seg_spec.max} time(s) in "
-                        f"{group.where}",
-                        segment_no=no,
-                        tag=tag,
-                    )
-                if self._deep and seg_spec.checks_values:
-                    self._check_values(seg_spec, seg, no)
-        if self._required:
-            needs = self._required.get(tag)
-            if needs:
-                for key, need in needs:
-                    if need.group == group.name and value(seg, need.at) == need.code:
-                        self._required_seen.add(key)
+                    if deep and seg_spec.checks_values:
+                        self._check_values(seg_spec, seg, no)
+            if required:
+                needs = required.get(tag)
+                if needs:
+                    for key, need in needs:
+                        if need.group == group.name and value(seg, need.at) == need.code:
+                            self._required_seen.add(key)
 
     def finish(self, end_no: int) -> None:
         """The message ended at UNT (number ``end_no``): the checks of what is missing."""
