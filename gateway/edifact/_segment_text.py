@@ -158,13 +158,14 @@ def fast_tokens(
         else:
             parts = raw.split(elem)
             tag = parts[0]
+            del parts[0]
             if comp in raw:
-                parts = [
-                    el if comp not in el else (c if (c := el.split(comp))[-1] else _trim(c))
-                    for el in parts[1:]
-                ]
-            else:
-                del parts[0]
+                # a plain loop, not a comprehension: Python 3.11 calls a comprehension as a
+                # function, which costs more than the two or three elements of a segment
+                for i, el in enumerate(parts):
+                    if comp in el:
+                        c = el.split(comp)
+                        parts[i] = c if c[-1] else _trim(c)
         if tag not in known_tags:
             if TAG.match(tag) is None:
                 return None
