@@ -114,6 +114,15 @@ class GroupSpec:
         return tuple(spec for spec in self.segments or () if spec.min > 0)
 
     @cached_property
+    def walk_table(self) -> dict[str, tuple[int, SegmentSpec, bool, str, int, bool]]:
+        """tag -> (position, spec, run, after, max, checks values): ``by_tag`` with the fields
+        the walker reads for every segment unpacked once, at compile time."""
+        return {
+            tag: (index, spec, spec.run, spec.after, spec.max, spec.checks_values)
+            for tag, (index, spec) in self.by_tag.items()
+        }
+
+    @cached_property
     def by_tag(self) -> dict[str, tuple[int, SegmentSpec]]:
         """tag -> (position in the group, spec): the precompiled lookup of the walker."""
         found: dict[str, tuple[int, SegmentSpec]] = {}
@@ -170,6 +179,18 @@ class MessageGrammar:
     @cached_property
     def triggers(self) -> frozenset[str]:
         return frozenset(g.name for g in self.groups) if self.implicit else frozenset()
+
+    @cached_property
+    def required_plan(self) -> dict[str, tuple[tuple[int, str, int, int, str], ...]]:
+        """tag -> (index in ``required``, group, element, component, code): ``required_by_tag``
+        unpacked for the walker's per-segment check."""
+        return {
+            tag: tuple(
+                (key, need.group, need.at.element, need.at.component, need.code)
+                for key, need in needs
+            )
+            for tag, needs in self.required_by_tag.items()
+        }
 
     @cached_property
     def required_by_tag(self) -> dict[str, list[tuple[int, RequiredCode]]]:

@@ -24,7 +24,6 @@ from gateway.edifact.grammar import (
     components,
     get,
     split_groups,
-    value,
 )
 from gateway.edifact.grammars import find_grammar
 from gateway.edifact.segment_values import parse_dtm
@@ -82,9 +81,11 @@ def _first_three(elements: list) -> tuple[str, str, str]:
     first = elements[0]
     if type(first) is str:
         return first, "", ""
-    parts = [c if type(c) is str else "" for c in first[:3]]
-    parts += [""] * (3 - len(parts))
-    return parts[0], parts[1], parts[2]
+    n = len(first)
+    a = first[0] if n > 0 else ""
+    b = first[1] if n > 1 else ""
+    c = first[2] if n > 2 else ""
+    return (a if type(a) is str else "", b if type(b) is str else "", c if type(c) is str else "")
 
 
 def _where(seg: Any, no: int, at: Any) -> dict[str, Any]:
@@ -105,7 +106,7 @@ class _GroupState:
         self.name = name
         self.spec = spec
         # tag -> (index, spec) of a group whose segments are checked; None: nothing to check
-        self.by_tag = spec.by_tag if spec is not None and spec.segments is not None else None
+        self.by_tag = spec.walk_table if spec is not None and spec.segments is not None else None
         self.first_no = first_no
         self.counts: dict[str, int] = {}
         self.last_index = -1
@@ -152,7 +153,7 @@ class MessageValidator:
             self._triggers = grammar.triggers
             self._implicit = grammar.implicit
             self._deep = grammar.deep
-            self._required = grammar.required_by_tag if grammar.deep else {}
+            self._required = grammar.required_plan if grammar.deep else {}
             self._group = _GroupState(HEADER, grammar.header, 2, False)
 
     def fail(self, code: str, text: str, **where: Any) -> None:
@@ -242,7 +243,7 @@ class MessageValidator:
                 if located is None:
                     self._unexpected(group, tag, no)
                 else:
-                    index, seg_spec = located
+                    index, seg_spec, run, after, most, checks_values = located
                     if index < group.last_index:
                         if group.spec.ordered:  # type: ignore[union-attr]
                             self.fail(
@@ -256,32 +257,31 @@ class MessageValidator:
                         group.last_index, group.last_tag = index, tag
                     counts = group.counts
                     seen = counts.get(tag, 0)
-                    if seg_spec.run:
+                    if run:
                         self._check_run(group, seg, no, seen)
                     group.previous = tag
-                    if seg_spec.after and not counts.get(seg_spec.after):
+                    if after and not counts.get(after):
                         self.fail(
                             "SEGMENT_CONTEXT",
-                            f"segment {tag} must follow a {seg_spec.after} in {group.where}",
+                            f"segment {tag} must follow a {after} in {group.where}",
                             segment_no=no,
                             tag=tag,
                         )
                     counts[tag] = seen + 1
-                    if seen >= seg_spec.max:
+                    if seen >= most:
                         self.fail(
                             "SEGMENT_REPEAT",
-                            f"segment {tag} occurs more than {seg_spec.max} time(s) in "
-                            f"{group.where}",
+                            f"segment {tag} occurs more than {most} time(s) in {group.where}",
                             segment_no=no,
                             tag=tag,
                         )
-                    if deep and seg_spec.checks_values:
+                    if deep and checks_values:
                         self._check_values(seg_spec, seg, no)
             if required:
                 needs = required.get(tag)
                 if needs:
-                    for key, need in needs:
-                        if need.group == group.name and value(seg, need.at) == need.code:
+                    for key, group_name, element, component, code in needs:
+                        if group_name == group.name and get(seg, element, component) == code:
                             self._required_seen.add(key)
 
     def finish(self, end_no: int) -> None:
