@@ -38,7 +38,46 @@ def terminator_escaped(buf: bytes | bytearray, q: int, start: int, rel: int) -> 
 
 
 def split_escaped(text: str, seps: Separators) -> list:
-    """Split a segment that contains the release character; returns [tag, element, ...]."""
+    """Split a segment that contains the release character; returns [tag, element, ...].
+
+    Each escape pair is swapped for a private-use placeholder by one regex pass, the text is
+    split like any other, and the placeholders are swapped back: several times faster than the
+    character scan (``_scan_escaped``), which runs instead when the text holds a placeholder
+    character itself or a wrong escape (it names the problem)."""
+    pair, hide, show = _escape_tables(seps)
+    if _PLACEHOLDER.search(text) is None:
+        hidden = pair.sub(lambda m: hide.get(m.group(1), _WRONG), text)
+        if seps.release not in hidden and _WRONG not in hidden:
+            comp = seps.component
+            out: list = []
+            for el in hidden.split(seps.element):
+                comps = el.split(comp)
+                while len(comps) > 1 and not comps[-1]:
+                    comps.pop()
+                if len(comps) == 1:
+                    out.append(comps[0].translate(show))
+                else:
+                    out.append([c.translate(show) for c in comps])
+            return out
+    return _scan_escaped(text, seps)
+
+
+_PLACEHOLDER = re.compile("[\ue000-\ue005]")
+_WRONG = "\ue005"  # an escape of a character that needs none: the scan reports it
+
+
+@functools.lru_cache(maxsize=16)
+def _escape_tables(seps: Separators) -> tuple[re.Pattern[str], dict[str, str], dict[int, str]]:
+    """The escape-pair pattern, escaped character -> placeholder, and placeholder -> character
+    (a ``str.translate`` table) for ``split_escaped``."""
+    chars = sorted(seps.escapable)
+    hide = {ch: chr(0xE000 + i) for i, ch in enumerate(chars)}
+    show = {0xE000 + i: ch for i, ch in enumerate(chars)}
+    return re.compile(re.escape(seps.release) + "(.)", re.S), hide, show
+
+
+def _scan_escaped(text: str, seps: Separators) -> list:
+    """``split_escaped`` character by character, raising ``EscapeError`` at a wrong escape."""
     rel, elem, comp = seps.release, seps.element, seps.component
     escapable = seps.escapable
     out: list = []

@@ -5,10 +5,13 @@ from __future__ import annotations
 import warnings
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydifact.parser import Parser
 from pydifact.segments import Segment
 
 from gateway.edifact import EdifactError
+from gateway.edifact._segment_text import EscapeError, _scan_escaped, split_escaped
 from gateway.edifact.syntax import Separators
 from gateway.edifact.tokenizer import BinaryObject, Event, Tokenizer, tokenize
 
@@ -211,3 +214,18 @@ def test_whole_buffer_path_agrees_with_incremental_path() -> None:
     ] + [seg for _, seg in ALL_CASES]
     assert tokenize(data) == expected
     assert feed_bytewise(data) == expected
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.text(alphabet="AB:+?' .\ue001\ue005x|*#~", max_size=16), st.booleans())
+def test_escaped_split_matches_the_character_scan(text: str, una: bool) -> None:
+    """The placeholder split of a segment with escapes gives the scan's elements or error."""
+    seps = Separators(*":+.? '") if not una else Separators(*"*|,# ~")
+
+    def outcome(split):  # type: ignore[no-untyped-def]
+        try:
+            return split(text, seps)
+        except EscapeError as exc:
+            return ("error", exc.offset, exc.problem)
+
+    assert outcome(split_escaped) == outcome(_scan_escaped)
