@@ -128,6 +128,8 @@ _MISSING_TAG = {
     State.CLOSED: None,
 }
 _KINDS = {"UNB": Kind.UNB, "UNH": Kind.UNH, "UNT": Kind.UNT, "UNZ": Kind.UNZ}
+# the segments ``_segment`` treats apart from body segments (UNO/UNP frame a binary object)
+_SERVICE_TAGS = frozenset((*_KINDS, "UNO", "UNP"))
 _UNB_NAMES = (
     "syntax identifier",
     "interchange sender",
@@ -185,7 +187,8 @@ class EnvelopeBuilder:
 
     def feed(self, tokens: list[Token]) -> None:
         """Handle tokens in order. The hot path: inside a message, runs of ordinary segments
-        (tags not starting with U) are appended without going through the transition table."""
+        (not a service segment of ``_SERVICE_TAGS``, which ``_segment`` handles) are appended
+        without going through the transition table."""
         i, n = 0, len(tokens)
         counter = self.counter
         while i < n:
@@ -194,7 +197,9 @@ class EnvelopeBuilder:
                 start = i
                 while i < n:
                     token = tokens[i]
-                    if type(token) is not Segment or token.tag[0] == "U":
+                    if type(token) is not Segment or (
+                        token.tag[0] == "U" and token.tag in _SERVICE_TAGS
+                    ):
                         break
                     i += 1
                 if i > start:
