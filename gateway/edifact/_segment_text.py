@@ -49,15 +49,17 @@ def split_escaped(text: str, seps: Separators) -> list:
         hidden = pair.sub(lambda m: hide.get(m.group(1), _WRONG), text)
         if seps.release not in hidden and _WRONG not in hidden:
             comp = seps.component
+            used = [(p, ch) for p, ch in show if p in hidden]  # str.translate is slower
             out: list = []
             for el in hidden.split(seps.element):
                 comps = el.split(comp)
                 while len(comps) > 1 and not comps[-1]:
                     comps.pop()
-                if len(comps) == 1:
-                    out.append(comps[0].translate(show))
-                else:
-                    out.append([c.translate(show) for c in comps])
+                for i, c in enumerate(comps):
+                    for p, ch in used:
+                        if p in c:
+                            comps[i] = c = c.replace(p, ch)
+                out.append(comps if len(comps) > 1 else comps[0])
             return out
     return _scan_escaped(text, seps)
 
@@ -67,13 +69,16 @@ _WRONG = "\ue005"  # an escape of a character that needs none: the scan reports 
 
 
 @functools.lru_cache(maxsize=16)
-def _escape_tables(seps: Separators) -> tuple[re.Pattern[str], dict[str, str], dict[int, str]]:
-    """The escape-pair pattern, escaped character -> placeholder, and placeholder -> character
-    (a ``str.translate`` table) for ``split_escaped``."""
+def _escape_tables(
+    seps: Separators,
+) -> tuple[re.Pattern[str], dict[str, str], tuple[tuple[str, str], ...]]:
+    """The escape-pair pattern, escaped character -> placeholder, and (placeholder,
+    character) pairs for ``split_escaped``."""
     chars = sorted(seps.escapable)
     hide = {ch: chr(0xE000 + i) for i, ch in enumerate(chars)}
-    show = {0xE000 + i: ch for i, ch in enumerate(chars)}
-    return re.compile(re.escape(seps.release) + "(.)", re.S), hide, show
+    return re.compile(re.escape(seps.release) + "(.)", re.S), hide, tuple(
+        (p, ch) for ch, p in hide.items()
+    )
 
 
 def _scan_escaped(text: str, seps: Separators) -> list:
