@@ -541,6 +541,11 @@ class MessageValidator:
                 return  # one line within bounds: the common case
             texts = [texts]
         else:
+            try:
+                if len(texts) <= FTX_MAX_COMPONENTS and max(map(len, texts)) <= FTX_MAX_LENGTH:
+                    return  # lines within bounds, decided in C
+            except TypeError:
+                pass  # a component that is not text: counted as empty below
             texts = components(texts)
         if len(texts) > FTX_MAX_COMPONENTS:
             self.fail(
