@@ -107,3 +107,21 @@ async def test_edifact_to_messages_is_still_accepted(tmp_path):
         assert answer.status_code == 202, answer.text
         assert answer.json()["state"] == "routed"
         assert GP in (await api.message(answer.json()["message_ids"][0])).text
+
+
+async def test_a_million_tiny_segments_are_stored_refused_and_receipted(tmp_path):
+    """The hostile body of issue 13 (``FTX'`` a million times before BGM): refused at its
+    second segment, stored, answered with the CTL02 MedCom requires, visible to its sender."""
+    head = (f"UNA:+.? 'UNB+UNOC:3+{HOSPITAL}:14+{GP}:14+261123:0930+HOSTILE1++++0'"
+            "UNH+1+MEDDIS:D:93A:UN:D0133L+DIS01'").encode()
+    body = head + b"FTX'" * 1_000_000 + b"BGM+DIS01'UNT+3+1'UNZ+1+HOSTILE1'"
+    async with running_api(tmp_path) as api:
+        answer = await api.post("/v1/messages", body, content_type="application/edifact")
+        assert answer.status_code == 422, answer.text
+        result = answer.json()
+        assert result["code"] == "SEGMENT_UNEXPECTED" and "FTX segment 2" in result["error"]
+        assert "CTL02" in result["receipt"] and "UCI+HOSTILE1+" in result["receipt"]
+        view = (await api.message(result["message_ids"][0])).json()
+        assert view["state"] == "rejected" and view["control_ref"] == "HOSTILE1"
+        assert [r["kind"] for r in view["receipts"]] == ["CTL02"]
+        assert view["summary"]["error"]["segment_no"] == 2
