@@ -60,9 +60,14 @@ class Delivery:
 
 @dataclass(frozen=True)
 class DeliveryResult:
-    """What the receiver's side called the delivered item (file path, document id, ...)."""
+    """What the receiver's side called the delivered item (file path, document id, ...).
+
+    ``converted_ref``: set by the converting wrapper (gateway/pipeline/conversion.py) when the
+    receiver got a twin with references of its own (a DIS91 made from a CareCommunication):
+    the reference its receipts will name."""
 
     external_ref: str = ""
+    converted_ref: str = ""
 
 
 class Channel(Protocol):

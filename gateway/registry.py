@@ -69,7 +69,7 @@ class Endpoint:
 
     @property
     def route(self) -> Route:
-        return Route(self.gln, self.accepts)
+        return Route(self.gln, self.accepts, self.deliver_as)
 
     @property
     def is_local(self) -> bool:
@@ -229,7 +229,7 @@ class _Endpoint(_Strict):
     kind: Literal["hospital", "gp", "municipality", "region"]
     accepts: list[_Accept] = []
     channel: dict[str, Any]
-    deliver_as: Literal["edifact", "oioxml"] = "edifact"
+    deliver_as: Literal["edifact", "oioxml", "fhir"] = "edifact"
 
     @field_validator("gln")
     @classmethod

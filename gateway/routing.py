@@ -11,6 +11,12 @@ message type and version). ``decide_route`` walks the table and answers with a `
 Receipts (family CONTRL) are always accepted: every endpoint that sends letters must be able to
 hear back about them.
 
+A letter with a twin in another format (``TWINS``: a CareCommunication is a DIS91) also matches
+an endpoint that takes only its twin, when the endpoint's ``deliver_as`` is the twin's side:
+an EDIFACT-only GP takes a CareCommunication (delivered as a DIS91), a ``deliver_as = "fhir"``
+endpoint that takes FDIS91 takes a DIS91 (delivered as a CareCommunication). The conversion
+itself happens at delivery (gateway/pipeline/conversion.py).
+
 The broker routing key carries the same facts, lower case:
 ``medcom.<format>.<family>.<type>.<version>.<receiver gln>``.
 """
@@ -23,6 +29,14 @@ from dataclasses import dataclass
 from gateway.model import RefusalCode
 
 RECEIPT_FAMILY = "CONTRL"
+
+# (format, type) -> (twin type, twin version): the letter medbro writes for the other side
+# (gateway.fhir.convert; the DIS91 it writes is D9134L, a CareCommunication names no version).
+TWINS: dict[tuple[str, str], tuple[str, str]] = {
+    ("fhir", "FDIS91"): ("DIS91", "D9134L"),
+    ("edifact", "DIS91"): ("FDIS91", ""),
+    ("oioxml", "DIS91"): ("FDIS91", ""),
+}
 
 
 class Match(enum.Enum):
@@ -64,17 +78,33 @@ class RouteRequest:
     format: str = "edifact"
 
 
+def twin_of(request: RouteRequest, deliver_as: str) -> tuple[str, str] | None:
+    """(type, version) of the twin an endpoint delivered ``deliver_as`` would get, or None
+    when the message has none or stays on its side (FHIR to FHIR, EDIFACT to OIOXML)."""
+    if (request.format == "fhir") == (deliver_as == "fhir"):
+        return None
+    return TWINS.get((request.format, request.type.upper()))
+
+
 @dataclass(frozen=True)
 class Route:
     receiver_gln: str
     accepts: tuple[Accept, ...]
+    deliver_as: str = "edifact"
+
+    def takes(self, type_: str, version: str) -> bool:
+        """Does the endpoint take this type and version as it is (no twin)?"""
+        return any(a.covers(type_, version) for a in self.accepts)
 
     def matches(self, request: RouteRequest) -> Match:
         if request.receiver_gln != self.receiver_gln:
             return Match.UNKNOWN_RECEIVER
         if request.family.upper() == RECEIPT_FAMILY:
             return Match.FULL
-        if any(a.covers(request.type, request.version) for a in self.accepts):
+        if self.takes(request.type, request.version):
+            return Match.FULL
+        twin = twin_of(request, self.deliver_as)
+        if twin is not None and self.takes(*twin):
             return Match.FULL
         return Match.NOT_ACCEPTED
 

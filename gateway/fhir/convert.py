@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from itertools import count
 
@@ -38,7 +39,10 @@ def letter_of(message: FhirMessage) -> tuple[Envelope, Letter]:
             f"only a CareCommunication has a letter form; this is {message.event or 'unknown'}",
         )
     ref = edifact_refs(message)
-    return to_letter(message, ref=ref, control_ref=ref, now=message.timestamp or _epoch())
+    envelope, letter = to_letter(message, ref=ref, control_ref=ref,
+                                 now=message.timestamp or _epoch())
+    # The FHIR sender is owed an Acknowledgement: the twin asks its receiver for a CONTRL.
+    return replace(envelope, ack_requested=True), letter
 
 
 def fhir_to_edifact(data: bytes) -> bytes:

@@ -11,7 +11,7 @@ from gateway.channels import Delivery, PermanentDeliveryError
 from gateway.edifact import parse
 from gateway.oioxml import detect_format, from_edifact, read
 from gateway.pipeline import Hub
-from gateway.pipeline.conversion import convert_for
+from gateway.pipeline.conversion import convert_for, target_format
 from gateway.registry import Registry
 from gateway.settings import Settings
 from tests.medcom_samples import sample_bytes
@@ -97,3 +97,41 @@ def test_oioxml_message_reaches_an_edifact_endpoint_as_edifact(samples_dir):
                       format="oioxml")
     with pytest.raises(PermanentDeliveryError, match="could not be converted from oioxml"):
         convert_for(endpoint, broken)
+
+
+def _endpoint(deliver_as: str = "edifact", accepts: tuple[str, ...] = ("DIS91",),
+              kind: str = "recording") -> object:
+    return Registry.from_dict({"endpoints": [{
+        "gln": GP, "name": "GP", "kind": "gp", "accepts": [{"type": t} for t in accepts],
+        "channel": {"kind": kind}, "deliver_as": deliver_as}]}).endpoint(GP)
+
+
+TARGETS = [
+    # deliver_as, accepts, channel kind, stored format, type -> the format handed over
+    ("edifact", ("DIS91",), "recording", "fhir", "FDIS91", "edifact"),  # EDIFACT-only GP
+    ("oioxml", ("DIS91",), "recording", "fhir", "FDIS91", "oioxml"),
+    ("edifact", ("FDIS91",), "recording", "fhir", "FDIS91", "fhir"),  # takes FHIR itself
+    ("edifact", ("DIS91",), "recording", "fhir", "FCTL", "fhir"),  # no letter twin
+    ("edifact", ("DIS91",), "recording", "fhir", "FDIS20", "fhir"),
+    ("fhir", ("FDIS91",), "recording", "edifact", "DIS91", "fhir"),
+    ("fhir", ("FDIS91",), "recording", "oioxml", "DIS91", "fhir"),
+    ("fhir", ("FDIS91",), "recording", "fhir", "FDIS91", "fhir"),
+    ("edifact", ("DIS01",), "recording", "oioxml", "DIS01", "edifact"),
+    ("oioxml", ("DIS01",), "recording", "edifact", "DIS01", "oioxml"),
+    ("edifact", ("DIS01",), "recording", "binary", "DIS01", "binary"),  # unknown: as stored
+    ("fhir", ("FDIS91",), "local", "edifact", "DIS91", "edifact"),  # medbro itself
+]
+
+
+@pytest.mark.parametrize(("deliver_as", "accepts", "kind", "stored", "type_", "expected"),
+                         TARGETS)
+def test_target_format(deliver_as, accepts, kind, stored, type_, expected):
+    endpoint = _endpoint(deliver_as, accepts, kind)
+    assert target_format(endpoint, stored, type_) == expected
+
+
+def test_a_dis01_has_no_fhir_form_for_a_fhir_endpoint(samples_dir):
+    delivery = Delivery(message_id="m1", payload=letter(ref()), sender_gln=HOSPITAL,
+                        receiver_gln=GP, control_ref="K1", type="DIS01", version="D0133L")
+    with pytest.raises(PermanentDeliveryError, match="takes fhir"):
+        convert_for(_endpoint("fhir", ("FDIS91",)), delivery)

@@ -128,3 +128,38 @@ def test_bad_options_are_config_errors(options, message):
         registry = Registry.from_dict({"endpoints": [{
             "gln": GP, "name": "GP", "kind": "gp", "channel": {"kind": "vans", **options}}]})
         adapters.vans.channel(registry.endpoint(GP), None)
+
+
+async def test_a_dis91_for_a_fhir_endpoint_travels_as_a_care_communication(samples_dir):
+    """Conversion at delivery (gateway/pipeline/conversion.py) in front of the VANS channel:
+    an endpoint ``deliver_as = "fhir"`` gets the DIS91 as a CareCommunication Bundle, in a
+    VANSEnvelope marked as FHIR (Format HL7, ServiceTag MCM:MIME)."""
+    import httpx
+
+    from gateway import fhir
+    from gateway.pipeline.conversion import ConvertingChannel
+
+    posted: list[bytes] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        posted.append(request.content)
+        return httpx.Response(202)
+
+    endpoint = Registry.from_dict({"endpoints": [
+        {"gln": GP, "name": "Kommune", "kind": "municipality", "accepts": [{"type": "FDIS91"}],
+         "channel": {"kind": "vans", "url": "http://vans.test/in", "reliable": False},
+         "deliver_as": "fhir"}]}).endpoint(GP)
+    inner = VansHttpChannel(VansChannelConfig(GP, "http://vans.test/in", reliable=False),
+                            transport=httpx.MockTransport(answer))
+    dis91 = sample_bytes("edifact_DIS91_1.edi")
+    delivery = Delivery(message_id="m-91", payload=dis91, sender_gln=HOSPITAL, receiver_gln=GP,
+                        control_ref="KuvertNr012234", type="DIS91", version="D9134L")
+    result = await ConvertingChannel(inner).deliver(endpoint, delivery)
+    await inner.aclose()
+    (body,) = posted
+    payload, info = adapters.vans.unwrap(body)
+    message, _problem = fhir.read_leniently(payload)  # no SOR directory: SOR codes missing
+    assert message is not None and message.type == "FDIS91"
+    assert (info.format, info.message_type) == ("fhir", "FDIS91")
+    assert b"MCM:MIME" in body and b"application/fhir+json" in body
+    assert result.converted_ref == message.header_id  # its Acknowledgement will name this
