@@ -168,41 +168,60 @@ def gather_known(session: Session, items: list[IngestInput]) -> Known:
     the originals are locked, so two receipts for one letter correlate one after the other."""
     keys = set().union(*(i.keys for i in items)) if items else set()
     by_key: dict[tuple[str, str, str], StoredMessage] = {}
+    fhir_ids: set[str] = set()
     if keys:
         for row in session.execute(sa.select(
                 MessageRow.id, MessageRow.state, MessageRow.sender_gln, MessageRow.control_ref,
-                MessageRow.message_ref, MessageRow.type,
+                MessageRow.message_ref, MessageRow.type, MessageRow.format,
         ).where(MessageRow.sender_gln.in_({k[0] for k in keys}),
                 MessageRow.control_ref.in_({k[1] for k in keys}))):
             key = (row.sender_gln, row.control_ref, row.message_ref)
             if key in keys:
                 by_key[key] = StoredMessage(row.id, row.state, row.message_ref, row.type)
+                if row.format == "fhir":
+                    fhir_ids.add(row.id)
     replays: dict[str, bytes] = {}
     first_in: dict[str, str] = {}  # message id -> interchange of its first receipt
     if by_key:
         ids = [m.id for m in by_key.values()]
-        for message_id, raw, receipt_inter in session.execute(
-                sa.select(ReceiptRow.message_id, ReceiptRow.raw, ReceiptRow.interchange_id)
+        for message_id, raw, receipt_inter, kind in session.execute(
+                sa.select(ReceiptRow.message_id, ReceiptRow.raw, ReceiptRow.interchange_id,
+                          ReceiptRow.kind)
                 .where(ReceiptRow.message_id.in_(ids)).order_by(ReceiptRow.id)):
+            if message_id in fhir_ids and kind != "FCTL":
+                continue  # the CONTRL of its DIS91 twin: its sender got an Acknowledgement
             replays.setdefault(message_id, raw)
             if receipt_inter is not None:
                 first_in.setdefault(message_id, receipt_inter)
     wanted = {(r.original_sender, r.original_recipient, r.original_control_ref)
               for i in items for m in i.messages if isinstance(r := m.letter, Receipt)}
     originals: dict[tuple[str, str, str], list[StoredMessage]] = {}
+    converted: dict[str, str] = {}  # FHIR original delivered as a DIS91 -> its interchange
     if wanted:
+        refs = {w[2] for w in wanted}
         for row in session.execute(sa.select(
                 MessageRow.id, MessageRow.state, MessageRow.sender_gln, MessageRow.receiver_gln,
                 MessageRow.control_ref, MessageRow.message_ref, MessageRow.type,
-        ).where(MessageRow.control_ref.in_({w[2] for w in wanted}),
+                MessageRow.converted_ref, MessageRow.format, MessageRow.interchange_id,
+        ).where(sa.or_(MessageRow.control_ref.in_(refs), MessageRow.converted_ref.in_(refs)),
                 MessageRow.sender_gln.in_({w[0] for w in wanted}))
                 .order_by(MessageRow.created_at, MessageRow.id).with_for_update()):
             key = (row.sender_gln, row.receiver_gln, row.control_ref)
             if key in wanted:
                 originals.setdefault(key, []).append(
                     StoredMessage(row.id, row.state, row.message_ref, row.type))
+            # the receiver got a twin (conversion.py): its receipt names the twin's references
+            twin = (row.sender_gln, row.receiver_gln, row.converted_ref)
+            if row.converted_ref and twin in wanted:
+                originals.setdefault(twin, []).append(
+                    StoredMessage(row.id, row.state, row.converted_ref, row.type))
+                if row.format == "fhir":
+                    converted[row.id] = row.interchange_id
+    raws = dict(session.execute(sa.select(InterchangeRow.id, InterchangeRow.raw).where(
+        InterchangeRow.id.in_(set(converted.values())))).all()) if converted else {}
     return Known(by_key, replays, {k: tuple(v) for k, v in originals.items()},
-                 answered_by_acknowledgements(session, items), carriers(session, first_in))
+                 answered_by_acknowledgements(session, items), carriers(session, first_in),
+                 {m: raws[i] for m, i in converted.items() if i in raws})
 
 
 def carriers(session: Session, first_in: dict[str, str]) -> dict[str, Redelivery]:
@@ -285,19 +304,30 @@ class IngestPlan:
         final = (E.VALIDATE, E.ROUTE) if accepted else (E.VALIDATE, E.REFUSE)
         detail = {} if accepted else {"refusal": str(verdict.match.refusal),
                                       "match": verdict.match.value}
+        answered = verdict.in_fhir if isinstance(verdict, Accept) else None
+        if answered is not None:  # a CONTRL medbro takes in its FHIR sender's place
+            final = (E.VALIDATE, E.ROUTE, E.DELIVER)
+            detail = {"endpoint": "medbro", "answered_as": "FHIR Acknowledgement"}
         ids = []
+        twin = verdict.converted_ref if isinstance(verdict, Accept) else None
         for message in item.messages:
             message_id = self._message(
                 inter_id, item, message.family, message.type, message.version,
                 ref=message.ref, letter_id=message.letter_id, summary=message.summary,
                 ack_requested=item.ack_requested and not message.is_receipt,
                 events=final, detail=detail, letter=message.letter)
+            if twin:
+                self.messages[-1]["converted_ref"] = twin
             ids.append(message_id)
             if not message.is_receipt and message.letter is not None:
                 self.letters.append((message_id, message.letter))
             if not accepted:
                 self._task(message_id, "refused", verdict.reason)
         self._correlate(inter_id, item, verdict.correlations)
+        if answered is not None:
+            for answer in answered:
+                self.emit(answer.acknowledgement, originals=[answer.original])
+            return IngestResult(ids, S.DELIVERED.value, interchange_id=inter_id)
         if isinstance(verdict, Accept):
             route = verdict.route
             self.commands.append(delivery_command_for(
@@ -450,7 +480,7 @@ class IngestPlan:
             id=message_id, interchange_id=inter_id, format=item.format[:16], family=family,
             type=type_, version=version, sender_gln=item.sender, receiver_gln=item.receiver,
             control_ref=item.control_ref, message_ref=ref, letter_id=letter_id,
-            summary=summary or {}, patient_key=patient_key.of_letter(letter),
+            summary=summary or {}, patient_key=patient_key.of_letter(letter), converted_ref=None,
             state=steps[-1][2].value, ack_requested=ack_requested,
             resend_count=0, delivered_at=None, receipt_due_at=None, created_at=self.now,
             updated_at=self.now))

@@ -27,6 +27,9 @@ some keys stored, some new             Reject PARTIAL_DUPLICATE + operator task 
 route refused (unknown, not taken)     Refuse: stored PARKED + operator task        CTL01 LOK/
                                                                                     VER
 route allowed                          Accept: ROUTED (+ municipal copies)          none now
+a CONTRL for a CareCommunication's     Accept in_fhir: the CONTRL ends with medbro  the FHIR
+DIS91 twin (delivered converted)       (DELIVERED), originals correlated            sender gets
+                                                                                    its Ack.
 =====================================  ===========================================  =========
 
 A MedCom FHIR message (inputs.py reads it with gateway.fhir) takes the same rows; its receipt is
@@ -59,14 +62,16 @@ from datetime import datetime
 from typing import Any
 
 from gateway.errors import RemoteMessageError
-from gateway.fhir import FhirError, reliable
-from gateway.fhir.acknowledgement import answer_read
+from gateway.fhir import FhirError, read_leniently, reliable
+from gateway.fhir.acknowledgement import acknowledgement, answer_read
+from gateway.fhir.convert import edifact_refs, name_based_ids
 from gateway.fhir.message import Organisation
-from gateway.fhir.owed import Outcome, Role
+from gateway.fhir.owed import Outcome, Role, from_receipt
 from gateway.fhir.reader import media_type
 from gateway.fhir.routing import FORMAT as FHIR
 from gateway.model import Receipt, RefusalCode
 from gateway.pipeline import codec
+from gateway.pipeline.conversion import target_format
 from gateway.pipeline.inputs import IngestInput, MessageFacts
 from gateway.registry import Registry
 from gateway.routing import Match, RouteRequest
@@ -108,6 +113,8 @@ class Known:
         default_factory=dict)  # FHIR: (sender, MessageHeader.id) -> messages
     carriers: Mapping[str, Redelivery] = field(
         default_factory=dict)  # message id -> the message that carried its first receipt
+    converted: Mapping[str, bytes] = field(
+        default_factory=dict)  # FHIR originals delivered as a DIS91: message id -> its bytes
 
     def with_accepted(self, item: IngestInput, ids: list[str], state: str,
                       receipt: bytes | None = None) -> Known:
@@ -120,7 +127,7 @@ class Known:
         if receipt is not None:
             replays.update(dict.fromkeys(ids, receipt))
         return Known({**self.by_key, **added}, replays, self.originals, self.answered,
-                     self.carriers)
+                     self.carriers, self.converted)
 
     def with_states(self, states: Mapping[str, str]) -> Known:
         """``self`` with the originals' states as a batch moved them."""
@@ -131,7 +138,7 @@ class Known:
         return Known(self.by_key, self.replays,
                      {key: moved(found) for key, found in self.originals.items()},
                      {key: moved(found) for key, found in self.answered.items()},
-                     self.carriers)
+                     self.carriers, self.converted)
 
 
 @dataclass(frozen=True)
@@ -144,6 +151,15 @@ class Correlation:
     text: str
     event: MessageEvent | None  # None: recorded, ignored (``ignored`` says why)
     ignored: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The Acknowledgement medbro writes, as the receiver, for ``original`` (a CareCommunication
+    its receiver got as a DIS91) from the receiver's CONTRL."""
+
+    original: str  # message id
+    acknowledgement: bytes
 
 
 @dataclass(frozen=True)
@@ -161,6 +177,8 @@ class Accept:
     route: RouteRequest
     correlations: tuple[Correlation, ...] = ()
     copies: tuple[Copy, ...] = ()
+    in_fhir: tuple[Answer, ...] | None = None  # a CONTRL answered to a FHIR sender (below)
+    converted_ref: str | None = None  # the reference of the twin its receiver will get
 
 
 @dataclass(frozen=True)
@@ -221,14 +239,17 @@ def decide_ingest(item: IngestInput, known: Known, registry: Registry, *, now: d
     stored = [known.by_key.get(k) for k in _keys(item)]
     if any(stored):
         return _repeat(item, known, stored)
-    correlations = tuple(c for m in item.messages if m.is_receipt
-                         for c in _correlate(m, known)) + _correlate_fhir(item, known)
+    pairs = [(m, c) for m in item.messages if m.is_receipt for c in _correlate(m, known)]
+    correlations = tuple(c for _m, c in pairs) + _correlate_fhir(item, known)
     route = RouteRequest(receiver_gln=item.receiver or "", family=item.messages[0].family,
                          type=item.messages[0].type, version=item.messages[0].version,
                          format=item.format)
+    if pairs and all(c.original.id in known.converted for _m, c in pairs):
+        return Accept(route, correlations, in_fhir=_in_fhir(item, pairs, known, now=now))
     refused = _first_refusal(item, registry)
     if refused is None:
-        return Accept(route, correlations, tuple(_copies(item, registry)))
+        return Accept(route, correlations, tuple(_copies(item, registry)),
+                      converted_ref=_twin_ref(item, registry))
     match, message = refused
     reason = refusal_text(match, item.receiver or "", message)
     receipt = None
@@ -349,6 +370,42 @@ def _correlate_fhir(item: IngestInput, known: Known) -> tuple[Correlation, ...]:
     return tuple(out)
 
 
+def _twin_ref(item: IngestInput, registry: Registry) -> str | None:
+    """The UNB reference of the DIS91 a CareCommunication's receiver will get when it does not
+    take FHIR (conversion.py decides; edifact_refs is a function of the MessageHeader.id).
+    Recorded at once, so that a CONTRL overtaking the delivery's commit still correlates; the
+    delivery records the reference it really handed over."""
+    message, endpoint = item.fhir_message, registry.endpoint(item.receiver or "")
+    if message is None or endpoint is None or not item.messages:
+        return None
+    facts = item.messages[0]
+    if target_format(endpoint, item.format, facts.type, facts.version) == FHIR:
+        return None
+    return edifact_refs(message)
+
+
+def _in_fhir(item: IngestInput, pairs: list[tuple[MessageFacts, Correlation]], known: Known,
+             *, now: datetime) -> tuple[Answer, ...]:
+    """A CONTRL for the DIS91 twin of a CareCommunication: its sender speaks FHIR and cannot
+    take a CONTRL, so it ends with medbro, which answers the sender in its place with the
+    Acknowledgement the receipt stands for (gateway.fhir.owed.from_receipt: CTL03 ``ok``,
+    CTL01/CTL02 ``fatal-error``), written as the receiver (the original's destination). Only
+    a receipt that moves its original is answered: a later one is recorded and ignored."""
+    out = []
+    for message, c in pairs:
+        if c.event is None or not isinstance(message.letter, Receipt):
+            continue
+        original, _problem = read_leniently(known.converted[c.original.id])
+        if original is None:  # it was read when it came in: only a damaged store gets here
+            continue
+        seed = f"ack/{item.sender}/{item.control_ref}/{message.ref}/{original.header_id}"
+        out.append(Answer(c.original.id, acknowledgement(
+            original, from_receipt(message.letter), now=now,
+            media_type=media_type(known.converted[c.original.id]),
+            make_id=name_based_ids(seed))))
+    return tuple(out)
+
+
 def _repeat(item: IngestInput, known: Known,
             stored: list[StoredMessage | None]) -> Duplicate | Reject:
     seen = tuple(s for s in stored if s is not None)
@@ -424,6 +481,6 @@ def copy_receivers(letter: Any) -> list[str]:
     return glns
 
 
-__all__ = ["COPY_MARK", "HEADER", "Accept", "Copy", "Correlation", "Duplicate", "Known",
+__all__ = ["COPY_MARK", "HEADER", "Accept", "Answer", "Copy", "Correlation", "Duplicate", "Known",
            "Redelivery", "Refuse", "Reject", "StoredMessage", "Verdict", "decide_ingest",
            "fhir_place", "refusal_text"]

@@ -408,12 +408,14 @@ class _Delivered:
             self.updates.append(dict(
                 b_id=row.id, b_old=old.value, state=new.value, updated_at=now,
                 delivered_at=now, receipt_due_at=now + self.receipt_timeout
-                if row.ack_requested else None))
+                if row.ack_requested else None,
+                converted_ref=result.converted_ref or row.converted_ref))
             self.audits.append(dict(
                 message_id=row.id, interchange_id=row.interchange_id, at=now,
                 event=f"message_{event.value}", detail={
                     "state_from": old.value, "state_to": new.value, "endpoint": endpoint.gln,
-                    "external_ref": result.external_ref}))
+                    "external_ref": result.external_ref,
+                    **({"converted_ref": result.converted_ref} if result.converted_ref else {})}))
             self.counted.append((row.type, new.value))
             if row.delivered_at is None:  # a resend is not a new delivery latency
                 self.latencies.append((row.type, row.created_at))
@@ -430,7 +432,8 @@ class _Delivered:
             .where(table.c.id == sa.bindparam("b_id"), table.c.state == sa.bindparam("b_old"))
             .values(state=sa.bindparam("state"), updated_at=sa.bindparam("updated_at"),
                     delivered_at=sa.bindparam("delivered_at"),
-                    receipt_due_at=sa.bindparam("receipt_due_at")),
+                    receipt_due_at=sa.bindparam("receipt_due_at"),
+                    converted_ref=sa.bindparam("converted_ref")),
             self.updates)
         if moved.rowcount != len(self.updates):  # the rows are locked: this is a bug
             raise RuntimeError("delivered messages changed state under their lock")

@@ -80,6 +80,9 @@ class MessageRow(Base):
     receiver_gln: Mapped[str | None] = mapped_column(sa.String(35), index=True)
     control_ref: Mapped[str | None] = mapped_column(sa.String(64))
     message_ref: Mapped[str | None] = mapped_column(sa.String(64))
+    # the reference of the twin a receiver was delivered (a DIS91 made from a CareCommunication,
+    # gateway/pipeline/conversion.py): its receipts name this, not ``control_ref``
+    converted_ref: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     letter_id: Mapped[str] = mapped_column(sa.String(70), default="")
     summary: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     # SHA-256 of the patient's CPR behind a domain prefix (patient_key.py): the patient search

@@ -6,6 +6,7 @@ codec reads them) and a ``Known``, and names the verdict it must get.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -18,6 +19,7 @@ from gateway.edifact import parse
 from gateway.edifact.letters import render_letter
 from gateway.edifact.receipts import Original, build_receipt
 from gateway.fhir.acknowledgement import acknowledgement
+from gateway.fhir.convert import edifact_refs, fhir_to_edifact
 from gateway.fhir.owed import Owed
 from gateway.fhir.writer import dump
 from gateway.model import RefusalCode
@@ -349,3 +351,63 @@ def test_fhir_duplicate_key_is_the_whole_message_header_id():
     assert given.keys == {(FHIR_SENDER, HEADER_ID, HEADER_ID)}
     assert given.messages[0].is_receipt is False
     assert fhir_item(fhir_ack("ok")).messages[0].is_receipt is True
+
+
+# -- Conversion: a CareCommunication for an EDIFACT-only GP, and the CONTRL of its DIS91 twin --
+
+EDIFACT_GP_REGISTRY = Registry.from_dict({"endpoints": [
+    {"gln": FHIR_RECEIVER, "name": "Lægehuset Vestergade", "kind": "gp",
+     "accepts": [{"type": "DIS91"}], "channel": {"kind": "edi_mailbox", "directory": "/tmp/g"}},
+    {"gln": FHIR_SENDER, "name": "Aarhus Kommune", "kind": "municipality",
+     "accepts": [{"type": "FCTL"}], "channel": {"kind": "edi_mailbox", "directory": "/tmp/k"}},
+]})
+TWIN = fhir_to_edifact(CARE)
+TWIN_REF = edifact_refs(fhir.read(CARE))
+
+
+def twin_sent(state: str) -> Known:
+    """The CareCommunication stored, delivered to the GP as its DIS91 twin."""
+    return Known(originals={(FHIR_SENDER, FHIR_RECEIVER, TWIN_REF): (
+        StoredMessage("orig", state, TWIN_REF, "FDIS91"),)}, converted={"orig": CARE})
+
+
+def answered_in_fhir(code: str) -> Callable[[Accept], bool]:
+    def check(v: Accept) -> bool:
+        (answer,) = v.in_fhir or ()
+        return answer.original == "orig" and fhir_response(answer.acknowledgement) == (
+            code, HEADER_ID, FHIR_RECEIVER)
+    return check
+
+
+CONVERSION_CASES = [
+    ("CareCommunication to an EDIFACT-only GP: its twin's reference kept",
+     fhir_item(CARE), Known(), Accept,
+     lambda v: (v.route.type, v.converted_ref, v.in_fhir) == ("FDIS91", TWIN_REF, None)),
+    ("CTL03 for the twin: an ok Acknowledgement to the FHIR sender", item(ctl03_for(TWIN)),
+     twin_sent("delivered"), Accept,
+     lambda v: answered_in_fhir("ok")(v)
+     and [c.event for c in v.correlations] == [MessageEvent.ACKNOWLEDGE]),
+    ("CTL02 for the twin: fatal-error", item(ctl02_for(TWIN)), twin_sent("delivered"), Accept,
+     lambda v: answered_in_fhir("fatal-error")(v)
+     and [c.event for c in v.correlations] == [MessageEvent.NEGATIVE_RECEIPT]),
+    ("CTL03 overtaking the delivery's commit", item(ctl03_for(TWIN)), twin_sent("routed"),
+     Accept, answered_in_fhir("ok")),
+    ("a second CTL03: it ends with medbro, nothing more is written", item(ctl03_for(TWIN)),
+     twin_sent("acknowledged"), Accept, lambda v: v.in_fhir == ()),
+    ("CTL03 for an EDIFACT letter: forwarded as it is", item(ctl03_for(TWIN)),
+     Known(originals=twin_sent("delivered").originals), Accept,
+     lambda v: v.in_fhir is None and v.route.receiver_gln == FHIR_SENDER),
+]
+
+
+@pytest.mark.parametrize(("name", "given", "known", "kind", "check"), CONVERSION_CASES,
+                         ids=[c[0] for c in CONVERSION_CASES])
+def test_decide_ingest_conversion(name, given, known, kind, check):
+    verdict = decide_ingest(given, known, EDIFACT_GP_REGISTRY, now=NOW, medbro_gln=MEDBRO)
+    assert isinstance(verdict, kind), verdict
+    assert check(verdict), verdict
+
+
+def test_a_care_communication_for_a_gp_that_takes_fhir_has_no_twin():
+    verdict = decide_ingest(fhir_item(CARE), Known(), FHIR_REGISTRY, now=NOW, medbro_gln=MEDBRO)
+    assert isinstance(verdict, Accept) and verdict.converted_ref is None
