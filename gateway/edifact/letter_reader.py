@@ -12,15 +12,14 @@ from gateway.edifact.ftx import decode_runs
 from gateway.edifact.grammar import MessageGrammar, components, get, split_groups
 from gateway.edifact.letter_writer import (
     AS_WRITTEN,
-    BGM_LETTER,
-    COPY_ROLES,
     LAYOUT_KEY,
-    RECEIVER_ROLES,
+    REFERRAL_TYPES,
     S11_CIN,
-    SENDER_ROLES,
     SPECIALITY_AGENCY,
+    bgm,
     canonical,
     default_s11_count,
+    roles,
     same,
 )
 from gateway.edifact.segment_values import element, pack, parse_dtm
@@ -55,6 +54,8 @@ class _Reader:
         self.texts: list = []
         self.extra: list[tuple[str, str]] = []
         self.s11_diagnoses = 0
+        self.referral = message.type in REFERRAL_TYPES
+        self.sender_roles, self.receiver_roles, self.copy_roles = roles(message.type)
 
     def read(self) -> Letter:
         occurrences: Counter[str] = Counter()
@@ -68,8 +69,7 @@ class _Reader:
                 role_counts[role] += 1
                 key = f"S01/{role}#{role_counts[role]}"
             else:
-                handler = getattr(self, f"_{group.name.lower()}", self._unknown)
-                rest = handler(body)
+                rest = self._handler(group.name)(body)
                 key = (
                     group.name
                     if group.name == "header"
@@ -86,20 +86,31 @@ class _Reader:
         # a stable order, whatever order the groups and parties had on the wire
         self.extra.sort(key=lambda item: item[0])
         self.extra.extend(sorted(as_written))
-        if self.s11_diagnoses != default_s11_count(self.diagnoses):
+        if not self.referral and self.s11_diagnoses != default_s11_count(self.diagnoses):
             self.extra.append((LAYOUT_KEY, f"{S11_CIN}{self.s11_diagnoses}"))
         return self._letter()
 
+    def _handler(self, group: str):
+        if self.referral:  # a REF01's groups mean other things than a MEDDIS letter's
+            handlers = {
+                "header": self._header,
+                "S02": self._referral_s02,
+                "S07": self._s07,
+                "S12": self._texts,
+            }
+            return handlers.get(group, self._texts if group == "S19" else self._unknown)
+        return getattr(self, f"_{group.lower()}", self._unknown)
+
     def _letter(self) -> Letter:
-        senders = [p for p in self.parties if p.role in SENDER_ROLES]
-        receivers = [p for p in self.parties if p.role in RECEIVER_ROLES]
+        senders = [p for p in self.parties if p.role in self.sender_roles]
+        receivers = [p for p in self.parties if p.role in self.receiver_roles]
         sender = senders[0] if senders else None
         receiver = receivers[0] if receivers else None
-        copies = tuple(p for p in self.parties if p.role in COPY_ROLES)
+        copies = tuple(p for p in self.parties if p.role in self.copy_roles)
         contacts = tuple(
             p
             for p in self.parties
-            if p is not sender and p is not receiver and p.role not in COPY_ROLES
+            if p is not sender and p is not receiver and p.role not in self.copy_roles
         )
         patient = Patient(**self.patient) if "cpr" in self.patient else None
         return Letter(
@@ -128,7 +139,7 @@ class _Reader:
     def _header(self, body: list[Segment]) -> list[Segment]:
         rest = []
         for seg in body:
-            if seg.tag == "BGM" and _flat(seg) == BGM_LETTER:
+            if seg.tag == "BGM" and _flat(seg) == bgm(self.message.type):
                 continue
             if seg.tag == "DTM" and get(seg, 1) == "137" and self._date(seg):
                 self.values["authorised_at"] = self._date(seg)
@@ -158,7 +169,7 @@ class _Reader:
                 refs.append((get(seg, 1, 1), get(seg, 1, 2)))
             elif seg.tag == "SEQ" and _flat(seg) == ["", str(number)]:
                 continue
-            elif seg.tag == "SPR" and role in SENDER_ROLES and self._is_spr(seg):
+            elif seg.tag == "SPR" and role in self.sender_roles and self._is_spr(seg):
                 values["speciality"] = get(seg, 2, 1)
                 values["speciality_scheme"] = get(seg, 2, 2) or "SKS"
             else:
@@ -193,6 +204,32 @@ class _Reader:
                 self.values["sent_at"] = self._date(seg)
             else:
                 rest.append(seg)
+        return rest
+
+    def _referral_s02(self, body: list[Segment]) -> list[Segment]:
+        """REF01 S02: the status (GIS), the referral diagnoses (CIN), the clinical reason."""
+        rest = []
+        for seg in body:
+            if seg.tag == "GIS" and get(seg, 1) in ("N", "M") and "status" not in self.values:
+                self.values["status"] = LetterStatus(get(seg, 1))
+            elif seg.tag == "CIN":
+                self.diagnoses.append(_diagnosis(seg))
+            else:
+                rest.append(seg)
+        return self._texts(rest)
+
+    def _texts(self, body: list[Segment]) -> list[Segment]:
+        """REF01 S12/S19 (and S02's rest): the FTX runs are texts, the rest extras."""
+        rest: list[Segment] = []
+        run: list[Segment] = []
+        for seg in body:
+            if seg.tag == "FTX" and len(seg.elements) >= 2:
+                run.append(seg)
+                continue
+            self.texts.extend(decode_runs(run))
+            run = []
+            rest.append(seg)
+        self.texts.extend(decode_runs(run))
         return rest
 
     def _s05(self, body: list[Segment]) -> list[Segment]:

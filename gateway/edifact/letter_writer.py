@@ -26,6 +26,18 @@ SENDER_ROLES = ("SSP", "SOR")
 RECEIVER_ROLES = ("PO", "ROR")
 COPY_ROLES = ("CCR",)
 BGM_LETTER = ["EPI", "", "9", "NA"]
+# A REF01 hospital referral (MEDREF) goes the other way: the GP (NAD+PO) refers to the hospital
+# department (NAD+SSP); BGM+HNV; the letter group S02 holds the referral diagnoses (CIN) and the
+# clinical reason (FTX+DI); S12 the clinical texts; S19 the transport with its remark (FTX+COT).
+REFERRAL_TYPES = frozenset({"REF01"})
+BGM_REFERRAL = ["HNV", "", "9", "NA"]
+REFERRAL_SENDER_ROLES = ("PO",)
+REFERRAL_RECEIVER_ROLES = ("SSP",)
+REFERRAL_TEXT_GROUPS = {"DI": "S02", "COT": "S19"}  # every other FTX qualifier stands in S12
+REFERRAL_ORDER = {  # where extras go among the segments written (MedCom's order)
+    "S02": {"GIS": 0, "RFF": 1, "DTM": 2, "CIN": 3, "FTX": 4},
+    "S19": {"STS": 0, "TDT": 1, "FTX": 2},
+}
 SPECIALITY_AGENCY = {"SKS": "SST", "YNR": "SFU"}
 RECEIVER_FIRST = {"DIS14"}
 LAYOUT_KEY = "layout"  # Letter.extra entries that steer from_model, not segments
@@ -43,7 +55,24 @@ def default_s11_count(diagnoses: list[Diagnosis] | tuple[Diagnosis, ...]) -> int
 
 def write_letter(letter: Letter, grammar: MessageGrammar) -> list[Segment]:
     """The body segments of ``letter`` under its type's ``grammar``."""
+    if letter.type in REFERRAL_TYPES:
+        return _Writer(letter, grammar).write_referral()
     return _Writer(letter, grammar).write()
+
+
+def roles(letter_type: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(sender, receiver, copy) NAD roles of a letter type."""
+    if letter_type in REFERRAL_TYPES:
+        return REFERRAL_SENDER_ROLES, REFERRAL_RECEIVER_ROLES, ()
+    return SENDER_ROLES, RECEIVER_ROLES, COPY_ROLES
+
+
+def bgm(letter_type: str) -> list[str]:
+    return BGM_REFERRAL if letter_type in REFERRAL_TYPES else BGM_LETTER
+
+
+def referral_text_group(qualifier: str) -> str:
+    return REFERRAL_TEXT_GROUPS.get(qualifier, "S12")
 
 
 class _Writer:
@@ -89,11 +118,54 @@ class _Writer:
                 out += self._group(name, [], key)
         return out
 
-    def _place(self, group: str, body: list[Segment], key: str) -> list[Segment]:
+    def write_referral(self) -> list[Segment]:
+        """A REF01: header, S01 parties, S02 (status, diagnoses, clinical reason), S07 patient,
+        S12 texts, S19 transport remark, and the groups only extras hold, in group order."""
+        letter = self.letter
+        for name in ("copies", "relatives", "referral", "admitted_at", "discharged_at"):
+            if getattr(letter, name):
+                raise LocalUsageError(f"a {letter.type} has no place for letter.{name}")
+        if letter.letter_id or letter.sent_at or letter.priority:
+            raise LocalUsageError(f"a {letter.type} has no RFF+SRI, DTM+182 or RFF+HI")
+        if any(d.at is not None for d in letter.diagnoses):
+            raise LocalUsageError(f"a {letter.type} diagnosis (S02 CIN) carries no date")
+        out: list[Segment] = []
+        header = [build("BGM", *BGM_REFERRAL)]
+        if letter.authorised_at is not None:
+            header.append(self._dtm("header", "137", letter.authorised_at))
+        out += self._place("header", header, "header")
+        groups: list[tuple[str, str, list[Segment]]] = []
+        for body, key in self._parties():
+            groups.append(("S01", key, body))
+        texts: dict[str, list[Segment]] = {}
+        for text in letter.texts:
+            group = referral_text_group(text.qualifier)
+            texts.setdefault(group, []).extend(build("FTX", *els) for els in ftx_elements(text))
+        s02 = [build("GIS", letter.status.value), *(_cin(d) for d in letter.diagnoses)]
+        groups.append(("S02", "S02#1", s02 + texts.pop("S02", [])))
+        if letter.patient is not None:
+            groups.append(("S07", "S07#1", self._s07(letter.patient)))
+        for name, body in texts.items():
+            groups.append((name, f"{name}#1", body))
+        claimed = {key for _, key, _ in groups}
+        for key in self.extra:
+            name = key.partition("#")[0].split("/")[0]
+            if name.startswith("S") and key not in claimed:
+                groups.append((name, key, []))
+        groups.sort(key=lambda g: int(g[0][1:]))  # stable: parties and occurrences keep order
+        for name, key, body in groups:
+            order = REFERRAL_ORDER.get(name)
+            out += [build(name, name[1:]), *self._place(name, body, key, order)]
+        return out
+
+    def _place(
+        self, group: str, body: list[Segment], key: str, order: dict[str, int] | None = None
+    ) -> list[Segment]:
         """``body`` with the group's extras inserted where the grammar orders their tags."""
         located = self.grammar.group(group)
         spec = self.grammar.header if group == "header" else (located[1] if located else None)
-        order = {s.tag: i for i, s in enumerate(spec.segments or ())} if spec else {}
+        if order is None:
+            order = {s.tag: i for i, s in enumerate(spec.segments or ())} if spec else {}
         result = self._as_written(group, list(body))
         for seg in self.extra.pop(key, []):
             rank = order.get(seg.tag, len(order))

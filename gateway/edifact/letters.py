@@ -1,9 +1,10 @@
 """Canonical mapping of MedCom letters: message segments <-> ``gateway.model.Letter``.
 
 ``to_model`` reads the groups of a MEDDIS letter (the epikriser DIS01-DIS13, the
-correspondence letters DIS90/DIS91 and the municipal advis DIS14/DIS17/DIS20) into a
-``Letter``, a CONTRL into a ``Receipt`` (``receipts.receipt_from_message``); other families
-give None (their segments stay available on the message). ``from_model`` writes the body
+correspondence letters DIS90/DIS91 and the municipal advis DIS14/DIS17/DIS20) and the
+MEDREF hospital referral REF01 into a ``Letter``, a CONTRL into a ``Receipt``
+(``receipts.receipt_from_message``); other families and MEDREF types give None (their
+segments stay available on the message). ``from_model`` writes the body
 segments back; ``render_letter`` wraps them in UNB/UNH..UNT/UNZ with the codec's encoder.
 
 Nothing is dropped: a segment this mapping does not model (RFF+AHI in S11, a second CON,
@@ -23,6 +24,11 @@ with SEQ++<n> and the sender with SPR+ORG; S11 always, with GIS+N and SEQ++1 unl
 say otherwise; diagnoses A/DM without a date in S11, the rest in S14 (one CIN per group,
 DTM+CIS after it); all texts in one S14 group, a new group only where two adjacent texts have
 the same qualifier and format (they would merge into one run otherwise).
+
+A REF01 (``letter_writer.REFERRAL_TYPES``) is laid out as MedCom's referral: BGM+HNV++9+NA,
+the sender NAD+PO (with SPR+ORG) and the receiver NAD+SSP, S02 holds the status (GIS), the
+referral diagnoses (CIN) and the clinical reason (FTX+DI), S07 the patient, S12 the clinical
+texts, S19 the transport remark (FTX+COT); its other groups stay extras.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from pydifact.segments import Segment
 from gateway.edifact.grammar import MessageGrammar
 from gateway.edifact.grammars import find_grammar
 from gateway.edifact.letter_reader import read_letter
-from gateway.edifact.letter_writer import write_letter
+from gateway.edifact.letter_writer import REFERRAL_TYPES, write_letter
 from gateway.errors import LocalUsageError
 from gateway.model import Envelope, Letter, Receipt
 
@@ -43,13 +49,13 @@ __all__ = ["to_model", "from_model", "render_letter", "letter_identifier"]
 
 def to_model(message: Any, interchange: Any = None) -> Letter | Receipt | None:
     """The canonical form of a (valid) message: a Letter, a Receipt, or None for the families
-    this codec only checks structurally (MEDREF, MEDRPT, MEDREQ, MEDBIN, MEDPRE)."""
+    this codec only checks structurally (MEDREF but REF01, MEDRPT, MEDREQ, MEDBIN, MEDPRE)."""
     if message.family == "CONTRL":
         from gateway.edifact.receipts import receipt_from_message
 
         return receipt_from_message(message)
     grammar = find_grammar(message.type)
-    if message.family != "MEDDIS" or grammar is None:
+    if grammar is None or not (message.family == "MEDDIS" or message.type in REFERRAL_TYPES):
         return None
     return read_letter(message, grammar)
 
@@ -77,8 +83,10 @@ def from_model(item: Letter | Receipt) -> list[Segment]:
 
         return receipt_segments(item)
     grammar = _grammar(item.type)
-    if grammar.family != "MEDDIS":
-        raise LocalUsageError(f"{item.type}: only MEDDIS letters and CONTRL receipts render")
+    if grammar.family != "MEDDIS" and item.type not in REFERRAL_TYPES:
+        raise LocalUsageError(
+            f"{item.type}: only MEDDIS letters, REF01 and CONTRL receipts render"
+        )
     return write_letter(item, grammar)
 
 

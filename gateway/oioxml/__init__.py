@@ -1,4 +1,4 @@
-"""MedCom OIOXML (XDIS01, XDIS20, XDIS91, XCTL01/02/03) <-> the canonical model <-> EDIFACT.
+"""MedCom OIOXML (XDIS01, XDIS20, XDIS91, XREF01, XCTL01/02/03) <-> the model <-> EDIFACT.
 
 ``read``/``write`` translate between OIOXML bytes and (Envelope, Letter | Receipt);
 ``to_edifact``/``from_edifact`` convert whole messages through the model for endpoints that

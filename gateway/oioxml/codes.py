@@ -221,3 +221,12 @@ def message_identifier(version: str) -> str:
     family = family_of_version(version)
     agency = "ZZ" if family == "CONTRL" else "UN"
     return f"{family}:D:93A:{agency}:{version}"
+
+# XREF01 HospitalReferral, the codes MedCom's REF01 twin shows (the other words of MedCom's
+# enumerations have no EDIFACT code medbro knows, so the reader and writer refuse them by name).
+# PTY+PRI element 2 -> AdditionalInformation/Priority.
+REFERRAL_PRIORITY = CodeTable("Priority", {"WA": "elektiv"})
+# TDT+PHL element 3 -> AdditionalInformation/Transport.
+REFERRAL_TRANSPORT = CodeTable("Transport", {"TX": "ingen"})
+# S07 CON element 1 -> Patient/TelephoneSubscriber/TelephoneSubscriberCode.
+TELEPHONE_CODES = CodeTable("TelephoneSubscriberCode", {"HO": "fastnet", "CE": "mobil"})

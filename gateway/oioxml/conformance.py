@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from gateway.model import Address, Envelope, Letter, Party, Receipt
+from gateway.oioxml import referral_extras
 
 # MedCom's String_1_n types: (min 1, max n) characters.
 IDENTIFIER_MAX = 17  # Identifier (String_1_17)
@@ -45,6 +46,9 @@ def _envelope(envelope: Envelope) -> Iterator[tuple[str, str]]:
 def _letter(letter: Letter) -> Iterator[tuple[str, str]]:
     if letter.authorised_at is None:
         yield "letter.authorised_at", "Authorisation is mandatory"
+    if letter.type == "REF01":
+        yield from _hospital_referral(letter)
+        return
     parties = [("letter.sender", letter.sender), ("letter.receiver", letter.receiver)]
     parties += [(f"letter.copies[{i}]", p) for i, p in enumerate(letter.copies)]
     parties += [(f"letter.contacts[{i}]", p) for i, p in enumerate(letter.contacts)]
@@ -98,6 +102,55 @@ def _letter(letter: Letter) -> Iterator[tuple[str, str]]:
     for where, segment in letter.extra:
         if where == "S11#1" and segment == "RFF+REI":
             yield "letter.extra", "EpisodeOfCareIdentifier is 1 or more characters"
+
+
+def _hospital_referral(letter: Letter) -> Iterator[tuple[str, str]]:
+    """XREF01: the sender with its Referrer, the receiver, AnswerCCReceiver, the patient by CPR
+    and surname, diagnoses with a text, an e-mail of one line."""
+    for where, party in (("letter.sender", letter.sender), ("letter.receiver", letter.receiver)):
+        if party is not None:
+            yield from _party(where, party, name_required=where == "letter.sender")
+    referrers = [(i, c) for i, c in enumerate(letter.contacts) if c.role == "BV"]
+    if not referrers:
+        yield "letter.contacts", "Sender/Referrer (NAD+BV) is mandatory"
+    else:
+        i, referrer = referrers[0]
+        names = (*referrer.names, "", "")
+        if not 1 <= len(names[1]) <= NAME_MAX:
+            yield f"letter.contacts[{i}].names[1]", f"PersonName is 1 to {NAME_MAX} characters"
+        if len(names[0]) > NAME_MAX:
+            yield f"letter.contacts[{i}].names[0]", f"PersonTitle is at most {NAME_MAX}"
+        if len(referrer.id) > IDENTIFIER_MAX:
+            yield f"letter.contacts[{i}].id", f"Identifier is at most {IDENTIFIER_MAX}"
+    for i, contact in enumerate(letter.contacts):
+        if contact.role == "PRH":
+            yield from _party(f"letter.contacts[{i}]", contact, name_required=False)
+            break
+    patient = letter.patient
+    if patient is not None:
+        if not patient.cpr:
+            yield "letter.patient.cpr", "CivilRegistrationNumber is mandatory"
+        if not 1 <= len(patient.surname) <= PERSON_NAME_MAX:
+            yield "letter.patient.surname", f"1 to {PERSON_NAME_MAX} characters"
+        if len(patient.given_names) > PERSON_NAME_MAX:
+            yield "letter.patient.given_names", f"at most {PERSON_NAME_MAX} characters"
+        yield from _address("letter.patient.address", patient.address)
+    for i, diagnosis in enumerate(letter.diagnoses):
+        if len(diagnosis.code) > IDENTIFIER_MAX:
+            yield f"letter.diagnoses[{i}].code", f"DiagnoseCode is at most {IDENTIFIER_MAX}"
+        if not 1 <= len(diagnosis.text) <= SUBJECT_MAX:
+            yield f"letter.diagnoses[{i}].text", f"DiagnoseText is 1 to {SUBJECT_MAX} characters"
+        if diagnosis.kind in KINDS_NOT_IN_MEDCOM:
+            yield f"letter.diagnoses[{i}].kind", f"DiagnoseDescriptionCode has no {diagnosis.kind}"
+    refer = bool(letter.diagnoses) and letter.diagnoses[0].kind == "H"
+    if len(letter.diagnoses) - refer > 5:
+        yield "letter.diagnoses", "at most 5 ReferralAdditional"
+    email = next((t.text for t in letter.texts if t.qualifier == "IN"), None)
+    if email is not None and not (1 <= len(email) <= SUBJECT_MAX and "\n" not in email):
+        yield "letter.texts (e-mail)", f"EmailIdentifier is one line of 1 to {SUBJECT_MAX}"
+    relative = referral_extras.facts(letter).relative
+    if relative is not None and not 1 <= len(relative.surname) <= PERSON_NAME_MAX:
+        yield "letter.extra (S10 PNA)", f"the relative's surname is 1 to {PERSON_NAME_MAX}"
 
 
 def _party(where: str, party: Party, *, name_required: bool = True) -> Iterator[tuple[str, str]]:

@@ -8,8 +8,10 @@ logged (and testable) instead of silent.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from gateway.model import Envelope, Letter, LetterStatus, Receipt
-from gateway.oioxml import codes, extras
+from gateway.oioxml import codes, extras, referral_extras
 
 _ROLES = {"sender": "SSP", "receiver": "PO"}
 
@@ -112,9 +114,86 @@ def _notification(letter: Letter) -> list[str]:
     return lost
 
 
+# XREF01 texts by FTX qualifier, in the order its reader gives them (reader.REFERRAL_TEXTS).
+REFERRAL_TEXT_ORDER = ("DI", "IN", "NC", "CF", "MT", "AL", "COT")
+
+
+def _hospital_referral(letter: Letter) -> list[str]:
+    """XREF01 HospitalReferral: parties (the GP's Referrer and AnswerCCReceiver among the
+    contacts), the patient, the referral diagnoses, one text per qualifier, and the extras
+    referral_extras names."""
+    lost = []
+    if letter.letter_id:
+        lost.append("letter.letter_id")
+    if letter.sent_at is not None:
+        lost.append("letter.sent_at")
+    if letter.family != codes.family_of_version(letter.version):
+        lost.append("letter.family")
+    kept = referral_extras.represented(letter)
+    lost += [f"letter.extra[{i}]" for i in range(len(letter.extra)) if i not in kept]
+    # as an SSP: its phone and speciality are kept; the role is checked below
+    lost += [x for x in _party_losses(letter.sender, "letter.sender", "SSP")
+             if x != "letter.sender.role"]
+    if letter.sender is not None and letter.sender.role != "PO":
+        lost.append("letter.sender.role (NAD+PO)")
+    lost += [x for x in _party_losses(letter.receiver, "letter.receiver", "PO")
+             if x != "letter.receiver.role"]
+    if letter.receiver is not None and letter.receiver.role != "SSP":
+        lost.append("letter.receiver.role (NAD+SSP)")
+    first = {"BV": None, "PRH": None}
+    for i, contact in enumerate(letter.contacts):
+        if contact.role not in first or first[contact.role] is not None:
+            lost.append(f"letter.contacts[{i}]")
+            continue
+        first[contact.role] = i
+        where = f"letter.contacts[{i}]"
+        if contact.role == "BV":
+            if contact.address is not None or contact.phone or contact.speciality:
+                lost.append(f"{where} (address, phone, speciality)")
+            if contact.refs != (("AHL", "1"),):
+                lost.append(f"{where}.refs")
+            if len(contact.names) > 2 and any(contact.names[2:]):
+                lost.append(f"{where}.names")
+            scheme = contact.scheme or ("EAN" if contact.agency else "")
+            if scheme and contact.agency != codes.AGENCY_BY_SCHEME.get(scheme):
+                lost.append(f"{where}.agency")
+        else:
+            lost += [x for x in _party_losses(replace(contact, phone=""), where, "PRH")]
+    for name in ("copies", "relatives"):
+        if getattr(letter, name):
+            lost.append(f"letter.{name}")
+    for name in ("referral", "admitted_at", "discharged_at"):
+        if getattr(letter, name) is not None:
+            lost.append(f"letter.{name}")
+    if letter.priority:
+        lost.append("letter.priority")
+    if letter.patient is not None and letter.patient.episode_status:
+        lost.append("letter.patient.episode_status")
+    for i, diagnosis in enumerate(letter.diagnoses):
+        if diagnosis.agency:
+            lost.append(f"letter.diagnoses[{i}].agency")
+        if diagnosis.at is not None:
+            lost.append(f"letter.diagnoses[{i}].at")
+    seen: list[str] = []
+    for i, text in enumerate(letter.texts):
+        if text.qualifier not in REFERRAL_TEXT_ORDER or text.qualifier in seen:
+            lost.append(f"letter.texts[{i}]")
+            continue
+        seen.append(text.qualifier)
+        if text.format != "P00":
+            lost.append(f"letter.texts[{i}].format")
+        if text.continued:
+            lost.append(f"letter.texts[{i}].continued")
+    if seen != sorted(seen, key=REFERRAL_TEXT_ORDER.index):
+        lost.append("letter.texts (order)")
+    return lost
+
+
 def _letter(letter: Letter) -> list[str]:
     if letter.type == "DIS20":
         return _notification(letter)
+    if letter.type == "REF01":
+        return _hospital_referral(letter)
     lost = []
     if letter.letter_id not in ("", letter.ref):
         lost.append("letter.letter_id")

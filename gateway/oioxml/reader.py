@@ -1,4 +1,4 @@
-"""OIOXML ``Emessage`` -> canonical model (XDIS01, XDIS20, XDIS91, XCTL01/02/03).
+"""OIOXML ``Emessage`` -> canonical model (XDIS01, XDIS20, XDIS91, XREF01, XCTL01/02/03).
 
 The reader is strict: every element must be one it maps, so nothing a sender wrote is dropped
 without a word. Unknown elements, bad codes and bad dates raise :class:`OioxmlError` naming
@@ -8,6 +8,8 @@ authorisation time, the agency of each code list, FTX qualifier NC).
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from lxml import etree
 
@@ -26,7 +28,7 @@ from gateway.model import (
     RefusalCode,
     Relative,
 )
-from gateway.oioxml import codes, extras
+from gateway.oioxml import codes, extras, referral_extras
 from gateway.oioxml.cursor import (
     Node,
     date_time,
@@ -81,6 +83,8 @@ def read_element(
         return envelope, _receipt(body, letter_type)
     if letter_type == "DIS20":
         return envelope, _notification_of_admission(body)
+    if letter_type == "REF01":
+        return envelope, _hospital_referral(body)
     return envelope, _letter(body, letter_type)
 
 
@@ -234,6 +238,147 @@ def _notification_of_admission(body: Node) -> Letter:
         admitted_at=admitted_at,
         extra=extras.notification_extra(notification),
     )
+
+
+# XREF01 texts: (element path, FTX qualifier), in the order the EDIFACT codec reads them
+# (S02 clinical reason, S12 e-mail, anamnesis, examination, medicine, cave, S19 remark).
+REFERRAL_TEXTS = (
+    ("AdditionalInformation/ClinicalReason", "DI"),
+    ("Patient/EmailIdentifier", "IN"),
+    ("RelevantClinicalInformation/Anamnesis", "NC"),
+    ("RelevantClinicalInformation/Examination", "CF"),
+    ("RelevantClinicalInformation/ActualMedicine", "MT"),
+    ("RelevantClinicalInformation/Cave", "AL"),
+    ("AdditionalInformation/Supplementary", "COT"),
+)
+
+
+def _hospital_referral(body: Node) -> Letter:
+    """XREF01 as the EDIFACT codec models a REF01: the GP refers (NAD+PO, its Referrer as
+    NAD+BV), the hospital department receives (NAD+SSP), AnswerCCReceiver is NAD+PRH, the
+    referral diagnoses are CIN+H and further CINs in S02, the texts FTX by qualifier; the rest
+    goes to the extras MedCom's converter writes (referral_extras)."""
+    head = body.one("Letter")
+    ref = head.text("Identifier")
+    version = x_code(head, "VersionCode")
+    if x_code(head, "StatisticalCode") != "REF01" or x_code(head, "TypeCode") != "REF01":
+        raise head.fail("StatisticalCode/TypeCode must be XREF01 in this letter")
+    authorised_at = date_time(head.one("Authorisation"))
+    status = LetterStatus(word_code(head, "StatusCode", codes.STATUS_CODES))
+    head.done()
+    texts: dict[str, str] = {}
+    sender_node = body.one("Sender")
+    referrer_node = sender_node.one("Referrer")
+    scheme = opt_word_code(referrer_node, "IdentifierCode", codes.IDENTIFIER_CODES)
+    referrer = Party(
+        role="BV",
+        id=referrer_node.opt_text("Identifier"),
+        scheme=scheme,
+        agency=codes.AGENCY_BY_SCHEME.get(scheme, ""),
+        names=(referrer_node.opt_text("PersonTitle"), referrer_node.text("PersonName")),
+        refs=(("AHL", "1"),),
+    )
+    referrer_node.done()
+    sender = replace(_party(sender_node, "SOR"), role="PO")  # SOR: its phone and speciality
+    receiver = replace(_party(body.one("Receiver"), "ROR"), role="SSP")
+    contacts = [referrer]
+    answer_cc = body.opt("AnswerCCReceiver")
+    if answer_cc is not None:
+        phone = answer_cc.opt_text("TelephoneSubscriberIdentifier")
+        contacts.append(replace(_party(answer_cc, "PRH"), phone=phone))
+    patient_node = body.one("Patient")
+    patient = Patient(
+        cpr=patient_node.text("CivilRegistrationNumber"),
+        surname=patient_node.text("PersonSurnameName"),
+        given_names=patient_node.opt_text("PersonGivenName"),
+        address=_address(patient_node),
+    )
+    title = patient_node.opt_text("PersonTitle")
+    phones = []
+    for phone_node in patient_node.many("TelephoneSubscriber"):
+        number = phone_node.text("TelephoneSubscriberIdentifier")
+        code = word_code(phone_node, "TelephoneSubscriberCode", codes.TELEPHONE_CODES)
+        phone_node.done()
+        phones.append((code, number))
+    email = patient_node.opt("EmailIdentifier")
+    if email is not None:
+        texts["IN"] = email.value()
+    patient_node.done()
+    relative = None
+    relative_node = body.opt("Relative")
+    if relative_node is not None:
+        relative = referral_extras.ReferralRelative(
+            relation=word_code(relative_node, "RelationCode", codes.RELATION_CODES),
+            cpr=relative_node.opt_text("PersonIdentifier"),
+            surname=relative_node.text("PersonSurnameName"),
+            given_names=relative_node.opt_text("PersonGivenName"),
+        )
+        relative_node.done()
+    priority = transport = ""
+    additional = body.opt("AdditionalInformation")
+    if additional is not None:
+        priority = opt_word_code(additional, "Priority", codes.REFERRAL_PRIORITY)
+        transport = opt_word_code(additional, "Transport", codes.REFERRAL_TRANSPORT)
+        for name, qualifier in (("Supplementary", "COT"), ("ClinicalReason", "DI")):
+            node = additional.opt(name)
+            if node is not None:
+                texts[qualifier] = read_lines(node.element)
+        additional.done()
+    diagnoses: list[Diagnosis] = []
+    referral_node = body.opt("Referral")
+    if referral_node is not None:
+        refer = referral_node.opt("Refer")
+        if refer is not None:
+            diagnoses.append(_referral_diagnosis(refer, "H"))
+        for node in referral_node.many("ReferralAdditional"):
+            kind = word_code(node, "DiagnoseDescriptionCode", codes.DIAGNOSIS_KINDS)
+            diagnoses.append(_referral_diagnosis(node, kind))
+        referral_node.done()
+    clinical = body.opt("RelevantClinicalInformation")
+    if clinical is not None:
+        for name, qualifier in (
+            ("Cave", "AL"), ("Anamnesis", "NC"), ("Examination", "CF"), ("ActualMedicine", "MT")
+        ):
+            node = clinical.opt(name)
+            if node is not None:
+                texts[qualifier] = read_lines(node.element)
+        clinical.done()
+    body.done()
+    facts = referral_extras.ReferralFacts(
+        patient_title=title,
+        phones=tuple(phones),
+        relative=relative,
+        priority=priority,
+        transport=transport,
+    )
+    return Letter(
+        type="REF01",
+        version=version,
+        ref=ref,
+        status=status,
+        family=codes.family_of_version(version),
+        authorised_at=authorised_at,
+        sender=sender,
+        receiver=receiver,
+        patient=patient,
+        diagnoses=tuple(diagnoses),
+        texts=tuple(FreeText(q, texts[q]) for _, q in REFERRAL_TEXTS if q in texts),
+        contacts=tuple(contacts),
+        extra=referral_extras.extra(authorised_at, facts),
+    )
+
+
+def _referral_diagnosis(node: Node, kind: str) -> Diagnosis:
+    """Refer / ReferralAdditional: CIN+<kind>+<code>:<scheme>::<text> (no agency in a REF01)."""
+    diagnosis = Diagnosis(
+        kind=kind,
+        code=node.opt_text("DiagnoseCode"),
+        scheme=word_code(node, "DiagnoseTypeCode", codes.DIAGNOSIS_SCHEMES),
+        agency="",
+        text=node.text("DiagnoseText"),
+    )
+    node.done()
+    return diagnosis
 
 
 def _date_time_with_seconds(node: Node):

@@ -1,4 +1,4 @@
-"""Canonical model -> OIOXML ``Emessage`` (XDIS01, XDIS91, XCTL01/02/03).
+"""Canonical model -> OIOXML ``Emessage`` (XDIS01, XDIS20, XDIS91, XREF01, XCTL01/02/03).
 
 The element order and the rules follow MedCom's own EDIFACT->XML converter as its sample twins
 show it: the envelope's GLNs become Sender/Receiver ``EANIdentifier``, the UNB time becomes
@@ -15,7 +15,7 @@ from lxml import etree
 
 from gateway.logging import get_logger
 from gateway.model import Address, Diagnosis, Envelope, FreeText, Letter, Party, Receipt
-from gateway.oioxml import codes, conformance, extras
+from gateway.oioxml import codes, conformance, extras, referral_extras
 from gateway.oioxml.errors import OioxmlError
 from gateway.oioxml.losses import unrepresented
 from gateway.oioxml.text import append_formatted, append_lines
@@ -28,6 +28,7 @@ LETTER_ELEMENTS = {
     "DIS01": ("DischargeLetter", NS_2005),
     "DIS20": ("NotificationOfAdmission", NS_2005),
     "DIS91": ("ClinicalEmail", NS_2006),
+    "REF01": ("HospitalReferral", NS_2005),
 }
 RECEIPT_ELEMENTS = {
     "CTL01": "NegativeVansReceipt",
@@ -79,6 +80,8 @@ def to_element(envelope: Envelope, message: Letter | Receipt) -> etree._Element:
         _discharge_letter(root, envelope, message, q)
     elif message.type == "DIS20":
         _notification_of_admission(root, envelope, message, q)
+    elif message.type == "REF01":
+        _hospital_referral(root, envelope, message, q)
     else:
         _clinical_email(root, envelope, message, q)
     return root
@@ -399,3 +402,111 @@ def _notification_of_admission(
     if letter.admitted_at is None:
         raise OioxmlError("letter.admitted_at", "a NotificationOfAdmission needs the admission")
     _date_time(body, q, "Admission", letter.admitted_at)
+
+
+def _hospital_referral(root: etree._Element, envelope: Envelope, letter: Letter, q: QName) -> None:
+    """XREF01 HospitalReferral (sygehushenvisning): the GP (NAD+PO) and its Referrer (NAD+BV)
+    refer the patient to a hospital department (NAD+SSP), AnswerCCReceiver (NAD+PRH) gets the
+    answer too; the rest of what the REF01 says is in its extras (referral_extras)."""
+    facts = referral_extras.facts(letter)
+    body = _add(root, q, "HospitalReferral")
+    head = _add(body, q, "Letter")
+    _add(head, q, "Identifier", letter.ref)
+    _add(head, q, "VersionCode", "X" + letter.version)
+    _add(head, q, "StatisticalCode", "X" + letter.type)
+    _date_time(head, q, "Authorisation", letter.authorised_at or envelope.prepared_at)
+    _add(head, q, "TypeCode", "X" + letter.type)
+    _add(head, q, "StatusCode", _code(codes.STATUS_CODES, letter.status.value, "letter.status"))
+    if letter.sender is None or letter.receiver is None:
+        raise OioxmlError("letter.sender", "an OIOXML letter needs a sender and a receiver")
+    referrer, answer_cc = referral_contacts(letter)
+    if referrer is None:
+        raise OioxmlError("letter.contacts", "a HospitalReferral names its Referrer (NAD+BV)")
+    _party(body, q, "Sender", letter.sender, "letter.sender", envelope.sender)
+    sender = body[-1]
+    element = _add(sender, q, "Referrer")
+    _add_if(element, q, "Identifier", referrer.id)
+    if referrer.scheme:
+        where = "letter.contacts (Referrer).scheme"
+        _add(element, q, "IdentifierCode", _code(codes.IDENTIFIER_CODES, referrer.scheme, where))
+    title, name = _referrer_names(referrer)
+    _add(element, q, "PersonName", name)
+    _add_if(element, q, "PersonTitle", title)
+    _party(body, q, "Receiver", letter.receiver, "letter.receiver", envelope.recipient)
+    if answer_cc is not None:
+        _party(body, q, "AnswerCCReceiver", answer_cc, "letter.contacts (AnswerCCReceiver)", None)
+        _add_if(body[-1], q, "TelephoneSubscriberIdentifier", answer_cc.phone)
+    texts: dict[str, str] = {}
+    for text in letter.texts:  # one per qualifier, the first (losses.py names the rest)
+        texts.setdefault(text.qualifier, text.text)
+    patient = letter.patient
+    if patient is None:
+        raise OioxmlError("letter.patient", "an OIOXML letter must name its patient")
+    element = _add(body, q, "Patient")
+    _add(element, q, "CivilRegistrationNumber", patient.cpr)
+    _add(element, q, "PersonSurnameName", patient.surname)
+    _add_if(element, q, "PersonGivenName", patient.given_names)
+    _add_if(element, q, "PersonTitle", facts.patient_title)
+    _address(element, q, patient.address)
+    for code, number in facts.phones:
+        phone = _add(element, q, "TelephoneSubscriber")
+        _add(phone, q, "TelephoneSubscriberIdentifier", number)
+        word = _code(codes.TELEPHONE_CODES, code, "letter.extra (S07 CON)")
+        _add(phone, q, "TelephoneSubscriberCode", word)
+    if "IN" in texts:
+        _add(element, q, "EmailIdentifier", texts["IN"])
+    relative = facts.relative
+    if relative is not None:
+        element = _add(body, q, "Relative")
+        where = "letter.extra (S10 REL)"
+        _add(element, q, "RelationCode", _code(codes.RELATION_CODES, relative.relation, where))
+        _add_if(element, q, "PersonIdentifier", relative.cpr)
+        _add(element, q, "PersonSurnameName", relative.surname)
+        _add_if(element, q, "PersonGivenName", relative.given_names)
+    if facts.priority or facts.transport or "COT" in texts or "DI" in texts:
+        element = _add(body, q, "AdditionalInformation")
+        if facts.priority:
+            where = "letter.extra (S18 PTY)"
+            _add(element, q, "Priority", _code(codes.REFERRAL_PRIORITY, facts.priority, where))
+        if facts.transport:
+            where = "letter.extra (S19 TDT)"
+            _add(element, q, "Transport", _code(codes.REFERRAL_TRANSPORT, facts.transport, where))
+        for qualifier, tag in (("COT", "Supplementary"), ("DI", "ClinicalReason")):
+            if qualifier in texts:
+                append_lines(_add(element, q, tag), texts[qualifier], q)
+    if letter.diagnoses:
+        element = _add(body, q, "Referral")
+        for i, diag in enumerate(letter.diagnoses):
+            where = f"letter.diagnoses[{i}]"
+            if i == 0 and diag.kind == "H":
+                sub = _add(element, q, "Refer")
+            else:
+                sub = _add(element, q, "ReferralAdditional")
+                word = _code(codes.DIAGNOSIS_KINDS, diag.kind, where + ".kind")
+                _add(sub, q, "DiagnoseDescriptionCode", word)
+            _add_if(sub, q, "DiagnoseCode", diag.code)
+            _add(sub, q, "DiagnoseTypeCode", _code(codes.DIAGNOSIS_SCHEMES, diag.scheme, where))
+            _add(sub, q, "DiagnoseText", diag.text)
+    clinical = [(tag, texts[k]) for k, tag in REFERRAL_CLINICAL if k in texts]
+    if clinical:
+        element = _add(body, q, "RelevantClinicalInformation")
+        for tag, text in clinical:
+            append_lines(_add(element, q, tag), text, q)
+
+
+# RelevantClinicalInformation, in MedCom's order: FTX qualifier -> element.
+REFERRAL_CLINICAL = (("AL", "Cave"), ("NC", "Anamnesis"), ("CF", "Examination"),
+                     ("MT", "ActualMedicine"))
+
+
+def referral_contacts(letter: Letter) -> tuple[Party | None, Party | None]:
+    """The contacts XREF01 carries: the first NAD+BV (Referrer), the first NAD+PRH."""
+    referrer = next((c for c in letter.contacts if c.role == "BV"), None)
+    answer_cc = next((c for c in letter.contacts if c.role == "PRH"), None)
+    return referrer, answer_cc
+
+
+def _referrer_names(referrer: Party) -> tuple[str, str]:
+    """NAD+BV names: (PersonTitle, PersonName), as MedCom's converter writes them."""
+    names = (*referrer.names, "", "")
+    return names[0], names[1]

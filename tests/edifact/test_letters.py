@@ -9,6 +9,7 @@ from medcom_samples import sample_bytes
 
 from gateway.edifact import parse
 from gateway.edifact.letters import from_model, letter_identifier, to_model
+from gateway.edifact.segment_values import pack
 from gateway.errors import LocalUsageError
 from gateway.model import (
     Address,
@@ -138,7 +139,7 @@ def test_dis14_contacts_and_receiver_first(samples_dir) -> None:
 @pytest.mark.parametrize(
     "name",
     [
-        "edifact_REF01_1.edi",
+        "edifact_REF02_1.edi",
         "edifact_RPT01_1.edi",
         "edifact_PRE01_1.edi",
         "edifact_BIN01_5.edi",
@@ -149,6 +150,19 @@ def test_structure_only_families_have_no_canonical_letter(samples_dir, name: str
     interchange = parse(sample_bytes(name))
     assert interchange.messages[0].letter is None
     assert to_model(interchange.messages[0]) is None
+
+
+def test_ref01_hospital_referral_model_and_segments_back(samples_dir) -> None:
+    """A REF01 reads to a Letter (the GP refers: NAD+PO sends, NAD+SSP receives) and its
+    segments are written back exactly as MedCom's twin has them."""
+    interchange = parse(sample_bytes("edifact_REF01_1.edi"))
+    [message] = interchange.messages
+    letter = message.letter
+    assert (letter.sender.role, letter.receiver.role) == ("PO", "SSP")
+    assert [c.role for c in letter.contacts] == ["BV", "PRH"]
+    assert [d.kind for d in letter.diagnoses] == ["H", "DM"]
+    assert [t.qualifier for t in letter.texts] == ["DI", "IN", "NC", "CF", "MT", "AL", "COT"]
+    assert [pack(s) for s in from_model(letter)] == [pack(s) for s in message.segments]
 
 
 def test_identifier_of_letters_and_receipts(samples_dir) -> None:
@@ -181,7 +195,8 @@ def test_minimal_letter_renders_the_conventional_segments() -> None:
 @pytest.mark.parametrize(
     ("change", "complaint"),
     [
-        ({"type": "REF01", "version": "H0130R"}, "only MEDDIS"),
+        ({"type": "REF02", "version": "H0230R"}, "only MEDDIS"),
+        ({"type": "REF01", "version": "H0130R"}, r"no RFF\+SRI"),
         ({"type": "XYZ01"}, "unknown letter type"),
         ({"sender": Party("SSP", names=tuple("abcdef"))}, "at most 5 name"),
         (

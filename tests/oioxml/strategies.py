@@ -9,6 +9,7 @@ the XML -> EDIFACT -> model chain.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from hypothesis import strategies as st
@@ -28,7 +29,7 @@ from gateway.model import (
     RefusalCode,
     Relative,
 )
-from gateway.oioxml import codes, extras
+from gateway.oioxml import codes, extras, referral_extras
 from gateway.oioxml.conformance import KINDS_NOT_IN_MEDCOM, SPECIALITIES_NOT_IN_MEDCOM
 
 IDENT = st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max_size=14)
@@ -172,9 +173,11 @@ class Strategies:
     def letters(self):
         @st.composite
         def build(draw) -> Letter:
-            letter_type = draw(st.sampled_from(["DIS01", "DIS91", "DIS20"]))
+            letter_type = draw(st.sampled_from(["DIS01", "DIS91", "DIS20", "REF01"]))
             if letter_type == "DIS20":
                 return draw(self.notifications())
+            if letter_type == "REF01":
+                return draw(self.hospital_referrals())
             version = {"DIS01": "D0133L", "DIS91": "D9134L"}[letter_type]
             ref = draw(IDENT)
             authorised = draw(MINUTES)  # MedCom: Authorisation is mandatory
@@ -265,6 +268,78 @@ class Strategies:
                 patient=patient,
                 admitted_at=draw(MINUTES),
                 extra=extras.notification_extra(draw(self.some_text)),
+            )
+
+        return build()
+
+    def hospital_referrals(self):
+        """XREF01 HospitalReferral: what its twin and MedCom's schema say."""
+
+        @st.composite
+        def build(draw) -> Letter:
+            ref = draw(IDENT)
+            authorised = draw(MINUTES)
+            referrer_id = draw(st.just("") | self.ident)
+            scheme = draw(st.sampled_from(codes.IDENTIFIER_CODES.codes())) if referrer_id else ""
+            referrer = Party(
+                role="BV",
+                id=referrer_id,
+                scheme=scheme,
+                agency=codes.AGENCY_BY_SCHEME.get(scheme, ""),
+                names=(draw(self.text), draw(self.some_text)),  # PersonTitle, PersonName
+                refs=(("AHL", "1"),),
+            )
+            contacts = [referrer]
+            if draw(st.booleans()):
+                answer = draw(self.party("PRH"))
+                contacts.append(replace(answer, phone=draw(self.text)))
+            kinds = [k for k in codes.DIAGNOSIS_KINDS.codes() if k not in KINDS_NOT_IN_MEDCOM]
+            diagnosis = self.diagnosis(st.sampled_from(kinds)).map(
+                lambda d: replace(d, code=d.code[:17], agency="", at=None)
+            )
+            diagnoses = draw(st.lists(diagnosis, max_size=5))
+            if draw(st.booleans()):
+                diagnoses = [replace(draw(diagnosis), kind="H"), *diagnoses]
+            texts = []
+            for qualifier in ("DI", "IN", "NC", "CF", "MT", "AL", "COT"):
+                if draw(st.booleans()):
+                    body = draw(self.some_text if qualifier == "IN" else self.lines)
+                    texts.append(FreeText(qualifier, body))
+            relative = None
+            if draw(st.booleans()):
+                relative = referral_extras.ReferralRelative(
+                    relation=draw(st.sampled_from(codes.RELATION_CODES.codes())),
+                    cpr=draw(st.just("") | st.from_regex(r"[0-9]{10}", fullmatch=True)),
+                    surname=draw(self.some_text),
+                    given_names=draw(self.text),
+                )
+            phones = draw(
+                st.lists(
+                    st.tuples(st.sampled_from(codes.TELEPHONE_CODES.codes()), self.some_text),
+                    max_size=3,
+                )
+            )
+            facts = referral_extras.ReferralFacts(
+                patient_title=draw(self.text),
+                phones=tuple(phones),
+                relative=relative,
+                priority=draw(st.sampled_from(["", *codes.REFERRAL_PRIORITY.codes()])),
+                transport=draw(st.sampled_from(["", *codes.REFERRAL_TRANSPORT.codes()])),
+            )
+            return Letter(
+                type="REF01",
+                version="H0130R",
+                ref=ref,
+                status=draw(st.sampled_from(LetterStatus)),
+                family="MEDREF",
+                authorised_at=authorised,
+                sender=draw(self.party("PO", sender=True)),
+                receiver=draw(self.party("SSP")),
+                patient=replace(draw(self.patients), episode_status=""),
+                diagnoses=tuple(diagnoses),
+                texts=tuple(texts),
+                contacts=tuple(contacts),
+                extra=referral_extras.extra(authorised, facts),
             )
 
         return build()

@@ -69,6 +69,7 @@ def test_every_letter_and_receipt_medbro_writes_is_valid(medcom_xsd, envelope, m
         "edifact_DIS91_2.edi",
         "edifact_DIS20_1.edi",
         "edifact_unittest_DIS20_ok.edi",
+        "edifact_REF01_1.edi",
         "edifact_CTL01_1.edi",
         "edifact_CTL02_1.edi",
         "edifact_CTL03_1.edi",

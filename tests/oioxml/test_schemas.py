@@ -19,6 +19,9 @@ TABLES = {
     "RelationCodeType": codes.RELATION_CODES,
     "PriorityType": codes.PRIORITY_CODES,
     "MedicalSpecialityCodeType": codes.SPECIALITY_CODES,
+    "ReferralPriorityType": codes.REFERRAL_PRIORITY,
+    "ReferralTransportType": codes.REFERRAL_TRANSPORT,
+    "TelephoneSubscriberCodeType": codes.TELEPHONE_CODES,
 }
 
 

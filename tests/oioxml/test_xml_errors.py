@@ -51,6 +51,45 @@ CASES = [
 ]
 
 
+REF01 = "oioxml_REF01_1.xml"
+# XREF01: words of MedCom's enumerations medbro has no EDIFACT code for are refused by name.
+REFERRAL_CASES = [
+    (
+        b"<Priority>elektiv</Priority>",
+        b"<Priority>akut</Priority>",
+        "/Emessage/HospitalReferral/AdditionalInformation/Priority",
+        "akut",
+    ),
+    (
+        b"<Transport>ingen</Transport>",
+        b"<Transport>liggende</Transport>",
+        "/Emessage/HospitalReferral/AdditionalInformation/Transport",
+        "liggende",
+    ),
+    (
+        b"<TelephoneSubscriberCode>mobil</TelephoneSubscriberCode>",
+        b"<TelephoneSubscriberCode>arbejde</TelephoneSubscriberCode>",
+        "/Emessage/HospitalReferral/Patient/TelephoneSubscriber[2]/TelephoneSubscriberCode",
+        "arbejde",
+    ),
+    (
+        b"<PersonName>Hans Jensen</PersonName>",
+        b"<PersonName>Hans Jensen</PersonName><Foo/>",
+        "/Emessage/HospitalReferral/Sender/Referrer/Foo",
+        "",
+    ),
+]
+
+
+@pytest.mark.parametrize("validate", [True, False], ids=["xsd", "reader"])
+@pytest.mark.parametrize(("old", "new", "path", "word"), REFERRAL_CASES)
+def test_bad_referral_element_is_named(samples_dir, validate, old, new, path, word):
+    with pytest.raises(OioxmlError) as caught:
+        read(_edit(REF01, old, new), validate=validate)
+    assert caught.value.path == path
+    assert word in str(caught.value)
+
+
 @pytest.mark.parametrize("validate", [True, False], ids=["xsd", "reader"])
 @pytest.mark.parametrize(("old", "new", "path", "word"), CASES)
 def test_bad_element_is_named(samples_dir, validate, old, new, path, word):

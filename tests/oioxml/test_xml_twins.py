@@ -61,6 +61,30 @@ def test_discharge_letter_model(samples_dir):
     assert "har afgivet mistanke" in lines[2]  # FTX continuation joined
 
 
+def test_hospital_referral_model(samples_dir):
+    """XREF01 reads to what the EDIFACT codec makes of its REF01 twin: the GP (NAD+PO) with its
+    Referrer (NAD+BV) refers to the department (NAD+SSP); texts by FTX qualifier; the rest of
+    what it says in the extras MedCom's converter writes."""
+    envelope, letter = read(sample_bytes("oioxml_REF01_1.xml"))
+    assert (letter.type, letter.version, letter.family) == ("REF01", "H0130R", "MEDREF")
+    assert letter.authorised_at == datetime(2005, 1, 14, 10, 10) and letter.sent_at is None
+    sender = letter.sender
+    assert (sender.role, sender.id, sender.speciality) == ("PO", "079741", "580")
+    assert (letter.receiver.role, letter.receiver.names[1]) == ("SSP", "Medicinsk afd. B")
+    referrer, answer = letter.contacts
+    assert (referrer.role, referrer.names) == ("BV", ("Uddannelsesamanuensis", "Hans Jensen"))
+    assert (answer.role, answer.id, answer.scheme) == ("PRH", "079832", "YNR")
+    assert [(d.kind, d.code, d.agency) for d in letter.diagnoses] == [
+        ("H", "DI10", ""),
+        ("DM", "DE659", ""),
+    ]
+    assert [t.qualifier for t in letter.texts] == ["DI", "IN", "NC", "CF", "MT", "AL", "COT"]
+    assert letter.texts[5].text.startswith("\nFenoxymetylpenicillin")  # Cave opens with <Break/>
+    assert ("S10#1", "REL+PER+MO") in letter.extra
+    assert ("S18#1", "PTY+PRI+WA") in letter.extra and ("S19#1", "TDT+PHL++TX") in letter.extra
+    assert ("S07#1", "CON+CE+20222324:TE") in letter.extra
+
+
 def test_clinical_email_priority_and_subject(samples_dir):
     _, letter = read(sample_bytes("oioxml_DIS91_1.xml"))
     assert letter.priority == "NC"  # RFF+HI:NC, as the EDIFACT codec reads it
