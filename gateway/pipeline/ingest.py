@@ -281,6 +281,7 @@ class IngestPlan:
     receipts: list[dict[str, Any]] = field(default_factory=list)
     tasks: list[dict[str, Any]] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
+    due_now: list[str] = field(default_factory=list)  # FHIR transient-error: resend at once
     letters: list[tuple[str, Any]] = field(default_factory=list)
     acknowledged: list[str] = field(default_factory=list)
     counted: list[tuple[str, str]] = field(default_factory=list)
@@ -422,6 +423,8 @@ class IngestPlan:
             if c.event is None or state != c.original.state:
                 reason = c.ignored or f"message is {state}"
                 self._audit("receipt_ignored", c.original.id, None, kind=c.kind, reason=reason)
+                if c.due_now and state == c.original.state:
+                    self.due_now.append(c.original.id)
                 continue
             ((event, old, new),) = walk(MessageState(state), c.event)
             self.updates.append(dict(b_id=c.original.id, b_old=old.value, state=new.value,
@@ -533,6 +536,12 @@ class IngestPlan:
                                      Exception("state changed"))
         if self.receipts:
             session.execute(sa.insert(ReceiptRow), self.receipts)
+        if self.due_now:  # still delivered with its clock running: the scanner resends it
+            session.execute(sa.update(MessageRow).where(
+                MessageRow.id.in_(self.due_now),
+                MessageRow.state == MessageState.DELIVERED.value,
+                MessageRow.receipt_due_at.is_not(None),
+            ).values(receipt_due_at=self.now))
         if self.tasks:
             session.execute(sa.insert(OperatorTaskRow), self.tasks)
         if self.audits:

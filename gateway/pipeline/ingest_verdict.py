@@ -46,8 +46,9 @@ NEGATIVE_RECEIPT (CTL02/CTL01) when the lifecycle table allows it in its state, 
 receipt is recorded and ignored for it (MedCom: a negative receipt is final). A FHIR
 Acknowledgement correlates the same way to the message whose ``MessageHeader.id`` its
 ``response.identifier`` names, sent by the Acknowledgement's receiver: ``ok`` acknowledges,
-``fatal-error`` is a negative receipt, ``transient-error`` is recorded (gateway.fhir.reliable:
-the sender may resend).
+``fatal-error`` is a negative receipt, ``transient-error`` is recorded and makes the original
+due for its resend at once (``Correlation.due_now``; resend.py decides, under the same 30
+minutes and at most two resends as a missing receipt).
 
 Authorisation answer (docs/architecture.md): an interchange whose sender the caller may not
 speak for is *stored and rejected*, visible to operators as evidence, answered with no receipt
@@ -75,7 +76,7 @@ from gateway.pipeline.conversion import target_format
 from gateway.pipeline.inputs import IngestInput, MessageFacts
 from gateway.registry import Registry
 from gateway.routing import Match, RouteRequest
-from gateway.store.states import MessageEvent, can
+from gateway.store.states import MessageEvent, MessageState, can
 
 COPY_MARK = "~CC"  # a municipal copy's message ref: <UNH ref>~CC<municipality GLN>
 
@@ -151,6 +152,7 @@ class Correlation:
     text: str
     event: MessageEvent | None  # None: recorded, ignored (``ignored`` says why)
     ignored: str = ""
+    due_now: bool = False  # a FHIR transient-error: the original's resend is due at once
 
 
 @dataclass(frozen=True)
@@ -361,7 +363,8 @@ def _correlate_fhir(item: IngestInput, known: Known) -> tuple[Correlation, ...]:
     for original in known.answered.get((item.receiver or "", response.identifier), ()):
         if event is None:
             out.append(Correlation(original, "FCTL", None, text, None,
-                                   ignored="transient-error: the sender may resend it"))
+                                   ignored="transient-error: resent by the resend rule",
+                                   due_now=original.state == MessageState.DELIVERED.value))
         elif can(original.state, event):
             out.append(Correlation(original, "FCTL", None, text, event))
         else:

@@ -143,9 +143,11 @@ def _fhir(door: dict[str, Any]) -> IngestInput:
     if message is None:
         return IngestInput(**door, format=FHIR, error=problem)
     facts = routing_facts(message)
+    # Every MedCom FHIR message but an Acknowledgement asks for one (MR2): the receipt clock
+    # runs for it once delivered, and resend.py resends it with a new Bundle.id.
     read_as = dict(format=facts.format, sender=facts.sender_gln or None,
                    receiver=facts.receiver_gln or None, control_ref=facts.message_key or None,
-                   fhir_message=message)
+                   fhir_message=message, ack_requested=not facts.is_acknowledgement)
     if problem is not None and door["origin"] != "generated":
         return IngestInput(**door, **read_as, error=problem)
     if problem is not None:  # medbro's own Acknowledgement (as a hop it has no SOR): routed

@@ -8,6 +8,14 @@ For EDIFACT the resend carries the same bytes, same UNB control ref: the receive
 on (sender, UNB ref, UNH ref) and answers a duplicate with the receipt it already gave, which
 then correlates with the original here. (VANSEnvelope resends get a new envelope id, issue 5.)
 
+A MedCom FHIR message (every one but an Acknowledgement asks for one) follows the same rule,
+with two differences the decision states (MR3-MR7, gateway.fhir.reliable): each resend is a new
+send, the stored Bundle with a new ``Bundle.id`` and ``timestamp`` and the same
+``MessageHeader.id`` (``resend_payload``, which the worker delivers; the Bundle.id of resend
+*n* is fixed, ``resend_bundle_id``, so a delivery retried by the transport repeats that send);
+and a ``transient-error`` Acknowledgement makes it due at once (ingest sets the receipt clock to
+now), counted like a missing Acknowledgement.
+
 ``decide(state, now)`` is pure, on tenacity's stop and wait objects (deciding apart from
 waiting); the
 scanner in ``scan_once`` does the IO and is run periodically by every worker. Several workers
@@ -18,22 +26,28 @@ exactly one of them acts.
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 import tenacity
 
+from gateway.fhir import reliable
+from gateway.fhir.routing import FORMAT as FHIR
 from gateway.logging import get_logger
 from gateway.pipeline.context import Pipeline, delivery_command
 from gateway.retrying import retry_state
 from gateway.store import repository as repo
 from gateway.store.states import MessageEvent, MessageState
-from gateway.store.tables import AuditEventRow, MessageRow
+from gateway.store.tables import AuditEventRow, MessageRow, ReceiptRow
 from gateway.transport.port import PublishCommand
 
 log = get_logger(__name__)
 MAX_REPUBLISHES = 3
+TRANSIENT = "transient-error"  # the FHIR response code that asks for a resend
+# Bundle.id of a FHIR resend: uuid5 of the message id and the resend number.
+_RESEND_NAMESPACE = uuid.UUID("6f1c7a52-2b1e-4b8e-9a53-0c3e4f7d2a91")
 
 
 # -- policies: tenacity's stop and wait objects; they decide, the scanner acts -----------------
@@ -45,6 +59,8 @@ class ResendState:
 
     resends: int  # automatic resends already made
     sent_at: datetime  # when it was last handed to the receiver
+    format: str = "edifact"  # fhir: each resend is a new send (new Bundle.id)
+    transient_error: bool = False  # a FHIR transient-error Acknowledgement since the last send
 
     def as_retry_state(self) -> tenacity.RetryCallState:
         """The state in tenacity's terms: the sends made so far are its attempts."""
@@ -74,7 +90,10 @@ class ResendPolicy:
 
 @dataclass(frozen=True)
 class AttemptNow:
-    pass
+    """Resend now: the same bytes (EDIFACT), or ``new_send`` (FHIR, MR7): the stored Bundle
+    with a new Bundle.id and timestamp, the same MessageHeader.id."""
+
+    new_send: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,16 +110,40 @@ Decision = AttemptNow | WaitUntil | GiveUp
 
 
 def decide(state: ResendState, now: datetime, policy: ResendPolicy | None = None) -> Decision:
-    """Resend now, wait until the receipt is due, or give up (an operator task)."""
+    """Resend now, wait until the receipt is due, or give up (an operator task).
+
+    A FHIR transient-error Acknowledgement makes the message due at once; otherwise it is due
+    the policy's wait after the last send. Either way at most the policy's resends are made.
+    """
     policy = policy or ResendPolicy.medcom()
     call = state.as_retry_state()
-    due = state.sent_at + timedelta(seconds=policy.wait(call))
+    due = state.sent_at if state.transient_error else (
+        state.sent_at + timedelta(seconds=policy.wait(call)))
     if now < due:
         return WaitUntil(due)
+    fhir = state.format == FHIR
     if policy.stop(call):
-        return GiveUp(f"no receipt after {state.resends} resend(s); "
+        answer = ("a transient-error Acknowledgement" if state.transient_error
+                  else "no Acknowledgement" if fhir else "no receipt")
+        return GiveUp(f"{answer} after {state.resends} resend(s); "
                       f"last sent {state.sent_at:%Y-%m-%d %H:%M} UTC")
-    return AttemptNow()
+    return AttemptNow(new_send=fhir)
+
+
+def resend_bundle_id(message_id: str, resend_no: int) -> str:
+    """The Bundle.id of a FHIR message's ``resend_no``-th resend (fixed, so that a delivery the
+    transport retries repeats that send instead of making another)."""
+    return str(uuid.uuid5(_RESEND_NAMESPACE, f"{message_id}/{resend_no}"))
+
+
+def resend_payload(raw: bytes, *, format: str, message_id: str, resends: int,
+                   now: datetime) -> bytes:
+    """What a delivery sends: the stored bytes, or for a resent FHIR message those bytes
+    rewritten by ``reliable.resend`` (its resend's Bundle.id, ``now`` as the timestamp)."""
+    if format != FHIR or resends == 0:
+        return raw
+    aware = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+    return reliable.resend(raw, bundle_id=resend_bundle_id(message_id, resends), now=aware)
 
 
 # -- the scanner ----------------------------------------------------------------------------
@@ -164,7 +207,9 @@ def _resolve_overdue(ctx: Pipeline, message_id: str, resends: int, policy: Resen
         if row is None or row.state != MessageState.DELIVERED.value or row.resend_count != resends:
             return None
         sent_at = row.delivered_at or row.updated_at
-        decision = decide(ResendState(resends=row.resend_count, sent_at=sent_at), now, policy)
+        fact = ResendState(resends=row.resend_count, sent_at=sent_at, format=row.format,
+                           transient_error=_transient_since(session, row.id, sent_at))
+        decision = decide(fact, now, policy)
         claimed = session.execute(
             sa.update(MessageRow)
             .where(MessageRow.id == message_id, MessageRow.state == MessageState.DELIVERED.value,
@@ -187,9 +232,26 @@ def _resolve_overdue(ctx: Pipeline, message_id: str, resends: int, policy: Resen
             return None
         row.resend_count += 1
         row.receipt_due_at = None
-        repo.transition(session, row, MessageEvent.RESEND, at=now, resend_no=row.resend_count)
-        log.info("message_resent", message_id=row.id, resend_no=row.resend_count)
+        detail = {}
+        if decision.new_send:  # the worker sends it with this Bundle.id (resend_payload)
+            detail["bundle_id"] = resend_bundle_id(row.id, row.resend_count)
+            if fact.transient_error:
+                detail["after"] = TRANSIENT
+        repo.transition(session, row, MessageEvent.RESEND, at=now, resend_no=row.resend_count,
+                        **detail)
+        log.info("message_resent", message_id=row.id, resend_no=row.resend_count, **detail)
         return delivery_command(row)
+
+
+def _transient_since(session, message_id: str, sent_at: datetime) -> bool:
+    """Did a FHIR transient-error Acknowledgement for the message come after its last send?"""
+    latest = session.scalars(
+        sa.select(ReceiptRow.text).where(
+            ReceiptRow.message_id == message_id, ReceiptRow.direction == "in",
+            ReceiptRow.kind == "FCTL", ReceiptRow.created_at >= sent_at,
+        ).order_by(ReceiptRow.created_at.desc(), ReceiptRow.id.desc()).limit(1)
+    ).first()
+    return latest is not None and latest.startswith(TRANSIENT)
 
 
 def _republish_stuck(ctx: Pipeline, now: datetime) -> list[PublishCommand]:

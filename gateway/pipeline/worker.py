@@ -47,7 +47,7 @@ from gateway.channels import (
     load_channel,
 )
 from gateway.logging import get_logger
-from gateway.pipeline import codec, metering, observers, retries
+from gateway.pipeline import codec, metering, observers, resend, retries
 from gateway.pipeline.batching import Coalescer
 from gateway.pipeline.context import Pipeline, delivery_command
 from gateway.pipeline.conversion import ConvertingChannel
@@ -234,8 +234,16 @@ class Worker:
         endpoint = outcome.endpoint
         assert endpoint is not None
         first = outcome.loaded.messages[0]
+        try:  # a resent FHIR message is a new send (new Bundle.id): resend.py decides
+            payload = resend.resend_payload(
+                outcome.loaded.raw, format=first.format, message_id=first.id,
+                resends=first.resend_count, now=self.ctx.clock())
+        except Exception as exc:  # noqa: BLE001 - not rewritable: recorded as a failed attempt
+            outcome.started, outcome.result = self.ctx.clock(), PermanentDeliveryError(
+                f"the resend could not be written: {exc}")
+            return
         delivery = Delivery(
-            message_id=first.id, payload=outcome.loaded.raw, sender_gln=first.sender_gln or "",
+            message_id=first.id, payload=payload, sender_gln=first.sender_gln or "",
             receiver_gln=first.receiver_gln or "", control_ref=first.control_ref or "",
             type=first.type, version=first.version, format=first.format,
         )
@@ -454,7 +462,7 @@ def _park(session: Session, rows: list[MessageRow], kind: str, reason: str,
 async def run_scanner(ctx: Pipeline, stop: asyncio.Event) -> None:
     """Every ``scan_interval_seconds``: receipt timeouts, resends, stuck messages; and every
     ``sla_sweep_interval_seconds`` the SLA sweep and the backlog gauges (ticks.py)."""
-    from gateway.pipeline import resend, ticks
+    from gateway.pipeline import ticks
 
     last_sweep: float | None = None
     loop = asyncio.get_running_loop()

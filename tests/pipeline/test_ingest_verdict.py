@@ -320,9 +320,13 @@ FHIR_CASES = [
      answered("delivered"), Accept,
      lambda v: v.correlations[0].event is MessageEvent.NEGATIVE_RECEIPT
      and "kan ikke" in v.correlations[0].text),
-    ("FHIR transient-error Acknowledgement: recorded", fhir_item(fhir_ack("transient-error")),
-     answered("delivered"), Accept,
-     lambda v: v.correlations[0].event is None and "transient" in v.correlations[0].ignored),
+    ("FHIR transient-error Acknowledgement: recorded, the resend due at once",
+     fhir_item(fhir_ack("transient-error")), answered("delivered"), Accept,
+     lambda v: v.correlations[0].event is None and "transient" in v.correlations[0].ignored
+     and v.correlations[0].due_now),
+    ("FHIR transient-error for a message being resent: recorded only",
+     fhir_item(fhir_ack("transient-error")), answered("routed"), Accept,
+     lambda v: v.correlations[0].event is None and not v.correlations[0].due_now),
     ("FHIR ok Acknowledgement after a fatal-error: ignored", fhir_item(fhir_ack("ok")),
      answered("failed"), Accept,
      lambda v: v.correlations[0].event is None and "failed" in v.correlations[0].ignored),

@@ -57,11 +57,17 @@ def registry() -> Registry:
 
 
 @pytest.fixture
-async def hub(fresh_db: str, broker: str, broker_prefix: str,
-              channel: RecordingChannel) -> AsyncIterator[Hub]:
+def receipt_timeout() -> float:
+    return 1800.0  # MedCom's 30 minutes: no resend within a test unless it asks for one
+
+
+@pytest.fixture
+async def hub(fresh_db: str, broker: str, broker_prefix: str, channel: RecordingChannel,
+              receipt_timeout: float) -> AsyncIterator[Hub]:
     settings = Settings.load(database_url=fresh_db, broker_url=broker,
                              broker_prefix=broker_prefix, retry_delays_seconds=(0.2, 0.5),
-                             scan_interval_seconds=0.1)
+                             scan_interval_seconds=0.1, receipt_timeout_seconds=receipt_timeout,
+                             max_resends=2)
     hub = Hub(settings, registry(), channel_factory=lambda endpoint: channel)
     await hub.start()
     try:
@@ -201,3 +207,59 @@ async def test_a_bundle_breaking_a_rule_is_rejected_with_its_path(hub, client, c
         await eventually(lambda: len(channel.payloads(KOMMUNE)) == 1)
     assert response_of(channel.payloads(KOMMUNE)[0]) == ("fatal-error", bundles.HEADER_ID)
     assert GP not in channel.delivered
+
+
+def sends(payloads: list[bytes]) -> list[tuple[str, str]]:
+    """(Bundle.id, MessageHeader.id) of each send."""
+    return [(m.bundle_id, m.header_id) for m in map(fhir.read, payloads)]
+
+
+@pytest.mark.parametrize("receipt_timeout", [0.4])
+async def test_no_acknowledgement_resends_twice_with_new_bundle_ids_then_parks(
+        hub, client, channel) -> None:
+    """MedCom MR3-MR7: no Acknowledgement within the timeout -> resent, at most twice, each
+    time with a new Bundle.id and the same MessageHeader.id; then an operator task."""
+    data = care()
+    async with running(hub):
+        response = await post(client, data)
+        (message_id,) = response.headers["x-medbro-message-ids"].split(",")
+        await eventually(lambda: hub.message_view(message_id)["state"] == "parked", timeout=30)
+    payloads = channel.payloads(GP)
+    assert len(payloads) == 3 and payloads[0] == data  # the original, then two resends
+    bundle_ids = [bundle_id for bundle_id, _ in sends(payloads)]
+    assert len(set(bundle_ids)) == 3
+    assert {header_id for _, header_id in sends(payloads)} == {bundles.HEADER_ID}
+    view = hub.message_view(message_id)
+    assert view["resend_count"] == 2 and view["receipt_due_at"] is None
+    assert [t["kind"] for t in view["tasks"]] == ["receipt_missing"]
+    assert "no Acknowledgement after 2 resend(s)" in view["tasks"][0]["reason"]
+    resent_as = [e["detail"]["bundle_id"] for e in view["events"]
+                 if e["event"] == "message_resend"]
+    assert resent_as == bundle_ids[1:]
+    assert "message_receipt_timed_out" in [e["event"] for e in view["events"]]
+
+
+async def test_a_transient_error_acknowledgement_is_resent_at_once(hub, client, channel) -> None:
+    """A transient-error Acknowledgement drives the same rule without waiting 30 minutes: the
+    message is sent again with a new Bundle.id; the ok to that resend acknowledges it."""
+    data = care()
+    async with running(hub):
+        response = await post(client, data)
+        (message_id,) = response.headers["x-medbro-message-ids"].split(",")
+        await eventually(lambda: hub.message_view(message_id)["state"] == "delivered")
+        transient = acknowledgement(fhir.read(data), Owed("transient-error", "transient",
+                                                          "prøv igen"), now=NOW)
+        await post(client, transient, sender=GP, receiver=KOMMUNE, name="FCTL#transient")
+        await eventually(lambda: len(channel.payloads(GP)) == 2)
+        await eventually(lambda: hub.message_view(message_id)["state"] == "delivered")
+        second = channel.payloads(GP)[1]
+        ok = acknowledgement(fhir.read(second), Owed("ok"), now=NOW)
+        await post(client, ok, sender=GP, receiver=KOMMUNE, name="FCTL#ok")
+        await eventually(lambda: hub.message_view(message_id)["state"] == "acknowledged")
+        await eventually(lambda: channel.payloads(KOMMUNE) == [transient, ok])  # forwarded
+    (first_id, header), (second_id, again) = sends(channel.payloads(GP))
+    assert first_id != second_id and header == again == bundles.HEADER_ID
+    view = hub.message_view(message_id)
+    assert view["resend_count"] == 1 and view["tasks"] == []
+    [resent] = [e for e in view["events"] if e["event"] == "message_resend"]
+    assert resent["detail"]["after"] == "transient-error"
