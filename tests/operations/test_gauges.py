@@ -107,15 +107,16 @@ def test_refresh_sets_the_gauges_and_forgets_what_is_gone(sessions):
     assert sample("medbro_tasks_open", kind="undeliverable") is None
 
 
-@pytest.mark.parametrize(("query", "index"), [
+@pytest.mark.parametrize(("query", "indexes"), [
     ("SELECT kind, count(*) FROM operator_tasks WHERE status = 'open' GROUP BY kind",
-     "ix_operator_tasks_status_kind"),
+     {"ix_operator_tasks_status_kind"}),
     ("SELECT kind, count(*) FROM sla_tasks WHERE resolved_at IS NULL GROUP BY kind",
-     "ix_sla_tasks_resolved_at_kind"),
+     {"ix_sla_tasks_resolved_at_kind"}),
+    # two indexes lead with the state; the planner may take either
     ("SELECT type, receiver_gln, count(*) FROM messages WHERE state = 'parked' "
-     "GROUP BY type, receiver_gln", "ix_messages_state_updated_at"),
+     "GROUP BY type, receiver_gln", {"ix_messages_state_updated_at", "ix_messages_search_state"}),
 ])
-def test_the_scrape_queries_use_an_index(tmp_path, query, index):
+def test_the_scrape_queries_use_an_index(tmp_path, query, indexes):
     url = f"sqlite:///{tmp_path / 'plan.db'}"
     upgrade(url)
     engine = create_engine(url)
@@ -125,4 +126,4 @@ def test_the_scrape_queries_use_an_index(tmp_path, query, index):
                 f"EXPLAIN QUERY PLAN {query}"))
     finally:
         engine.dispose()
-    assert f"INDEX {index}" in plan, plan
+    assert any(f"INDEX {index} " in plan for index in indexes), plan
