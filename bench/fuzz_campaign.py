@@ -50,8 +50,8 @@ def readers(kinds: dict[str, list[bytes]]) -> dict[str, Target]:
                 read(data)
             except allowed:
                 return None
-            except Exception:  # noqa: BLE001 - a finding
-                return traceback.format_exc(limit=3)
+            except Exception:  # noqa: BLE001 - a finding, with the input to replay it
+                return f"{traceback.format_exc()}\ninput: {data[:4000]!r}\n"
             return None
 
         return run

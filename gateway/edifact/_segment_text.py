@@ -167,7 +167,9 @@ def fast_tokens(
             return None
     rel_b = seps.release.encode("ascii")
     ws = _inter_segment_ws(term, rel_b if rel_b + term in data else b"")
-    data = ws.sub(term, data).strip(WHITESPACE)
+    # the terminator as a literal replacement: a UNA may declare a backslash, which re.sub
+    # would read as an escape
+    data = ws.sub(term.replace(b"\\", b"\\\\"), data).strip(WHITESPACE)
     if not data.endswith(term) or (term + b"UNO") in data or data.startswith(b"UNO"):
         return None
     if data.translate(None, charset.allowed_bytes):

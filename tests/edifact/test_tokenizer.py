@@ -229,3 +229,16 @@ def test_escaped_split_matches_the_character_scan(text: str, una: bool) -> None:
             return ("error", exc.offset, exc.problem)
 
     assert outcome(split_escaped) == outcome(_scan_escaped)
+
+
+@pytest.mark.parametrize("terminator", [b"\\", b"!", b"~"])
+def test_a_una_terminator_of_any_kind_gives_the_same_segments(terminator: bytes) -> None:
+    """The whole-buffer path treats the declared terminator as a literal, a backslash too
+    (the fuzz campaign found ``re.error`` for ``UNA:+.? \\``: re.sub read it as an escape)."""
+    unb = UNB_UNOY.replace(b"UNOY", b"UNOC")
+    plain = [text for text, _ in SEGMENT_CASES if text.count(b"'") == 1]  # no escaped '
+    body = unb + b"\r\n".join(plain) + b"\n"
+    if terminator in body:
+        pytest.skip("the cases use this byte")
+    swapped = b"UNA:+.? " + terminator + b"\n" + body.replace(b"'", terminator)
+    assert tokenize(swapped) == tokenize(b"UNA:+.? '\n" + body)
