@@ -11,18 +11,13 @@ On SQLite and PostgreSQL, on the in-process transport and on RabbitMQ (conftest 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import httpx
 import pytest
 
-from adapters.vans import EndPoint, ReceiptKind, parse, serialize, wrap
+from adapters.vans import ReceiptKind, parse
 from gateway import fhir
-from gateway.api.app import create_app
-from gateway.api.messages import envelope_handlers
 from gateway.fhir.acknowledgement import acknowledgement
 from gateway.fhir.owed import Owed
 from gateway.pipeline import Hub
@@ -30,13 +25,22 @@ from gateway.registry import Registry, hash_api_key
 from gateway.settings import Settings
 from tests.medcom_fhir import bundles
 from tests.pipeline.conftest import RecordingChannel, eventually, running
+from tests.pipeline.fhir_wiring import (
+    GP,
+    KEYS,
+    KOMMUNE,
+    NOW,
+    api_client,
+    care,
+    post,
+    resent,
+    response_of,
+    started_hub,
+)
 
-KOMMUNE, GP = bundles.MUNICIPALITY["gln"], bundles.GP["gln"]
 LOCAL = {"id": "5b8a3f0e-6a43-4c55-9a53-2f7d1f1c0e01", "gln": "5790000100002",
          "sor": "111111111111111", "name": "medbro, regionens postkasse"}
 STRANGER = {**bundles.GP, "id": "0d6a1e0c-35a8-4bd6-9a44-5a0c5a3e1c11", "gln": "5790009999994"}
-KEYS = {KOMMUNE: "k-kommune", GP: "k-gp"}
-NOW = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
 
 
 def registry() -> Registry:
@@ -68,59 +72,14 @@ async def hub(fresh_db: str, broker: str, broker_prefix: str, channel: Recording
                              broker_prefix=broker_prefix, retry_delays_seconds=(0.2, 0.5),
                              scan_interval_seconds=0.1, receipt_timeout_seconds=receipt_timeout,
                              max_resends=2)
-    hub = Hub(settings, registry(), channel_factory=lambda endpoint: channel)
-    await hub.start()
-    try:
-        yield hub
-    finally:
-        with contextlib.suppress(Exception):
-            await hub.transport.delete(hub.topology)
-        await hub.stop()
+    async with started_hub(settings, registry(), channel) as started:
+        yield started
 
 
 @pytest.fixture
 async def client(hub: Hub) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(hub, manage_hub=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://medbro.test") as c:
+    async with api_client(hub) as c:
         yield c
-    for _name, handler in envelope_handlers():
-        with contextlib.suppress(AttributeError):
-            handler.close(app)
-
-
-def care(**change) -> bytes:
-    return bundles.to_bytes(bundles.care_communication(**change))
-
-
-def resent(data: bytes) -> bytes:
-    """The same message sent again: a new Bundle.id, the same MessageHeader.id (MedCom MR7)."""
-    return data.replace(b"add5e7e2-0c0f-4a4a-bfff-f6f984fa7e3c", str(uuid.uuid4()).encode())
-
-
-def envelope(payload: bytes, *, sender: str, receiver: str, name: str) -> bytes:
-    """A new reliable VANSEnvelope (new envelope id and message id) around ``payload``."""
-    return serialize(wrap(payload, sender=EndPoint(sender), receiver=EndPoint(receiver),
-                          message_type=name, version="5.0", envelope_id=str(uuid.uuid4()),
-                          message_id=str(uuid.uuid4()), now=NOW.replace(tzinfo=None),
-                          wire_format="fhir"))
-
-
-async def post(client: httpx.AsyncClient, payload: bytes, *, sender: str = KOMMUNE,
-               receiver: str = GP, name: str = "FDIS91#other") -> httpx.Response:
-    body = envelope(payload, sender=sender, receiver=receiver, name=name)
-    response = await client.post("/v1/messages", content=body, headers={
-        "X-API-Key": KEYS[sender], "Content-Type": "application/xml"})
-    assert response.status_code == 200, response.text
-    return response
-
-
-def response_of(ack: bytes) -> tuple[str, str]:
-    """(response code, acknowledged MessageHeader.id) of an Acknowledgement (read leniently:
-    medbro answering as a hop names its GLN but has no SOR identifier)."""
-    message, _problem = fhir.read_leniently(ack)
-    assert message is not None and message.response is not None, ack[:200]
-    return message.response.code, message.response.identifier
 
 
 async def test_delivered_once_acknowledged_and_a_resend_gets_the_same_acknowledgement(

@@ -11,7 +11,6 @@ On SQLite and PostgreSQL, on the in-process transport and on RabbitMQ (conftest 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from datetime import datetime
 
@@ -20,8 +19,6 @@ import pytest
 
 from adapters.vans import ReceiptKind, parse
 from gateway import fhir
-from gateway.api.app import create_app
-from gateway.api.messages import envelope_handlers
 from gateway.edifact import parse as parse_edifact
 from gateway.edifact.letters import render_letter
 from gateway.edifact.receipts import Original, build_receipt
@@ -33,7 +30,16 @@ from gateway.settings import Settings
 from tests.medcom_fhir import bundles
 from tests.medcom_samples import sample_bytes
 from tests.pipeline.conftest import RecordingChannel, eventually, receipt_for, running
-from tests.pipeline.test_wiring_fhir import KEYS, KOMMUNE, care, post, resent, response_of
+from tests.pipeline.fhir_wiring import (
+    KEYS,
+    KOMMUNE,
+    api_client,
+    care,
+    post,
+    resent,
+    response_of,
+    started_hub,
+)
 
 GP = bundles.GP["gln"]
 HOSPITAL = "5790000120400"  # the DIS91 sample's sender
@@ -67,25 +73,14 @@ async def hub(fresh_db: str, broker: str, broker_prefix: str,
     settings = Settings.load(database_url=fresh_db, broker_url=broker,
                              broker_prefix=broker_prefix, retry_delays_seconds=(0.2, 0.5),
                              scan_interval_seconds=0.1)
-    hub = Hub(settings, registry(), channel_factory=lambda endpoint: channel)
-    await hub.start()
-    try:
-        yield hub
-    finally:
-        with contextlib.suppress(Exception):
-            await hub.transport.delete(hub.topology)
-        await hub.stop()
+    async with started_hub(settings, registry(), channel) as started:
+        yield started
 
 
 @pytest.fixture
 async def client(hub: Hub) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(hub, manage_hub=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://medbro.test") as c:
+    async with api_client(hub) as c:
         yield c
-    for _name, handler in envelope_handlers():
-        with contextlib.suppress(AttributeError):
-            handler.close(app)
 
 
 async def test_care_communication_reaches_an_edifact_gp_as_dis91_and_its_ctl03_is_an_ok(
