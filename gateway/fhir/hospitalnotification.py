@@ -9,7 +9,8 @@ cancellations start nothing. Pure: the pipeline calls the hook with this report.
 
 The discharge is keyed on the hospital stay: the Encounter's episodeOfCare identifier, so a
 revised discharge updates the same clock. Hospital and department are the SOR codes of the
-Encounter's service provider and of the sender: a FHIR message carries no SKS code.
+Encounter's service provider and of the sender: a FHIR message carries no SKS code. The time
+is ``Encounter.period.end`` when it is a time (not just a date), else the Provenance's.
 """
 
 from __future__ import annotations
@@ -53,7 +54,11 @@ def discharge_report(message: FhirMessage) -> DischargeReport | None:
         return None
     encounter = message.focus
     period = getattr(encounter, "period", None)
-    discharged_at = (period.end if period is not None else None) or own.at or message.timestamp
+    discharged_at = (
+        _instant(period.end if period is not None else None)
+        or _instant(own.at)
+        or _instant(message.timestamp)
+    )
     if discharged_at is None:
         return None
     department = message.sender.sor if message.sender is not None else ""
@@ -65,6 +70,14 @@ def discharge_report(message: FhirMessage) -> DischargeReport | None:
         discharged_at=discharged_at,
         message_id=message.header_id,
     )
+
+
+def _instant(value: object) -> datetime | None:
+    """A point in time, or None: ``period.end`` may be a date or a month (FHIR dateTime), which
+    names no time to start a clock from."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value
+    return None
 
 
 def _stay(encounter) -> str:

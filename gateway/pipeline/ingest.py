@@ -10,7 +10,8 @@ are one batch (batching.py; a batch of one is just a batch):
    write every verdict with bulk INSERTs: the interchange with its raw bytes, its messages in
    their final state with an audit event per transition, tasks, receipts medbro owes (stored
    as generated interchanges and routed to the original sender like any input), municipal
-   copies, correlated originals, the SLA clocks (one hook call per batch) and the counters.
+   copies, correlated originals, the SLA clocks (one hook call per batch: the letters, and
+   the discharges FHIR HospitalNotifications report) and the counters.
 3. After the COMMIT, and only then, each caller gets its answer and the delivery commands
    are published. A failed publish leaves the message ROUTED; the worker's scanner publishes
    it again (resend.py), and the transport republishes as soon as it is reconnected.
@@ -34,6 +35,7 @@ import tenacity
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gateway.fhir.hospitalnotification import DischargeReport
 from gateway.logging import get_logger
 from gateway.model import Receipt
 from gateway.pipeline import copies, inputs, metering, observers
@@ -283,6 +285,7 @@ class IngestPlan:
     updates: list[dict[str, Any]] = field(default_factory=list)
     due_now: list[str] = field(default_factory=list)  # FHIR transient-error: resend at once
     letters: list[tuple[str, Any]] = field(default_factory=list)
+    discharges: list[DischargeReport] = field(default_factory=list)  # FHIR discharges stored
     acknowledged: list[str] = field(default_factory=list)
     counted: list[tuple[str, str]] = field(default_factory=list)
     commands: list[PublishCommand] = field(default_factory=list)
@@ -322,6 +325,8 @@ class IngestPlan:
             ids.append(message_id)
             if not message.is_receipt and message.letter is not None:
                 self.letters.append((message_id, message.letter))
+            if message.discharge is not None:  # like a DIS17's letter: routed or parked
+                self.discharges.append(message.discharge)
             if not accepted:
                 self._task(message_id, "refused", verdict.reason)
         self._correlate(inter_id, item, verdict.correlations)
@@ -546,6 +551,7 @@ class IngestPlan:
             session.execute(sa.insert(OperatorTaskRow), self.tasks)
         if self.audits:
             session.execute(sa.insert(AuditEventRow), self.audits)
+        observers.discharges_reported(session, self.discharges, at=self.now)
         observers.letters_received(session, self.letters, at=self.now)
         observers.letters_acknowledged(session, self.acknowledged, at=self.now)
         metering.count_on_commit(session, self.counted)

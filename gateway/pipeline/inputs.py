@@ -6,19 +6,21 @@ their envelope's facts, the case flow's outbox, medbro's own receipts) ends up h
 (or the transport envelope, for a payload the codec does not read) says about them. A MedCom
 FHIR message (a VANSEnvelope's HL7 payload, or medbro's own Acknowledgement) is read by
 gateway.fhir: its MessageHeader gives the routing facts, and its ``MessageHeader.id`` is the
-duplicate key, whole (the store's references are 64 wide). Reading never raises: an
-unreadable interchange is an ``IngestInput`` with its ``error``, and whatever can still be read
-of its envelope, so that the decision can answer its sender.
+duplicate key, whole (the store's references are 64 wide); a HospitalNotification discharge
+also carries its ``DischargeReport`` (the SLA clock it starts once accepted). Reading never
+raises: an unreadable interchange is an ``IngestInput`` with its ``error``, and whatever can
+still be read of its envelope, so that the decision can answer its sender.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from gateway import wire_format
 from gateway.errors import RemoteMessageError
 from gateway.fhir import FhirMessage, read_leniently, routing_facts
+from gateway.fhir.hospitalnotification import DischargeReport, discharge_report
 from gateway.fhir.routing import FORMAT as FHIR
 from gateway.logging import get_logger
 from gateway.pipeline import codec
@@ -62,6 +64,7 @@ class MessageFacts:
     letter: Any = None
     letter_id: str = ""
     summary: dict[str, Any] | None = None
+    discharge: DischargeReport | None = None  # a FHIR discharge: the SLA clock it starts
 
 
 @dataclass(frozen=True)
@@ -159,7 +162,23 @@ def _fhir(door: dict[str, Any]) -> IngestInput:
                                response_code=facts.response_code)
     return IngestInput(**door, **read_as, messages=(MessageFacts(
         ref=facts.message_key, family=facts.family, type=facts.type, version=facts.version,
-        is_receipt=facts.is_acknowledgement, letter_id=facts.message_key, summary=summary),))
+        is_receipt=facts.is_acknowledgement, letter_id=facts.message_key, summary=summary,
+        discharge=_discharge(message)),))
+
+
+def _discharge(message: FhirMessage) -> DischargeReport | None:
+    """The discharge a HospitalNotification reports (None for any other message). A bug of
+    ours in the conversion is logged and the message still goes its way, without the clock."""
+    try:
+        report = discharge_report(message)
+    except Exception:  # noqa: BLE001 - our bug, not the sender's: the message is not refused
+        log.exception("fhir_discharge_report_failed")
+        return None
+    if report is None:
+        return None
+    return replace(report, hospital=report.hospital[:64], department=report.department[:32],
+                   discharge_id=report.discharge_id[:128], patient_cpr=report.patient_cpr[:16],
+                   message_id=report.message_id[:128])  # the SLA table's widths
 
 
 def _unreadable(door: dict[str, Any], error: Exception) -> IngestInput:

@@ -7,12 +7,22 @@ hooks are no-ops for letters that are not epikriser.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from gateway.fhir.hospitalnotification import DischargeReport
 from gateway.sla import hooks
+
+
+def discharges_reported(session: Session, reports: list[DischargeReport], *,
+                        at: datetime) -> None:
+    """Discharges that stored FHIR HospitalNotifications report (as a DIS17 does): start their
+    clocks, or move them (a revision: the same stay, the same clock)."""
+    for report in reports:
+        hooks.discharge_reported(session, **asdict(report), reported_at=at)
 
 
 def letters_received(session: Session, letters: list[tuple[str, Any]], *, at: datetime) -> None:

@@ -415,3 +415,55 @@ def test_decide_ingest_conversion(name, given, known, kind, check):
 def test_a_care_communication_for_a_gp_that_takes_fhir_has_no_twin():
     verdict = decide_ingest(fhir_item(CARE), Known(), FHIR_REGISTRY, now=NOW, medbro_gln=MEDBRO)
     assert isinstance(verdict, Accept) and verdict.converted_ref is None
+
+
+# -- a HospitalNotification discharge: the SLA clock it starts is read with it -----------------
+
+def notification(**change) -> bytes:
+    return fhir_bundles.to_bytes(fhir_bundles.hospital_notification(**change))
+
+
+def with_period_end(end: str) -> bytes:
+    def change(doc: dict) -> None:
+        fhir_bundles.resource(doc, "Encounter")["period"]["end"] = end
+    return fhir_bundles.to_bytes(fhir_bundles.changed(fhir_bundles.hospital_notification(), change))
+
+
+HOSPITAL_ORG = fhir_bundles.HOSPITAL  # its SOR is both hospital and department
+DISCHARGE_READS = [
+    ("a discharge", notification(), "2024-05-03T12:30:00+00:00"),
+    ("an emergency discharge", notification(activity="discharge-emergency-home"),
+     "2024-05-03T12:30:00+00:00"),
+    ("a revised discharge", notification(activity="revise-discharge-inpatient-home",
+                                         end="2024-05-04T09:00:00+02:00"),
+     "2024-05-04T07:00:00+00:00"),
+    ("a discharge whose period ends on a date only: the Provenance's time",
+     with_period_end("2024-05-03"), "2024-05-03T12:30:00+00:00"),
+    ("an admission", notification(activity="admit-inpatient", status="in-progress", end=None),
+     None),
+    ("a leave", notification(activity="start-leave-inpatient", status="onleave", end=None), None),
+    ("a CareCommunication", CARE, None),
+]
+
+
+@pytest.mark.parametrize(("name", "data", "discharged_at"), DISCHARGE_READS,
+                         ids=[c[0] for c in DISCHARGE_READS])
+def test_read_gives_the_discharge_a_hospital_notification_reports(name, data, discharged_at):
+    (message,) = fhir_item(data).messages
+    if discharged_at is None:
+        assert message.discharge is None
+        return
+    report = message.discharge
+    assert report is not None
+    assert report.discharged_at == datetime.fromisoformat(discharged_at)
+    assert (report.hospital, report.department, report.patient_cpr, report.discharge_id,
+            report.message_id, report.source) == (
+        HOSPITAL_ORG["sor"], HOSPITAL_ORG["sor"], "0201919990",
+        "bd481c38-a921-11ed-afa1-0242ac120002", HEADER_ID, "dis17")
+
+
+def test_an_edifact_letter_and_a_hinted_payload_carry_no_discharge():
+    assert all(m.discharge is None for m in item(letter()).messages)
+    assert all(m.discharge is None
+               for m in read(b"<x/>", received_via="test", hint=replace(
+                   FHIR_HINT, format="oioxml", type="XDIS22")).messages)
