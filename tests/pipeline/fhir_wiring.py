@@ -8,6 +8,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
@@ -27,10 +28,11 @@ NOW = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
 
 
 @contextlib.asynccontextmanager
-async def started_hub(settings: Settings, registry: Registry,
-                      channel: Channel) -> AsyncIterator[Hub]:
-    """A hub whose every endpoint delivers into ``channel``; its topology removed after."""
-    hub = Hub(settings, registry, channel_factory=lambda endpoint: channel)
+async def started_hub(settings: Settings, registry: Registry, channel: Channel,
+                      **options: Any) -> AsyncIterator[Hub]:
+    """A hub whose every endpoint delivers into ``channel`` (``options``: Hub's own, such as
+    ``clock``); its topology removed after."""
+    hub = Hub(settings, registry, channel_factory=lambda endpoint: channel, **options)
     await hub.start()
     try:
         yield hub

@@ -8,7 +8,6 @@ On SQLite and PostgreSQL, on the in-process transport (conftest fixtures).
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -17,15 +16,13 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from gateway.api.app import create_app
-from gateway.api.messages import envelope_handlers
 from gateway.pipeline import Hub
 from gateway.registry import Registry, hash_api_key
 from gateway.settings import Settings
 from gateway.sla.tables import Discharge
 from tests.medcom_fhir import bundles
 from tests.pipeline.conftest import RecordingChannel, eventually, running
-from tests.pipeline.test_wiring_fhir import envelope, resent
+from tests.pipeline.fhir_wiring import api_client, envelope, resent, started_hub
 
 KOMMUNE, HOSPITAL = bundles.MUNICIPALITY["gln"], bundles.HOSPITAL["gln"]
 KEYS = {KOMMUNE: "k-kommune", HOSPITAL: "k-hospital"}
@@ -54,25 +51,14 @@ async def hub(fresh_db: str, broker_prefix: str, channel: RecordingChannel) -> A
     settings = Settings.load(database_url=fresh_db, broker_url="memory://",
                              broker_prefix=broker_prefix, retry_delays_seconds=(0.2, 0.5),
                              scan_interval_seconds=0.1, receipt_timeout_seconds=1800.0)
-    hub = Hub(settings, registry(), clock=lambda: NOW, channel_factory=lambda endpoint: channel)
-    await hub.start()
-    try:
-        yield hub
-    finally:
-        with contextlib.suppress(Exception):
-            await hub.transport.delete(hub.topology)
-        await hub.stop()
+    async with started_hub(settings, registry(), channel, clock=lambda: NOW) as started:
+        yield started
 
 
 @pytest.fixture
 async def client(hub: Hub) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(hub, manage_hub=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://medbro.test") as c:
+    async with api_client(hub) as c:
         yield c
-    for _name, handler in envelope_handlers():
-        with contextlib.suppress(AttributeError):
-            handler.close(app)
 
 
 def notification(**change) -> bytes:
