@@ -157,7 +157,8 @@ async def test_a_negative_ctl_for_the_twin_is_a_fatal_error(hub, client, channel
     assert b"Ukendt CPR-nummer" in ack  # the GP's reason, in the OperationOutcome
 
 
-async def test_dis91_reaches_a_fhir_endpoint_as_a_care_communication(hub, channel) -> None:
+async def test_dis91_reaches_a_fhir_endpoint_as_a_care_communication(
+        samples_dir, hub, channel) -> None:
     data = sample_bytes("edifact_DIS91_1.edi")
     async with running(hub):
         result = await hub.ingest(data, received_via="test")
