@@ -36,8 +36,9 @@ def free_port() -> int:
 @contextmanager
 def medbro_api(tmp_path: Path, key_sha256: str, *, args: tuple[str, ...] = (),
                env: dict[str, str] | None = None, scheme: str = "http",
-               verify: object = True) -> Iterator[tuple[str, Path]]:
-    """(base URL, stderr file) of a started ``medbro api``; stopped (SIGTERM) at the end."""
+               verify: object = True) -> Iterator[tuple[str, Path, subprocess.Popen]]:
+    """(base URL, stderr file, process) of a started ``medbro api`` whose partner file is
+    ``tmp_path/partners.toml``; stopped (SIGTERM) at the end."""
     partners = tmp_path / "partners.toml"
     partners.write_text(PARTNERS % key_sha256, encoding="utf-8")
     port = free_port()
@@ -64,7 +65,7 @@ def medbro_api(tmp_path: Path, key_sha256: str, *, args: tuple[str, ...] = (),
             if time.monotonic() > deadline:
                 raise AssertionError("medbro api did not answer /healthz within 60 s")
             time.sleep(0.2)
-        yield base, stderr
+        yield base, stderr, process
     finally:
         process.terminate()
         try:

@@ -13,7 +13,7 @@ KEY = "k-process-test"
 
 
 def test_access_lines_and_failed_logins_are_masked_json(tmp_path):
-    with medbro_api(tmp_path, hash_api_key(KEY)) as (base, stderr):
+    with medbro_api(tmp_path, hash_api_key(KEY)) as (base, stderr, _process):
         cases = httpx.get(f"{base}/v1/cases/0108584947", headers={"X-API-Key": KEY})
         assert httpx.get(f"{base}/v1/messages/0108584947",
                          headers={"X-API-Key": "wrong-0108584947"}).status_code == 401

@@ -3,17 +3,14 @@ is known from then on); a bad file is one log line and the API keeps serving."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 
 from gateway.registry import hash_api_key
-from tests.api.apiprocess import PARTNERS, free_port
+from tests.api.apiprocess import PARTNERS, medbro_api
 
 NEW_ORG = f"""
 [[organisations]]
@@ -35,24 +32,8 @@ def wait(check, what: str, stderr: Path, timeout: float = 10.0) -> None:
 
 
 def test_sighup_reloads_the_api_and_a_bad_file_keeps_it_serving(tmp_path: Path) -> None:
-    partners = tmp_path / "partners.toml"
-    partners.write_text(PARTNERS % hash_api_key("region-key"), encoding="utf-8")
-    port, stderr = free_port(), tmp_path / "api.stderr"
-    env = {**os.environ, "MEDBRO_DATABASE_URL": f"sqlite:///{tmp_path / 'api.db'}",
-           "MEDBRO_BROKER_URL": "memory://", "MEDBRO_CONFIG": str(partners)}
-    with stderr.open("wb") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "gateway.cli", "api", "--port", str(port)],
-                                env=env, stdout=subprocess.DEVNULL, stderr=err)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        def up() -> bool:
-            assert proc.poll() is None, stderr.read_text()[-2000:]
-            try:
-                return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait(up, "medbro api did not start", stderr, timeout=30)
+    with medbro_api(tmp_path, hash_api_key("region-key")) as (base, stderr, proc):
+        partners = tmp_path / "partners.toml"
         assert status(base, "new-ops-key") == 401
 
         partners.write_text(partners.read_text() + "\n[[organisations]]\nname = 1\n")
@@ -66,10 +47,3 @@ def test_sighup_reloads_the_api_and_a_bad_file_keeps_it_serving(tmp_path: Path) 
         proc.send_signal(signal.SIGHUP)
         wait(lambda: status(base, "new-ops-key") == 200, "the new key is not known", stderr)
         assert '"actor": "signal:SIGHUP:api"' in stderr.read_text()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()

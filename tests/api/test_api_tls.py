@@ -48,7 +48,7 @@ def test_the_api_serves_https_with_the_given_certificate(tmp_path, certificate):
     trust = ssl.create_default_context(cafile=str(cert_file))
     with medbro_api(tmp_path, hash_api_key(KEY), scheme="https", verify=trust,
                     args=("--ssl-certfile", str(cert_file), "--ssl-keyfile", str(key_file))
-                    ) as (base, _stderr):
+                    ) as (base, _stderr, _process):
         assert base.startswith("https://")
         answer = httpx.get(f"{base}/v1/messages/none", headers={"X-API-Key": KEY}, verify=trust)
         assert answer.status_code == 404  # authenticated over TLS: no such message
