@@ -7,6 +7,11 @@ so a typo never reaches the message path. Example: ``config/partners.example.tom
 API keys are never stored: organisations carry the SHA-256 (hex) of each key. The demo keys
 whose plaintext is published (``DEMO_KEYS``: README.md, the example partner files) are refused
 unless the registry allows them (``MEDBRO_ALLOW_DEMO_KEYS``: demos and tests only).
+
+An endpoint may carry its SOR code (``sor``), which MedCom's FHIR messages name beside the GLN
+(the Acknowledgements and CareCommunications medbro writes, docs/fhir.md), and its hospital
+departments as (SOR, SKS) pairs (``departments``), so that a HospitalNotification's SLA clock
+(keyed by SOR) and an EDIFACT epikrise's (keyed by SKS) are one (gateway.sla.departments).
 """
 
 from __future__ import annotations
@@ -56,9 +61,36 @@ class ChannelSpec:
         return self.options.get(name, default)
 
 
+# A SOR code (Sundhedsvæsenets Organisationsregister): digits only, at least 11 (HL7 Denmark's
+# dk-core SORIdentifier, invariant min-digits-sor, which MedComCoreOrganization's SOR-ID uses)
+# and at most 18 (SOR ids are SNOMED CT style identifiers, namespace 1000016; an SCTID has at
+# most 18 digits).
+SOR_DIGITS = (11, 18)
+SKS_DEPARTMENT_LENGTH = 7  # an SKS (SHAK) department code: 4-character sygehus code + 3
+
+
+def sor_problem(value: str) -> str | None:
+    """Why ``value`` is not a SOR code, or None."""
+    low, high = SOR_DIGITS
+    if not (value.isascii() and value.isdigit() and low <= len(value) <= high):
+        return f"{value!r} is not a SOR code ({low} to {high} digits)"
+    return None
+
+
+@dataclass(frozen=True)
+class Department:
+    """A hospital department as both registers know it: its SOR code (what a FHIR message
+    names) and its SKS department code (what an EDIFACT letter names, NAD+SSP)."""
+
+    sor: str
+    sks: str
+    name: str = ""
+
+
 @dataclass(frozen=True)
 class Endpoint:
-    """One receiving (and sending) party, keyed by its GLN (lokationsnummer)."""
+    """One receiving (and sending) party, keyed by its GLN (lokationsnummer); ``sor`` is its
+    SOR code (MedCom's FHIR Organizations carry both), ``departments`` its departments'."""
 
     gln: str
     name: str
@@ -66,6 +98,8 @@ class Endpoint:
     accepts: tuple[Accept, ...]
     channel: ChannelSpec
     deliver_as: str = "edifact"
+    sor: str = ""
+    departments: tuple[Department, ...] = ()
 
     @property
     def route(self) -> Route:
@@ -129,6 +163,15 @@ class Registry:
             self._endpoints[ep.gln] = ep
         self.organisations: tuple[Organisation, ...] = tuple(organisations)
         self._routes = {gln: ep.route for gln, ep in self._endpoints.items()}
+        self.sor_by_gln: dict[str, str] = {
+            ep.gln: ep.sor for ep in self._endpoints.values() if ep.sor}
+        # SOR -> SKS of every department (gateway.sla.departments keys the clocks with it)
+        self.sks_by_sor: dict[str, str] = {}
+        for ep in self._endpoints.values():
+            for department in ep.departments:
+                if department.sor in self.sks_by_sor:
+                    raise ConfigError(f"department SOR {department.sor} is listed twice")
+                self.sks_by_sor[department.sor] = department.sks
 
     @property
     def endpoints(self) -> tuple[Endpoint, ...]:
@@ -136,6 +179,10 @@ class Registry:
 
     def endpoint(self, gln: str) -> Endpoint | None:
         return self._endpoints.get(gln)
+
+    def sor_of(self, gln: str) -> str:
+        """The SOR code the partner file gives ``gln``; "" when it gives none (GLN only)."""
+        return self.sor_by_gln.get(gln, "")
 
     def match(self, request: RouteRequest) -> Match:
         return decide_route(self._routes, request)
@@ -187,6 +234,7 @@ class Registry:
         except ValidationError as exc:
             raise ConfigError(_describe(exc, data, source)) from None
         endpoints = [e.to_endpoint() for e in doc.endpoints]
+        _check_departments(endpoints, source)
         known = {e.gln for e in endpoints}
         organisations = []
         for i, org in enumerate(doc.organisations):
@@ -223,6 +271,32 @@ class _Accept(_Strict):
     versions: list[str] = []
 
 
+def _valid_sor(value: str) -> str:
+    problem = sor_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+class _Department(_Strict):
+    sor: str
+    sks: str
+    name: str = ""
+
+    @field_validator("sor")
+    @classmethod
+    def _sor(cls, value: str) -> str:
+        return _valid_sor(value)
+
+    @field_validator("sks")
+    @classmethod
+    def _sks(cls, value: str) -> str:
+        if not (len(value) == SKS_DEPARTMENT_LENGTH and value.isascii() and value.isalnum()):
+            raise ValueError(f"{value!r} is not a {SKS_DEPARTMENT_LENGTH}-character SKS "
+                             "department code (the 4-character sygehus code and 3 more)")
+        return value
+
+
 class _Endpoint(_Strict):
     gln: str
     name: str = Field(min_length=1)
@@ -230,6 +304,13 @@ class _Endpoint(_Strict):
     accepts: list[_Accept] = []
     channel: dict[str, Any]
     deliver_as: Literal["edifact", "oioxml", "fhir"] = "edifact"
+    sor: str | None = None
+    departments: list[_Department] = []
+
+    @field_validator("sor")
+    @classmethod
+    def _sor(cls, value: str | None) -> str | None:
+        return None if value is None else _valid_sor(value)
 
     @field_validator("gln")
     @classmethod
@@ -259,7 +340,21 @@ class _Endpoint(_Strict):
                           for a in self.accepts),
             channel=ChannelSpec(self.channel["kind"], options),
             deliver_as=self.deliver_as,
+            sor=self.sor or "",
+            departments=tuple(Department(d.sor, d.sks, d.name) for d in self.departments),
         )
+
+
+def _check_departments(endpoints: list[Endpoint], source: str) -> None:
+    """A department's SOR code names one SKS department: listed once in the whole file."""
+    first: dict[str, str] = {}
+    for i, ep in enumerate(endpoints):
+        for j, department in enumerate(ep.departments):
+            where = f"endpoints[{i}] ({ep.gln}).departments[{j}]"
+            if department.sor in first:
+                raise ConfigError(f"{source}: {where}.sor: SOR {department.sor} is already "
+                                  f"listed at {first[department.sor]}")
+            first[department.sor] = where
 
 
 class _Organisation(_Strict):
@@ -314,7 +409,7 @@ def _describe(exc: ValidationError, data: dict[str, Any], source: str) -> str:
             rest = loc[2:]
         else:
             rest = loc
-        path = ".".join(str(p) for p in rest)
+        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in rest).lstrip(".")
         msg = err["msg"].removeprefix("Value error, ")
         problems.append(f"{where}{'.' if where and path else ''}{path}: {msg}")
     return f"{source}: " + "; ".join(problems)

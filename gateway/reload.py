@@ -59,7 +59,7 @@ class Changes:
 def _endpoint_facts(ep: Endpoint) -> tuple[Any, ...]:
     # ChannelSpec leaves its options out of equality: a new outbox is a change all the same.
     return (ep.name, ep.kind, ep.accepts, ep.channel.kind, repr(sorted(
-        ep.channel.options.items())), ep.deliver_as)
+        ep.channel.options.items())), ep.deliver_as, ep.sor, ep.departments)
 
 
 def _organisation_facts(org: Organisation) -> tuple[Any, ...]:

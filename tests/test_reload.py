@@ -57,6 +57,10 @@ DIFF_CASES = [
      Changes(changed=(GP,))),
     ("delivered as OIOXML", edited(endpoints=[ep(HOSPITAL), ep(GP, deliver_as="oioxml")]),
      Changes(changed=(GP,))),
+    ("a SOR code given", edited(endpoints=[ep(HOSPITAL, sor="265161000016000"), ep(GP)]),
+     Changes(changed=(HOSPITAL,))),
+    ("a department mapped", edited(endpoints=[ep(HOSPITAL, departments=[
+        {"sor": "265161000016000", "sks": "2001060"}]), ep(GP)]), Changes(changed=(HOSPITAL,))),
     ("one added, one removed", edited(endpoints=[ep(HOSPITAL), ep(NEW_GP)]),
      Changes(added=(NEW_GP,), removed=(GP,))),
     ("organisation key rotated", edited(organisations=[org("Drift", "new key")]),
@@ -115,6 +119,11 @@ def test_decide_on_real_files_names_file_entry_and_field(tmp_path):
     decision = decide(running, lambda: Registry.load(path))
     assert decision.registry is None
     assert decision.error.startswith(f"{path}: endpoints[2] (123).gln: ")
+    write_partners(path, edited(endpoints=[ep(HOSPITAL, departments=[
+        {"sor": "265161000016000", "sks": "2001060"}, {"sor": "26516", "sks": "2001061"}])]))
+    assert decide(running, lambda: Registry.load(path)).error == (
+        f"{path}: endpoints[0] ({HOSPITAL}).departments[1].sor: '26516' is not a SOR code "
+        "(11 to 18 digits)")
     path.write_text("[[endpoints]\n", encoding="utf-8")
     assert "not valid TOML" in decide(running, lambda: Registry.load(path)).error
     path.unlink()

@@ -52,6 +52,24 @@ def test_endpoint_lookup_and_routing():
     ({"endpoints": [endpoint()], "organisations": [
         {"name": "Region", "glns": ["5790000128686"], "api_key_sha256": ["secret"]}]},
      "organisations[0] (Region).api_key_sha256"),
+    ({"endpoints": [endpoint(sor="2651610000")]},
+     "p.toml: endpoints[0] (5790000128686).sor: '2651610000' is not a SOR code (11 to 18 "
+     "digits)"),
+    ({"endpoints": [endpoint(sor="26516100001600A")]}, "endpoints[0] (5790000128686).sor: "),
+    ({"endpoints": [endpoint(sor="1234567890123456789")]}, "endpoints[0] (5790000128686).sor: "),
+    ({"endpoints": [endpoint(departments=[{"sor": "265161000016000", "sks": "2001060"},
+                                          {"sor": "x", "sks": "2001060"}])]},
+     "endpoints[0] (5790000128686).departments[1].sor: 'x' is not a SOR code"),
+    ({"endpoints": [endpoint(departments=[{"sor": "265161000016000", "sks": "2001"}])]},
+     "endpoints[0] (5790000128686).departments[0].sks: '2001' is not a 7-character SKS "
+     "department code"),
+    ({"endpoints": [endpoint(departments=[{"sor": "265161000016000"}])]},
+     "endpoints[0] (5790000128686).departments[0].sks: Field required"),
+    ({"endpoints": [endpoint(departments=[{"sor": "265161000016000", "sks": "2001060"}]),
+                    endpoint(gln="5790000120420", departments=[
+                        {"sor": "265161000016000", "sks": "2001061"}])]},
+     "p.toml: endpoints[1] (5790000120420).departments[0].sor: SOR 265161000016000 is already "
+     "listed at endpoints[0] (5790000128686).departments[0]"),
 ])
 def test_bad_configuration_names_file_endpoint_and_field(data, message):
     with pytest.raises(ConfigError) as err:
@@ -83,3 +101,18 @@ def test_deliver_as_is_a_known_format():
         Registry.from_dict({"endpoints": [endpoint(deliver_as="pdf")]})
     registry = Registry.from_dict({"endpoints": [endpoint(deliver_as="oioxml")]})
     assert registry.endpoint("5790000128686").deliver_as == "oioxml"
+
+
+def test_sor_codes_and_departments():
+    """An endpoint's SOR code (its FHIR Organization's SOR-ID) and its departments' SOR -> SKS
+    codes; an endpoint without ``sor`` is GLN-only."""
+    registry = Registry.from_dict({"endpoints": [
+        endpoint(sor="265161000016000", departments=[
+            {"sor": "265161000016000", "sks": "2001060", "name": "Kirurgi"},
+            {"sor": "953741000016009", "sks": "200106A"}]),
+        endpoint(gln="5790000120420")]})
+    assert registry.sor_of("5790000128686") == "265161000016000"
+    assert registry.sor_of("5790000120420") == "" and registry.sor_of("5790000000000") == ""
+    assert registry.sor_by_gln == {"5790000128686": "265161000016000"}
+    assert registry.sks_by_sor == {"265161000016000": "2001060", "953741000016009": "200106A"}
+    assert registry.endpoint("5790000128686").departments[0].name == "Kirurgi"
