@@ -11,7 +11,9 @@ through the canonical model:
   the MessageHeader.id (gateway.fhir.convert.edifact_refs);
 * a DIS91 (EDIFACT or OIOXML) -> a CareCommunication Bundle (JSON) for ``deliver_as = "fhir"``,
   handed over as ``format="fhir"``, type FDIS91, so a VANS channel wraps it as FHIR (ServiceTag
-  MCM:MIME). Other messages have no FHIR form here: parked.
+  MCM:MIME). Its sender and receiver Organizations carry the SOR codes the partner file gives
+  their GLNs (``sor_by_gln``; without one, the GLN only). Other messages have no FHIR form
+  here: parked.
 
 Fields the other side cannot carry are logged by the converters (``fhir_fields_dropped``).
 The twin's reference (``DeliveryResult.converted_ref``) is recorded with the delivery, so the
@@ -29,6 +31,7 @@ format the receiver did not ask for.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Mapping
 
 from gateway.channels import Channel, Delivery, DeliveryResult, PermanentDeliveryError
 from gateway.errors import MedbroError
@@ -57,14 +60,16 @@ def target_format(endpoint: Endpoint, format_: str, type_: str, version: str = "
     return wanted
 
 
-def convert_for(endpoint: Endpoint, delivery: Delivery) -> Delivery:
-    """``delivery`` in the format ``target_format`` says (unchanged when it already is)."""
+def convert_for(endpoint: Endpoint, delivery: Delivery, *,
+                sor_by_gln: Mapping[str, str] | None = None) -> Delivery:
+    """``delivery`` in the format ``target_format`` says (unchanged when it already is);
+    ``sor_by_gln``: the partner file's SOR codes, for a CareCommunication written here."""
     have = delivery.format or "edifact"
     wanted = target_format(endpoint, have, delivery.type, delivery.version)
     if wanted == have:
         return delivery
     try:
-        converted = _convert(delivery, have, wanted)
+        converted = _convert(delivery, have, wanted, sor_by_gln or {})
     except (MedbroError, ValueError) as exc:
         raise PermanentDeliveryError(
             f"endpoint {endpoint.gln} takes {wanted}; {delivery.type} {delivery.version} "
@@ -74,7 +79,8 @@ def convert_for(endpoint: Endpoint, delivery: Delivery) -> Delivery:
     return converted
 
 
-def _convert(delivery: Delivery, have: str, wanted: str) -> Delivery:
+def _convert(delivery: Delivery, have: str, wanted: str,
+             sor_by_gln: Mapping[str, str]) -> Delivery:
     payload = delivery.payload
     if have == "fhir":  # a CareCommunication -> its DIS91 in EDIFACT or OIOXML
         from gateway.edifact.letters import render_letter
@@ -90,7 +96,7 @@ def _convert(delivery: Delivery, have: str, wanted: str) -> Delivery:
         from gateway.fhir import read_leniently
         from gateway.oioxml.convert import convert
 
-        out = convert(payload, "fhir", sor_by_gln={})
+        out = convert(payload, "fhir", sor_by_gln=sor_by_gln)
         message, _problem = read_leniently(out)
         assert message is not None  # medbro wrote it
         return dataclasses.replace(delivery, payload=out, format=wanted, type=message.type,
@@ -102,13 +108,16 @@ def _convert(delivery: Delivery, have: str, wanted: str) -> Delivery:
 
 
 class ConvertingChannel:
-    """A channel that hands ``inner`` the delivery in the endpoint's ``deliver_as`` format."""
+    """A channel that hands ``inner`` the delivery in the endpoint's ``deliver_as`` format;
+    ``sor_by_gln`` gives the partner file's SOR codes as they are now (a reload changes them)."""
 
-    def __init__(self, inner: Channel) -> None:
+    def __init__(self, inner: Channel,
+                 sor_by_gln: Callable[[], Mapping[str, str]] = dict) -> None:
         self.inner = inner
+        self.sor_by_gln = sor_by_gln
 
     async def deliver(self, endpoint: Endpoint, delivery: Delivery) -> DeliveryResult:
-        converted = convert_for(endpoint, delivery)
+        converted = convert_for(endpoint, delivery, sor_by_gln=self.sor_by_gln())
         result = await self.inner.deliver(endpoint, converted)
         if converted.control_ref != delivery.control_ref:  # the twin has references of its own
             return dataclasses.replace(result, converted_ref=converted.control_ref)

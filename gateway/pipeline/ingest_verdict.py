@@ -334,7 +334,8 @@ def _acknowledgement(item: IngestInput, registry: Registry, *, now: datetime, me
                      outcome: Outcome = Outcome.ACCEPTED, reason: str = "") -> bytes | None:
     """The Acknowledgement gateway.fhir.owed says ``item`` is owed (None for EDIFACT, for an
     Acknowledgement, and for a message medbro passes on). medbro is the final receiver for
-    a local endpoint; as a network hop it answers as its own Organization (its GLN)."""
+    a local endpoint; as a network hop it answers as its own Organization: its GLN, and the
+    SOR code the partner file gives that GLN (none: GLN only)."""
     message = item.fhir_message
     if message is None:
         return None
@@ -343,7 +344,8 @@ def _acknowledgement(item: IngestInput, registry: Registry, *, now: datetime, me
     problem = item.error if isinstance(item.error, FhirError) else None
     out, _why = answer_read(message, problem, media_type=media_type(item.data), now=now,
                             role=role, outcome=outcome, reason=reason,
-                            hub=Organisation(gln=medbro_gln, name="medbro"))
+                            hub=Organisation(gln=medbro_gln, sor=registry.sor_of(medbro_gln),
+                                             name="medbro"))
     return out
 
 

@@ -131,7 +131,8 @@ class Worker:
     def channel(self, endpoint: Endpoint) -> Channel:
         """The endpoint's channel, converting to its ``deliver_as`` format (conversion.py)."""
         if endpoint.gln not in self._channels:
-            self._channels[endpoint.gln] = ConvertingChannel(self._factory(endpoint))
+            self._channels[endpoint.gln] = ConvertingChannel(
+                self._factory(endpoint), sor_by_gln=lambda: self.ctx.registry.sor_by_gln)
         return self._channels[endpoint.gln]
 
     def forget(self, *glns: str) -> None:
