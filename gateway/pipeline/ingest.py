@@ -551,7 +551,8 @@ class IngestPlan:
             session.execute(sa.insert(OperatorTaskRow), self.tasks)
         if self.audits:
             session.execute(sa.insert(AuditEventRow), self.audits)
-        observers.discharges_reported(session, self.discharges, at=self.now)
+        observers.discharges_reported(session, self.discharges, at=self.now,
+                                      sks_by_sor=self.ctx.registry.sks_by_sor)
         observers.letters_received(session, self.letters, at=self.now)
         observers.letters_acknowledged(session, self.acknowledged, at=self.now)
         metering.count_on_commit(session, self.counted)

@@ -7,6 +7,7 @@ hooks are no-ops for letters that are not epikriser.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -15,14 +16,18 @@ from sqlalchemy.orm import Session
 
 from gateway.fhir.hospitalnotification import DischargeReport
 from gateway.sla import hooks
+from gateway.sla.departments import clock_place
 
 
 def discharges_reported(session: Session, reports: list[DischargeReport], *,
-                        at: datetime) -> None:
+                        at: datetime, sks_by_sor: Mapping[str, str] | None = None) -> None:
     """Discharges that stored FHIR HospitalNotifications report (as a DIS17 does): start their
-    clocks, or move them (a revision: the same stay, the same clock)."""
+    clocks, or move them (a revision: the same stay, the same clock). A department the partner
+    file pairs with an SKS code (``sks_by_sor``) is keyed by it, so its DIS01 joins the clock."""
     for report in reports:
-        hooks.discharge_reported(session, **asdict(report), reported_at=at)
+        hospital, department = clock_place(report.hospital, report.department, sks_by_sor or {})
+        hooks.discharge_reported(session, **(asdict(report) | {
+            "hospital": hospital, "department": department}), reported_at=at)
 
 
 def letters_received(session: Session, letters: list[tuple[str, Any]], *, at: datetime) -> None:
