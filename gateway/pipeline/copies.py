@@ -21,9 +21,54 @@ letter and copy receiver, within the 35 characters), so a resent original is sti
 by its own key and never produces a second copy. The copy asks for no receipt (the sender
 expects one from the main receiver only) and is not an SLA letter (the clock runs on the GP's
 delivery); it has its own attempts, retries, state and operator tasks.
+
+Only EDIFACT letters have copy receivers (``RULES``): MedCom's FHIR messages are
+point-to-point, so a CareCommunication or HospitalNotification is never copied (docs/fhir.md).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CopyRule:
+    """Whether a message in one form can name copy receivers, and why (said in the docs)."""
+
+    copies: bool
+    why: str
+
+
+# The copy decision by the form a message arrives in: one row each (tests/pipeline/
+# test_copies.py). Only an EDIFACT letter names copy receivers; a FHIR message never does.
+RULES: dict[str, CopyRule] = {
+    "edifact": CopyRule(True, "the letter's copy receivers (NAD+CCR) that are municipality "
+                              "endpoints taking the letter (the DIS01 rules, docs/sla.md)"),
+    "fhir": CopyRule(False, "MedCom FHIR messaging is point-to-point: the CareCommunication, "
+                            "HospitalNotification and Acknowledgement MessageHeaders allow no "
+                            "destination[cc] (..0), and gateway.fhir's rules refuse one; a "
+                            "municipality is a message's primary receiver or gets none"),
+}
+OTHER = CopyRule(False, "routed by its envelope's facts (OIOXML, binary): no letter is read, "
+                        "so no copy receiver is known")
+
+
+def rule_for(format_: str) -> CopyRule:
+    return RULES.get(format_ or "edifact", OTHER)
+
+
+def copy_receivers(format_: str, letter: Any) -> list[str]:
+    """GLNs a message in ``format_`` names for its copy receivers (none unless ``RULES`` says
+    its form has them): a letter's EAN party id, or an RFF+LOC GLN in the party's group."""
+    if not rule_for(format_).copies:
+        return []
+    glns: list[str] = []
+    for party in getattr(letter, "copies", ()) or ():
+        if getattr(party, "scheme", "").upper() == "EAN" and party.id:
+            glns.append(party.id)
+        glns += [value for kind, value in getattr(party, "refs", ()) if kind.upper() == "LOC"]
+    return glns
 
 
 def readdress(data: bytes, old: str, new: str) -> bytes:
@@ -46,4 +91,4 @@ def readdress(data: bytes, old: str, new: str) -> bytes:
     return data[:start] + b"+".join(elements) + data[end:]
 
 
-__all__ = ["readdress"]
+__all__ = ["OTHER", "RULES", "CopyRule", "copy_receivers", "readdress", "rule_for"]

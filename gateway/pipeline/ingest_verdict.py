@@ -73,6 +73,7 @@ from gateway.fhir.routing import FORMAT as FHIR
 from gateway.model import Receipt, RefusalCode
 from gateway.pipeline import codec
 from gateway.pipeline.conversion import target_format
+from gateway.pipeline.copies import copy_receivers
 from gateway.pipeline.inputs import IngestInput, MessageFacts
 from gateway.registry import Registry
 from gateway.routing import Match, RouteRequest
@@ -459,13 +460,13 @@ def _first_refusal(item: IngestInput,
 
 
 def _copies(item: IngestInput, registry: Registry) -> list[Copy]:
-    """Municipal copies (copies.py has the rule): letters whose copy receivers (NAD+CCR) are
-    municipality endpoints that take the letter."""
+    """Municipal copies (copies.py has the rule, by the message's form: none for FHIR):
+    letters whose copy receivers (NAD+CCR) are municipality endpoints that take the letter."""
     found: list[Copy] = []
     for index, message in enumerate(item.messages):
         if message.is_receipt or item.origin != "inbound":
             continue
-        for gln in copy_receivers(message.letter):
+        for gln in copy_receivers(item.format, message.letter):
             endpoint = registry.endpoint(gln)
             if endpoint is None or endpoint.kind != "municipality" or gln == item.receiver:
                 continue
@@ -474,16 +475,6 @@ def _copies(item: IngestInput, registry: Registry) -> list[Copy]:
             if registry.match(request) is Match.FULL and Copy(index, gln) not in found:
                 found.append(Copy(index, gln))
     return found
-
-
-def copy_receivers(letter: Any) -> list[str]:
-    """GLNs a letter names for its copy receivers: an EAN party id, or an RFF+LOC GLN."""
-    glns: list[str] = []
-    for party in getattr(letter, "copies", ()) or ():
-        if getattr(party, "scheme", "").upper() == "EAN" and party.id:
-            glns.append(party.id)
-        glns += [value for kind, value in getattr(party, "refs", ()) if kind.upper() == "LOC"]
-    return glns
 
 
 __all__ = ["COPY_MARK", "HEADER", "Accept", "Answer", "Copy", "Correlation", "Duplicate", "Known",
