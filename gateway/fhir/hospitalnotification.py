@@ -9,7 +9,9 @@ cancellations start nothing. Pure: the pipeline calls the hook with this report.
 
 The discharge is keyed on the hospital stay: the Encounter's episodeOfCare identifier, so a
 revised discharge updates the same clock. Hospital and department are the SOR codes of the
-Encounter's service provider and of the sender: a FHIR message carries no SKS code. The time
+Encounter's service provider and of the sender: a FHIR message carries no SKS code (the
+pipeline keys the clock by the SKS department the partner file pairs with the sender's SOR
+code, gateway.sla.departments, so the department's DIS01 joins it). The time
 is ``Encounter.period.end`` when it is a time (not just a date), else the Provenance's.
 """
 
