@@ -237,7 +237,8 @@ class Worker:
         try:  # a resent FHIR message is a new send (new Bundle.id): resend.py decides
             payload = resend.resend_payload(
                 outcome.loaded.raw, format=first.format, message_id=first.id,
-                resends=first.resend_count, now=self.ctx.clock())
+                resends=first.resend_count, now=self.ctx.clock(),
+                redeliveries=first.redeliveries)
         except Exception as exc:  # noqa: BLE001 - not rewritable: recorded as a failed attempt
             outcome.started, outcome.result = self.ctx.clock(), PermanentDeliveryError(
                 f"the resend could not be written: {exc}")

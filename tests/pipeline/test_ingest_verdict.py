@@ -377,7 +377,7 @@ def twin_sent(state: str) -> Known:
 
 def answered_in_fhir(code: str) -> Callable[[Accept], bool]:
     def check(v: Accept) -> bool:
-        (answer,) = v.in_fhir or ()
+        (answer,) = v.in_place or ()
         return answer.original == "orig" and fhir_response(answer.acknowledgement) == (
             code, HEADER_ID, FHIR_RECEIVER)
     return check
@@ -386,7 +386,7 @@ def answered_in_fhir(code: str) -> Callable[[Accept], bool]:
 CONVERSION_CASES = [
     ("CareCommunication to an EDIFACT-only GP: its twin's reference kept",
      fhir_item(CARE), Known(), Accept,
-     lambda v: (v.route.type, v.converted_ref, v.in_fhir) == ("FDIS91", TWIN_REF, None)),
+     lambda v: (v.route.type, v.converted_ref, v.in_place) == ("FDIS91", TWIN_REF, None)),
     ("CTL03 for the twin: an ok Acknowledgement to the FHIR sender", item(ctl03_for(TWIN)),
      twin_sent("delivered"), Accept,
      lambda v: answered_in_fhir("ok")(v)
@@ -397,10 +397,10 @@ CONVERSION_CASES = [
     ("CTL03 overtaking the delivery's commit", item(ctl03_for(TWIN)), twin_sent("routed"),
      Accept, answered_in_fhir("ok")),
     ("a second CTL03: it ends with medbro, nothing more is written", item(ctl03_for(TWIN)),
-     twin_sent("acknowledged"), Accept, lambda v: v.in_fhir == ()),
+     twin_sent("acknowledged"), Accept, lambda v: v.in_place == ()),
     ("CTL03 for an EDIFACT letter: forwarded as it is", item(ctl03_for(TWIN)),
      Known(originals=twin_sent("delivered").originals), Accept,
-     lambda v: v.in_fhir is None and v.route.receiver_gln == FHIR_SENDER),
+     lambda v: v.in_place is None and v.route.receiver_gln == FHIR_SENDER),
 ]
 
 
