@@ -139,6 +139,17 @@ def resend_bundle_id(message_id: str, resend_no: int, redeliveries: int = 0) -> 
     return str(uuid.uuid5(_RESEND_NAMESPACE, name))
 
 
+def resent_as(message_id: str, resends: int, redeliveries: int, *,
+              now: datetime) -> tuple[str, datetime] | None:
+    """(Bundle.id, time) of a send after the first, None for the first: what a letter
+    converted to a CareCommunication at delivery is rewritten with (conversion.py), so its
+    resends are new sends too."""
+    if resends == redeliveries == 0:
+        return None
+    aware = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+    return resend_bundle_id(message_id, resends, redeliveries), aware
+
+
 def resend_payload(raw: bytes, *, format: str, message_id: str, resends: int,
                    now: datetime, redeliveries: int = 0) -> bytes:
     """What a delivery sends: the stored bytes, or for a FHIR message sent again (resent, or

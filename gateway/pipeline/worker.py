@@ -247,6 +247,8 @@ class Worker:
             message_id=first.id, payload=payload, sender_gln=first.sender_gln or "",
             receiver_gln=first.receiver_gln or "", control_ref=first.control_ref or "",
             type=first.type, version=first.version, format=first.format,
+            resent_as=resend.resent_as(first.id, first.resend_count, first.redeliveries,
+                                       now=self.ctx.clock()),
         )
         outcome.started = self.ctx.clock()
         try:

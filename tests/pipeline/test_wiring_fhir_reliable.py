@@ -198,6 +198,10 @@ async def test_a_transient_error_for_a_dis91_delivered_as_fhir_writes_no_contrl(
         await eventually(lambda: hub.message_view(message_id)["state"] == "delivered")
     assert contrls(channel) == []
     assert hub.message_view(message_id)["resend_count"] == 1
+    # The resend is a new send of the same CareCommunication: a new Bundle.id (MedCom MR7).
+    first, again = (fhir.read_leniently(p)[0] for p in channel.payloads(FHIR_KOMMUNE))
+    assert first is not None and again is not None
+    assert again.header_id == first.header_id and again.bundle_id != first.bundle_id
 
 
 # -- Bundle.id reuse --------------------------------------------------------------------------
