@@ -239,7 +239,8 @@ def bundles_seen(session: Session, items: list[IngestInput]) -> dict[tuple[str, 
         return {}
     rows = session.execute(sa.select(
         FhirBundleRow.sender_gln, FhirBundleRow.bundle_id, FhirBundleRow.header_id,
-    ).where(FhirBundleRow.bundle_id.in_({k[1] for k in keys})))
+    ).where(FhirBundleRow.sender_gln.in_({k[0] for k in keys}),
+            FhirBundleRow.bundle_id.in_({k[1] for k in keys})))
     return {(r.sender_gln, r.bundle_id): r.header_id for r in rows
             if (r.sender_gln, r.bundle_id) in keys}
 

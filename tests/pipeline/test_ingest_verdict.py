@@ -546,6 +546,15 @@ def test_decide_ingest_bundle_ids(name, given, known, kind, check):
         assert check(verdict), verdict
 
 
+def test_a_bundle_id_reused_within_one_batch_is_refused_too():
+    """The writer decides a batch in order: the first message's Bundle.id is known to the next."""
+    known = Known().with_accepted(fhir_item(CARE), ["m1"], "routed")
+    assert known.bundles == {(FHIR_SENDER, BUNDLE_ID): HEADER_ID}
+    verdict = decide_ingest(fhir_item(another_message_same_bundle()), known, FHIR_REGISTRY,
+                            now=NOW, medbro_gln=MEDBRO)
+    assert isinstance(verdict, Reject) and verdict.code == "BUNDLE_REUSED"
+
+
 def test_bundle_ids_are_remembered_only_for_messages_from_outside():
     assert bundle_key(fhir_item(CARE)) == (FHIR_SENDER, BUNDLE_ID)
     assert bundle_key(fhir_item(CARE, origin="generated")) is None  # medbro's own

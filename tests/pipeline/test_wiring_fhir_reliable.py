@@ -231,10 +231,21 @@ async def test_a_reused_bundle_id_is_refused_and_a_retry_is_a_duplicate(
         assert view["summary"]["error"]["code"] == "BUNDLE_REUSED"
         assert view["summary"]["error"]["path"] == "Bundle.id"
         await eventually(lambda: len(channel.payloads(KOMMUNE)) == 1)
+
+        # A resend (new Bundle.id) is a duplicate, and its Bundle.id is remembered too.
+        resend_bundle = str(uuid.uuid4()).encode()
+        again = data.replace(BUNDLE_ID, resend_bundle)
+        assert (await post(client, again)).headers["x-medbro-message-ids"] == message_id
+        third = str(uuid.uuid4())
+        reused_again = await post(client, again.replace(bundles.HEADER_ID.encode(),
+                                                        third.encode()))
+        assert parse(reused_again.content).receipt.kind is ReceiptKind.NEGATIVE_MESSAGE
+        await eventually(lambda: len(channel.payloads(KOMMUNE)) == 2)
         await asyncio.sleep(0.5)  # time for a wrong second delivery to show
-    (ack,) = channel.payloads(KOMMUNE)
+    ack, ack_again = channel.payloads(KOMMUNE)
     assert response_of(ack) == ("fatal-error", other)
     assert BUNDLE_ID in ack and b"Bundle.id" in ack
+    assert response_of(ack_again) == ("fatal-error", third) and resend_bundle in ack_again
     assert len(channel.delivered[GP]) == 1
 
 
