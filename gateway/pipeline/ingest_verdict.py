@@ -75,7 +75,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from gateway.errors import RemoteMessageError
+from gateway.errors import MedbroError, RemoteMessageError
 from gateway.fhir import FhirError, read_leniently, reliable
 from gateway.fhir.acknowledgement import acknowledgement, answer_read
 from gateway.fhir.convert import edifact_refs, name_based_ids
@@ -486,7 +486,10 @@ def _in_edifact(item: IngestInput, answers: tuple[Correlation, ...], known: Know
     for c in answers:
         if c.event is None:
             continue
-        original = codec.original_of(known.converted[c.original.id])
+        try:
+            original = codec.original_of(known.converted[c.original.id])
+        except MedbroError:  # it was read when it came in: only a damaged store gets here
+            continue
         owed = receipt_owed(message.response.code, message.response.issues,
                             ack_requested=original.ack_requested)
         if owed is None:
