@@ -44,6 +44,7 @@ from tests.pipeline.fhir_wiring import (
     NOW,
     api_client,
     care,
+    envelope,
     post,
     response_of,
     started_hub,
@@ -53,6 +54,7 @@ FHIR_KOMMUNE = "5790000128700"  # a municipality that takes FHIR only
 FHIR_KOMMUNE_ORG = {**bundles.MUNICIPALITY, "id": "6c1f0c52-2d1e-4a53-8f0e-3b0f7e1c9a21",
                     "gln": FHIR_KOMMUNE, "sor": "222222222222222"}
 SORS = {GP: bundles.GP["sor"], FHIR_KOMMUNE: FHIR_KOMMUNE_ORG["sor"]}
+FHIR_KOMMUNE_KEY = "k-fhir-kommune"
 OPERATOR = Principal("person:test-operator", Role.OPERATOR, (), None)
 
 
@@ -72,7 +74,7 @@ def registry() -> Registry:
             {"name": "kommune", "glns": [KOMMUNE], "api_key_sha256": [hash_api_key(KEYS[KOMMUNE])]},
             {"name": "gp", "glns": [GP], "api_key_sha256": [hash_api_key(KEYS[GP])]},
             {"name": "fhir-kommune", "glns": [FHIR_KOMMUNE],
-             "api_key_sha256": [hash_api_key("k-fhir-kommune")]},
+             "api_key_sha256": [hash_api_key(FHIR_KOMMUNE_KEY)]},
         ],
     })
 
@@ -137,15 +139,20 @@ def contrls(channel: RecordingChannel) -> list:
 
 
 async def test_an_ok_for_a_dis91_delivered_as_fhir_comes_back_to_the_gp_as_a_ctl03(
-        hub, channel) -> None:
+        hub, client, channel) -> None:
     async with running(hub):
         message_id, data, sent = await deliver_dis91(hub, channel)
         twin = fhir.read_leniently(sent)[0]
         assert twin is not None and hub.message_view(message_id)["state"] == "delivered"
+        # The municipality's system posts its Acknowledgement in a reliable VANSEnvelope.
         ack = acknowledgement_of(sent, "ok")
-        answered = await hub.ingest(ack, received_via="test",
-                                    authenticated_glns=frozenset({FHIR_KOMMUNE}))
-        assert answered.state == "delivered", answered  # it ends with medbro
+        answered = await client.post("/v1/messages", content=envelope(
+            ack, sender=FHIR_KOMMUNE, receiver=GP, name="FCTL#ok"), headers={
+                "X-API-Key": FHIR_KOMMUNE_KEY, "Content-Type": "application/xml"})
+        assert answered.status_code == 200, answered.text
+        assert parse(answered.content).receipt.kind is ReceiptKind.POSITIVE_MESSAGE
+        (ack_id,) = answered.headers["x-medbro-message-ids"].split(",")
+        assert hub.message_view(ack_id)["state"] == "delivered"  # it ends with medbro
         await eventually(lambda: hub.message_view(message_id)["state"] == "acknowledged")
         await eventually(lambda: len(contrls(channel)) == 1)
 
