@@ -146,11 +146,11 @@ class Known:
         return Known({**self.by_key, **added}, replays, self.originals, self.answered,
                      self.carriers, self.converted, self.with_bundle(item))
 
-    def with_bundle(self, item: IngestInput) -> dict[tuple[str, str], str]:
+    def with_bundle(self, item: IngestInput) -> Mapping[tuple[str, str], str]:
         """``bundles`` plus the Bundle.id of ``item`` (a FHIR message just stored or repeated)."""
         key = bundle_key(item)
         if key is None or key in self.bundles:
-            return dict(self.bundles)
+            return self.bundles
         return {**self.bundles, key: item.control_ref or ""}
 
     def with_states(self, states: Mapping[str, str]) -> Known:
