@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from gateway import plugins
@@ -56,6 +57,10 @@ class Delivery:
     type: str
     version: str
     format: str = "edifact"
+    # a send after the first (a resend, an operator's release or replay): the Bundle.id and time
+    # it carries when it is handed over as FHIR (MedCom: every send a new Bundle.id); a letter
+    # converted to a CareCommunication takes them too (gateway/pipeline/conversion.py)
+    resent_as: tuple[str, datetime] | None = None
 
 
 @dataclass(frozen=True)

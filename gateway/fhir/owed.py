@@ -10,6 +10,9 @@ message it passes on is acknowledged by its final receiver, not by medbro.
 
 An EDIFACT receiver's CONTRL answers a converted CareCommunication: ``from_receipt`` maps
 CTL03 to ``ok`` and CTL01/CTL02 to ``fatal-error`` (both mean "rejected, do not resend as is").
+The other way, a FHIR receiver's Acknowledgement answers the CareCommunication twin of an
+EDIFACT DIS91: ``receipt_owed`` says which CONTRL its EDIFACT sender is owed (``ok`` -> CTL03
+only when the UNB asked for one, ``fatal-error`` -> CTL02, ``transient-error`` -> none yet).
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ import enum
 from dataclasses import dataclass
 
 from gateway.fhir.errors import FhirError
-from gateway.model import Receipt
+from gateway.fhir.message import Issue
+from gateway.model import Receipt, RefusalCode
 
 
 class Role(enum.StrEnum):
@@ -83,3 +87,34 @@ def from_receipt(receipt: Receipt) -> Owed:
     )
     issue = "not-found" if refusal in ("LOK", "MID") else "processing"
     return Owed("fatal-error", issue, text)
+
+
+@dataclass(frozen=True)
+class ReceiptOwed:
+    """The CONTRL to write for an EDIFACT sender: its type and, for a CTL02, why."""
+
+    type: str  # CTL03 | CTL02
+    refusal: RefusalCode | None = None
+    text: str = ""
+
+
+def receipt_owed(code: str, issues: tuple[Issue, ...] = (), *,
+                 ack_requested: bool) -> ReceiptOwed | None:
+    """The CONTRL an Acknowledgement (``code``, its OperationOutcome ``issues``) stands for,
+    owed to the EDIFACT sender of the letter its receiver got as a CareCommunication.
+
+    ``ok``: a CTL03 when the interchange asked for one (UNB element 9 = 1), else none (MedCom's
+    receipt rule). ``fatal-error``: the receiver refused it, a CTL02 (LOK for ``not-found``,
+    else NC) naming the receiver's reason. ``transient-error``: none yet; the resend rule
+    (30 minutes, at most twice) sends the letter again."""
+    if code == "ok":
+        return ReceiptOwed("CTL03") if ack_requested else None
+    if code == "fatal-error":
+        refusal = RefusalCode.LOK if any(i.code == "not-found" for i in issues) else RefusalCode.NC
+        details = "; ".join(i.detail for i in issues if i.detail)
+        text = "Afvist af modtageren (FHIR fatal-error)" + (f": {details}" if details else "")
+        return ReceiptOwed("CTL02", refusal, text[:350])
+    if code == "transient-error":
+        return None
+    raise FhirError("MessageHeader.response.code", f"no FHIR response code {code!r}",
+                    issue="value")

@@ -97,7 +97,8 @@ def apply(session: Session, hub: Any, message_id: str, action: Action, *, who: P
     state_from = row.state
     moved = [r for r in rows if r.state == state_from]
     for r in moved:
-        repo.transition(session, r, decision.event, at=now, by=who.actor, reason=reason)
+        send = pipeline_port.new_send(r) if action is not Action.CLOSE else {}
+        repo.transition(session, r, decision.event, at=now, by=who.actor, reason=reason, **send)
     closed = close_tasks(session, [r.id for r in moved], note=f"{action.value}: {reason}",
                          actor=who.actor, now=now)
     audit.record(session, who, f"message.{action.value}", target=target, at=now, reason=reason,

@@ -103,6 +103,38 @@ def final_receipt(data: bytes, *, now: datetime) -> bytes | None:
                         message_ref=new_ref("M"))
 
 
+def original_of(data: bytes) -> Any:
+    """What a receipt quotes of the stored interchange ``data`` (EDIFACT, or OIOXML read
+    through its EDIFACT twin): an ``edifact.receipts.Original`` (``.ack_requested`` is UNB
+    element 9)."""
+    from gateway import wire_format
+    from gateway.edifact import parse
+    from gateway.edifact.receipts import Original
+
+    if wire_format.sniff(data) != wire_format.EDIFACT:
+        from gateway.oioxml import to_edifact
+
+        data = to_edifact(data)
+    return Original.of(parse(data))
+
+
+def receipt_as_receiver(original: Any, *, type_: str, refusal: RefusalCode | None = None,
+                        text: str = "", now: datetime) -> bytes | None:
+    """The CONTRL (CTL03/CTL02) answering ``original`` (``original_of``), written as its
+    recipient: for a letter its receiver got as a CareCommunication, whose Acknowledgement it
+    stands for. None when the original cannot be quoted (no receipt rather than an invalid
+    one)."""
+    from gateway.edifact.letters import render_letter
+    from gateway.edifact.receipts import build_receipt
+
+    if not original.answerable:
+        return None
+    envelope, receipt = build_receipt(type_, original, now=_local(now), refusal=refusal,
+                                      text=text, control_ref=new_ref("K"),
+                                      message_ref=new_ref("M"))
+    return render_letter(envelope, receipt)
+
+
 def new_ref(prefix: str) -> str:
     """A unique 14-character reference for an interchange or message medbro writes."""
     return f"{prefix}{uuid.uuid4().hex[:13].upper()}"

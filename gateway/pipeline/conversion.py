@@ -97,6 +97,11 @@ def _convert(delivery: Delivery, have: str, wanted: str,
         from gateway.oioxml.convert import convert
 
         out = convert(payload, "fhir", sor_by_gln=sor_by_gln)
+        if delivery.resent_as is not None:  # sent again: a new Bundle.id (MedCom MR7)
+            from gateway.fhir import reliable
+
+            bundle_id, at = delivery.resent_as
+            out = reliable.resend(out, bundle_id=bundle_id, now=at)
         message, _problem = read_leniently(out)
         assert message is not None  # medbro wrote it
         return dataclasses.replace(delivery, payload=out, format=wanted, type=message.type,

@@ -25,6 +25,7 @@ one is now a duplicate.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -51,6 +52,7 @@ from gateway.pipeline.ingest_verdict import (
     Reject,
     StoredMessage,
     Verdict,
+    bundle_key,
     decide_ingest,
 )
 from gateway.pipeline.inputs import IngestInput, PayloadHint
@@ -66,6 +68,7 @@ from gateway.store.states import (
 )
 from gateway.store.tables import (
     AuditEventRow,
+    FhirBundleRow,
     InterchangeRow,
     MessageRow,
     OperatorTaskRow,
@@ -155,6 +158,7 @@ def write(ctx: Pipeline, items: list[IngestInput], now: datetime
             with structlog.contextvars.bound_contextvars(interchange_id=inter_id,
                                                          source=item.source):
                 result = plan.add(item, verdict, inter_id)
+            plan.remember_bundle(item, verdict, known, inter_id)
             results.append(result)
             known = plan.known_after(known, item, verdict, result)
         plan.flush(session)
@@ -190,8 +194,8 @@ def gather_known(session: Session, items: list[IngestInput]) -> Known:
                 sa.select(ReceiptRow.message_id, ReceiptRow.raw, ReceiptRow.interchange_id,
                           ReceiptRow.kind)
                 .where(ReceiptRow.message_id.in_(ids)).order_by(ReceiptRow.id)):
-            if message_id in fhir_ids and kind != "FCTL":
-                continue  # the CONTRL of its DIS91 twin: its sender got an Acknowledgement
+            if (message_id in fhir_ids) != (kind == "FCTL"):
+                continue  # a receipt for its twin: its sender got one in its own format
             replays.setdefault(message_id, raw)
             if receipt_inter is not None:
                 first_in.setdefault(message_id, receipt_inter)
@@ -219,11 +223,26 @@ def gather_known(session: Session, items: list[IngestInput]) -> Known:
                     StoredMessage(row.id, row.state, row.converted_ref, row.type))
                 if row.format == "fhir":
                     converted[row.id] = row.interchange_id
+    answered = answered_by_acknowledgements(session, items, converted)
     raws = dict(session.execute(sa.select(InterchangeRow.id, InterchangeRow.raw).where(
         InterchangeRow.id.in_(set(converted.values())))).all()) if converted else {}
     return Known(by_key, replays, {k: tuple(v) for k, v in originals.items()},
-                 answered_by_acknowledgements(session, items), carriers(session, first_in),
-                 {m: raws[i] for m, i in converted.items() if i in raws})
+                 answered, carriers(session, first_in),
+                 {m: raws[i] for m, i in converted.items() if i in raws},
+                 bundles_seen(session, items))
+
+
+def bundles_seen(session: Session, items: list[IngestInput]) -> dict[tuple[str, str], str]:
+    """The (sender, Bundle.id) of ``items`` already received, with their MessageHeader.id."""
+    keys = {k for i in items if (k := bundle_key(i)) is not None}
+    if not keys:
+        return {}
+    rows = session.execute(sa.select(
+        FhirBundleRow.sender_gln, FhirBundleRow.bundle_id, FhirBundleRow.header_id,
+    ).where(FhirBundleRow.sender_gln.in_({k[0] for k in keys}),
+            FhirBundleRow.bundle_id.in_({k[1] for k in keys})))
+    return {(r.sender_gln, r.bundle_id): r.header_id for r in rows
+            if (r.sender_gln, r.bundle_id) in keys}
 
 
 def carriers(session: Session, first_in: dict[str, str]) -> dict[str, Redelivery]:
@@ -248,10 +267,13 @@ def carriers(session: Session, first_in: dict[str, str]) -> dict[str, Redelivery
     return found
 
 
-def answered_by_acknowledgements(session: Session, items: list[IngestInput]
+def answered_by_acknowledgements(session: Session, items: list[IngestInput],
+                                 converted: dict[str, str] | None = None,
                                  ) -> dict[tuple[str, str], tuple[StoredMessage, ...]]:
     """The messages FHIR Acknowledgements of ``items`` answer, by (their sender, their
-    MessageHeader.id), locked like the originals of CONTRL receipts."""
+    MessageHeader.id), locked like the originals of CONTRL receipts. A letter its receiver got
+    as a CareCommunication (conversion.py) is answered under its twin's MessageHeader.id
+    (``converted_ref``); it is added to ``converted`` (message id -> its interchange)."""
     wanted = {(i.receiver or "", m.response.identifier) for i in items
               if (m := i.fhir_message) is not None and m.response is not None and i.messages}
     found: dict[tuple[str, str], list[StoredMessage]] = {}
@@ -268,6 +290,18 @@ def answered_by_acknowledgements(session: Session, items: list[IngestInput]
         if key in wanted:
             found.setdefault(key, []).append(
                 StoredMessage(row.id, row.state, row.message_ref, row.type))
+    for row in session.execute(sa.select(
+            MessageRow.id, MessageRow.state, MessageRow.sender_gln, MessageRow.converted_ref,
+            MessageRow.message_ref, MessageRow.type, MessageRow.interchange_id,
+    ).where(MessageRow.format != "fhir", MessageRow.converted_ref.in_({w[1] for w in wanted}),
+            MessageRow.sender_gln.in_({w[0] for w in wanted}))
+            .order_by(MessageRow.created_at, MessageRow.id).with_for_update()):
+        key = (row.sender_gln, row.converted_ref)
+        if key in wanted:
+            found.setdefault(key, []).append(
+                StoredMessage(row.id, row.state, row.message_ref, row.type))
+            if converted is not None:
+                converted[row.id] = row.interchange_id
     return {k: tuple(v) for k, v in found.items()}
 
 
@@ -290,6 +324,8 @@ class IngestPlan:
     counted: list[tuple[str, str]] = field(default_factory=list)
     commands: list[PublishCommand] = field(default_factory=list)
     states: dict[str, str] = field(default_factory=dict)  # originals moved in this batch
+    bundles: dict[tuple[str, str], dict[str, Any]] = field(
+        default_factory=dict)  # FHIR Bundle.ids received in this batch, first seen
 
     # -- verdicts -> rows -------------------------------------------------------------------
 
@@ -308,10 +344,11 @@ class IngestPlan:
         final = (E.VALIDATE, E.ROUTE) if accepted else (E.VALIDATE, E.REFUSE)
         detail = {} if accepted else {"refusal": str(verdict.match.refusal),
                                       "match": verdict.match.value}
-        answered = verdict.in_fhir if isinstance(verdict, Accept) else None
-        if answered is not None:  # a CONTRL medbro takes in its FHIR sender's place
+        answered = verdict.in_place if isinstance(verdict, Accept) else None
+        if answered is not None:  # a receipt for a twin, taken in its original sender's place
             final = (E.VALIDATE, E.ROUTE, E.DELIVER)
-            detail = {"endpoint": "medbro", "answered_as": "FHIR Acknowledgement"}
+            detail = {"endpoint": "medbro", "answered_as": "CONTRL" if item.format == "fhir"
+                      else "FHIR Acknowledgement"}
         ids = []
         twin = verdict.converted_ref if isinstance(verdict, Accept) else None
         for message in item.messages:
@@ -346,6 +383,17 @@ class IngestPlan:
             self.emit(verdict.receipt, originals=ids)
         return IngestResult(ids, S.PARKED.value, receipt=verdict.receipt, error=verdict.reason,
                             interchange_id=inter_id, code=verdict.match.value.upper())
+
+    def remember_bundle(self, item: IngestInput, verdict: Verdict, known: Known,
+                        inter_id: str) -> None:
+        """Remember the Bundle.id of a FHIR message taken or repeated (MedCom's reliable-
+        messaging cache), once: not one the store or this batch already holds."""
+        key = bundle_key(item)
+        if (key is not None and not isinstance(verdict, Reject) and key not in known.bundles
+                and key not in self.bundles):
+            self.bundles[key] = dict(sender_gln=key[0], bundle_id=key[1],
+                                     header_id=item.control_ref or "",
+                                     interchange_id=inter_id, seen_at=self.now)
 
     def _duplicate(self, item: IngestInput, verdict: Duplicate, inter_id: str) -> IngestResult:
         self._interchange(item, InterchangeEvent.DUPLICATE, inter_id=inter_id)
@@ -517,6 +565,8 @@ class IngestPlan:
         """``known`` as the next input of the batch must see it."""
         if isinstance(verdict, Accept | Refuse):
             known = known.with_accepted(item, result.message_ids, result.state, result.receipt)
+        elif isinstance(verdict, Duplicate) and bundle_key(item) is not None:
+            known = dataclasses.replace(known, bundles=known.with_bundle(item))
         if self.states:
             known = known.with_states(self.states)
         return known
@@ -541,6 +591,8 @@ class IngestPlan:
                                      Exception("state changed"))
         if self.receipts:
             session.execute(sa.insert(ReceiptRow), self.receipts)
+        if self.bundles:  # a Bundle.id known before this batch was decided as seen: not here
+            session.execute(sa.insert(FhirBundleRow), list(self.bundles.values()))
         if self.due_now:  # still delivered with its clock running: the scanner resends it
             session.execute(sa.update(MessageRow).where(
                 MessageRow.id.in_(self.due_now),

@@ -27,9 +27,16 @@ some keys stored, some new             Reject PARTIAL_DUPLICATE + operator task 
 route refused (unknown, not taken)     Refuse: stored PARKED + operator task        CTL01 LOK/
                                                                                     VER
 route allowed                          Accept: ROUTED (+ municipal copies)          none now
-a CONTRL for a CareCommunication's     Accept in_fhir: the CONTRL ends with medbro  the FHIR
-DIS91 twin (delivered converted)       (DELIVERED), originals correlated            sender gets
+a CONTRL for a CareCommunication's     Accept in_place: the CONTRL ends with        the FHIR
+DIS91 twin (delivered converted)       medbro (DELIVERED), originals correlated     sender gets
                                                                                     its Ack.
+an Acknowledgement for a DIS91's       Accept in_place: it ends with medbro         CTL03 (if
+CareCommunication twin                 (DELIVERED), originals correlated            asked) or
+                                                                                    CTL02; none
+                                                                                    for
+                                                                                    transient
+a Bundle.id seen with another          Reject BUNDLE_REUSED (``Bundle.id``)         fatal-error
+MessageHeader.id (MedCom: never reused)
 =====================================  ===========================================  =========
 
 A MedCom FHIR message (inputs.py reads it with gateway.fhir) takes the same rows; its receipt is
@@ -39,6 +46,12 @@ refused route ``fatal-error`` from medbro (not-found), an accepted message ``ok`
 its final receiver (written when the local endpoint took it, worker.py, like a CTL03) and
 none when it is passed on (its final receiver answers); a duplicate gets the first
 Acknowledgement again. An Acknowledgement is never answered.
+
+MedCom's reliable-messaging cache (043_Reliable_Messaging-FHIR; gateway.fhir.reliable
+``duplicate_case``) is decided here from what the store knows (``Known.bundles``: the Bundle.ids
+seen per sender): the same Bundle.id and MessageHeader.id again (a transport retry) and a new
+Bundle.id with a seen MessageHeader.id (a resend) are duplicates; a seen Bundle.id with a new
+MessageHeader.id is an error (Bundle.ids are never reused), rejected with a ``fatal-error``.
 
 Receipts (CONTRL) are accepted like letters (they are forwarded to the original sender) and
 also carry their correlations: each original named by the UCI/UCM takes ACKNOWLEDGE (CTL03) or
@@ -58,16 +71,16 @@ speak for is *stored and rejected*, visible to operators as evidence, answered w
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from gateway.errors import RemoteMessageError
+from gateway.errors import MedbroError, RemoteMessageError
 from gateway.fhir import FhirError, read_leniently, reliable
 from gateway.fhir.acknowledgement import acknowledgement, answer_read
 from gateway.fhir.convert import edifact_refs, name_based_ids
 from gateway.fhir.message import Organisation
-from gateway.fhir.owed import Outcome, Role, from_receipt
+from gateway.fhir.owed import Outcome, Role, from_receipt, receipt_owed
 from gateway.fhir.reader import media_type
 from gateway.fhir.routing import FORMAT as FHIR
 from gateway.model import Receipt, RefusalCode
@@ -116,7 +129,10 @@ class Known:
     carriers: Mapping[str, Redelivery] = field(
         default_factory=dict)  # message id -> the message that carried its first receipt
     converted: Mapping[str, bytes] = field(
-        default_factory=dict)  # FHIR originals delivered as a DIS91: message id -> its bytes
+        default_factory=dict)  # originals delivered as their twin (a CareCommunication as a
+    # DIS91, a DIS91 as a CareCommunication) whose receipts speak of them: id -> stored bytes
+    bundles: Mapping[tuple[str, str], str] = field(
+        default_factory=dict)  # FHIR: (sender, Bundle.id) seen -> its MessageHeader.id
 
     def with_accepted(self, item: IngestInput, ids: list[str], state: str,
                       receipt: bytes | None = None) -> Known:
@@ -129,7 +145,14 @@ class Known:
         if receipt is not None:
             replays.update(dict.fromkeys(ids, receipt))
         return Known({**self.by_key, **added}, replays, self.originals, self.answered,
-                     self.carriers, self.converted)
+                     self.carriers, self.converted, self.with_bundle(item))
+
+    def with_bundle(self, item: IngestInput) -> Mapping[tuple[str, str], str]:
+        """``bundles`` plus the Bundle.id of ``item`` (a FHIR message just stored or repeated)."""
+        key = bundle_key(item)
+        if key is None or key in self.bundles:
+            return self.bundles
+        return {**self.bundles, key: item.control_ref or ""}
 
     def with_states(self, states: Mapping[str, str]) -> Known:
         """``self`` with the originals' states as a batch moved them."""
@@ -140,7 +163,7 @@ class Known:
         return Known(self.by_key, self.replays,
                      {key: moved(found) for key, found in self.originals.items()},
                      {key: moved(found) for key, found in self.answered.items()},
-                     self.carriers, self.converted)
+                     self.carriers, self.converted, self.bundles)
 
 
 @dataclass(frozen=True)
@@ -158,11 +181,12 @@ class Correlation:
 
 @dataclass(frozen=True)
 class Answer:
-    """The Acknowledgement medbro writes, as the receiver, for ``original`` (a CareCommunication
-    its receiver got as a DIS91) from the receiver's CONTRL."""
+    """The receipt medbro writes, as the receiver, for ``original`` delivered as its twin: the
+    Acknowledgement a CareCommunication's sender is owed for the DIS91 receiver's CONTRL, or
+    the CONTRL a DIS91's sender is owed for the FHIR receiver's Acknowledgement."""
 
     original: str  # message id
-    acknowledgement: bytes
+    acknowledgement: bytes  # the receipt: an Acknowledgement or a CONTRL
 
 
 @dataclass(frozen=True)
@@ -180,7 +204,7 @@ class Accept:
     route: RouteRequest
     correlations: tuple[Correlation, ...] = ()
     copies: tuple[Copy, ...] = ()
-    in_fhir: tuple[Answer, ...] | None = None  # a CONTRL answered to a FHIR sender (below)
+    in_place: tuple[Answer, ...] | None = None  # a receipt for a twin: ends here (below)
     converted_ref: str | None = None  # the reference of the twin its receiver will get
 
 
@@ -240,15 +264,20 @@ def decide_ingest(item: IngestInput, known: Known, registry: Registry, *, now: d
                       f"interchange {item.control_ref} holds no message (UNH)",
                       place={"segment": "UNH"})
     stored = [known.by_key.get(k) for k in _keys(item)]
+    if _bundle_case(item, known, seen=any(stored)) is reliable.Case.BUNDLE_REUSED:
+        return _bundle_reused(item, known, registry, now=now, medbro_gln=medbro_gln)
     if any(stored):
         return _repeat(item, known, stored)
     pairs = [(m, c) for m in item.messages if m.is_receipt for c in _correlate(m, known)]
-    correlations = tuple(c for _m, c in pairs) + _correlate_fhir(item, known)
+    answers = _correlate_fhir(item, known)
+    correlations = tuple(c for _m, c in pairs) + answers
     route = RouteRequest(receiver_gln=item.receiver or "", family=item.messages[0].family,
                          type=item.messages[0].type, version=item.messages[0].version,
                          format=item.format)
     if pairs and all(c.original.id in known.converted for _m, c in pairs):
-        return Accept(route, correlations, in_fhir=_in_fhir(item, pairs, known, now=now))
+        return Accept(route, correlations, in_place=_in_fhir(item, pairs, known, now=now))
+    if answers and all(c.original.id in known.converted for c in answers):
+        return Accept(route, correlations, in_place=_in_edifact(item, answers, known, now=now))
     refused = _first_refusal(item, registry)
     if refused is None:
         return Accept(route, correlations, tuple(_copies(item, registry)),
@@ -312,6 +341,40 @@ def fhir_place(error: FhirError) -> dict[str, str]:
     if path.startswith("MessageHeader"):
         path = HEADER + path.removeprefix("MessageHeader")
     return {"path": path, "issue": error.issue}
+
+
+def bundle_key(item: IngestInput) -> tuple[str, str] | None:
+    """(sender GLN, Bundle.id) of a FHIR message from outside, the key MedCom's reliable
+    messaging caches sends under; None for anything else (medbro's own messages included)."""
+    message = item.fhir_message
+    if (message is None or item.error is not None or item.origin != "inbound"
+            or not message.bundle_id or not item.sender):
+        return None
+    return item.sender, message.bundle_id
+
+
+def _bundle_case(item: IngestInput, known: Known, *, seen: bool) -> reliable.Case | None:
+    """MedCom's cache case for a FHIR message (None for other inputs)."""
+    key = bundle_key(item)
+    if key is None or not item.control_ref:
+        return None
+    return reliable.duplicate_case(header_seen=seen, bundle_seen_with=known.bundles.get(key),
+                                   header_id=item.control_ref)
+
+
+def _bundle_reused(item: IngestInput, known: Known, registry: Registry, *, now: datetime,
+                   medbro_gln: str) -> Reject:
+    """A Bundle.id seen before with another MessageHeader.id: MedCom says Bundle.ids are never
+    reused, so this is refused with a ``fatal-error`` naming the Bundle.id (the sender must
+    send it again under a new one)."""
+    key = bundle_key(item)
+    assert key is not None
+    error = FhirError("Bundle.id", f"Bundle.id {key[1]} was already received with "
+                      f"MessageHeader.id {known.bundles[key]}; a Bundle.id is never reused "
+                      "(MedCom reliable messaging)", issue="business-rule")
+    receipt = _acknowledgement(replace(item, error=error), registry, now=now,
+                               medbro_gln=medbro_gln)
+    return Reject("BUNDLE_REUSED", str(error), fhir_place(error), receipt)
 
 
 def _unreadable_fhir(item: IngestInput, registry: Registry, *, now: datetime,
@@ -409,6 +472,35 @@ def _in_fhir(item: IngestInput, pairs: list[tuple[MessageFacts, Correlation]], k
             original, from_receipt(message.letter), now=now,
             media_type=media_type(known.converted[c.original.id]),
             make_id=name_based_ids(seed))))
+    return tuple(out)
+
+
+def _in_edifact(item: IngestInput, answers: tuple[Correlation, ...], known: Known, *,
+                now: datetime) -> tuple[Answer, ...]:
+    """An Acknowledgement for the CareCommunication twin of a DIS91: the letter's sender speaks
+    EDIFACT and cannot take it, so it ends with medbro, which answers the sender in its place
+    with the CONTRL it stands for (gateway.fhir.owed.receipt_owed: ``ok`` -> CTL03 when the
+    UNB asked for one, ``fatal-error`` -> CTL02, ``transient-error`` -> none: the resend rule
+    acts), written as the receiver. Only an Acknowledgement that moves its original is
+    answered: a later one is recorded and ignored."""
+    message = item.fhir_message
+    assert message is not None and message.response is not None
+    out = []
+    for c in answers:
+        if c.event is None:
+            continue
+        try:
+            original = codec.original_of(known.converted[c.original.id])
+        except MedbroError:  # it was read when it came in: only a damaged store gets here
+            continue
+        owed = receipt_owed(message.response.code, message.response.issues,
+                            ack_requested=original.ack_requested)
+        if owed is None:
+            continue
+        raw = codec.receipt_as_receiver(original, type_=owed.type, refusal=owed.refusal,
+                                        text=owed.text, now=now)
+        if raw is not None:
+            out.append(Answer(c.original.id, raw))
     return tuple(out)
 
 

@@ -130,20 +130,36 @@ def decide(state: ResendState, now: datetime, policy: ResendPolicy | None = None
     return AttemptNow(new_send=fhir)
 
 
-def resend_bundle_id(message_id: str, resend_no: int) -> str:
-    """The Bundle.id of a FHIR message's ``resend_no``-th resend (fixed, so that a delivery the
-    transport retries repeats that send instead of making another)."""
-    return str(uuid.uuid5(_RESEND_NAMESPACE, f"{message_id}/{resend_no}"))
+def resend_bundle_id(message_id: str, resend_no: int, redeliveries: int = 0) -> str:
+    """The Bundle.id of a FHIR message's send after ``resend_no`` automatic resends and
+    ``redeliveries`` sends an operator asked for (release, replay: MedCom's manual re-dispatch,
+    a new envelope too). Fixed, so that a delivery the transport retries repeats that send
+    instead of making another; every new send (either count grows) has a new one."""
+    name = f"{message_id}/{resend_no}" + (f"/operator/{redeliveries}" if redeliveries else "")
+    return str(uuid.uuid5(_RESEND_NAMESPACE, name))
+
+
+def resent_as(message_id: str, resends: int, redeliveries: int, *,
+              now: datetime) -> tuple[str, datetime] | None:
+    """(Bundle.id, time) of a send after the first, None for the first: what a letter
+    converted to a CareCommunication at delivery is rewritten with (conversion.py), so its
+    resends are new sends too."""
+    if resends == redeliveries == 0:
+        return None
+    aware = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+    return resend_bundle_id(message_id, resends, redeliveries), aware
 
 
 def resend_payload(raw: bytes, *, format: str, message_id: str, resends: int,
-                   now: datetime) -> bytes:
-    """What a delivery sends: the stored bytes, or for a resent FHIR message those bytes
-    rewritten by ``reliable.resend`` (its resend's Bundle.id, ``now`` as the timestamp)."""
-    if format != FHIR or resends == 0:
+                   now: datetime, redeliveries: int = 0) -> bytes:
+    """What a delivery sends: the stored bytes, or for a FHIR message sent again (resent, or
+    released/replayed by an operator) those bytes rewritten by ``reliable.resend`` (its send's
+    Bundle.id, ``now`` as the timestamp)."""
+    if format != FHIR or resends == redeliveries == 0:
         return raw
     aware = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
-    return reliable.resend(raw, bundle_id=resend_bundle_id(message_id, resends), now=aware)
+    return reliable.resend(raw, bundle_id=resend_bundle_id(message_id, resends, redeliveries),
+                           now=aware)
 
 
 # -- the scanner ----------------------------------------------------------------------------
@@ -234,7 +250,7 @@ def _resolve_overdue(ctx: Pipeline, message_id: str, resends: int, policy: Resen
         row.receipt_due_at = None
         detail = {}
         if decision.new_send:  # the worker sends it with this Bundle.id (resend_payload)
-            detail["bundle_id"] = resend_bundle_id(row.id, row.resend_count)
+            detail["bundle_id"] = resend_bundle_id(row.id, row.resend_count, row.redeliveries)
             if fact.transient_error:
                 detail["after"] = TRANSIENT
         repo.transition(session, row, MessageEvent.RESEND, at=now, resend_no=row.resend_count,

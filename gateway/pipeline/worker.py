@@ -238,7 +238,8 @@ class Worker:
         try:  # a resent FHIR message is a new send (new Bundle.id): resend.py decides
             payload = resend.resend_payload(
                 outcome.loaded.raw, format=first.format, message_id=first.id,
-                resends=first.resend_count, now=self.ctx.clock())
+                resends=first.resend_count, now=self.ctx.clock(),
+                redeliveries=first.redeliveries)
         except Exception as exc:  # noqa: BLE001 - not rewritable: recorded as a failed attempt
             outcome.started, outcome.result = self.ctx.clock(), PermanentDeliveryError(
                 f"the resend could not be written: {exc}")
@@ -247,6 +248,8 @@ class Worker:
             message_id=first.id, payload=payload, sender_gln=first.sender_gln or "",
             receiver_gln=first.receiver_gln or "", control_ref=first.control_ref or "",
             type=first.type, version=first.version, format=first.format,
+            resent_as=resend.resent_as(first.id, first.resend_count, first.redeliveries,
+                                       now=self.ctx.clock()),
         )
         outcome.started = self.ctx.clock()
         try:

@@ -90,6 +90,9 @@ class MessageRow(Base):
     state: Mapped[str] = mapped_column(sa.String(16))
     ack_requested: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     resend_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    # sends an operator asked for (release, replay): a FHIR message's next send gets a new
+    # Bundle.id from it (gateway/pipeline/resend.py ``resend_bundle_id``)
+    redeliveries: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     receipt_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -133,6 +136,21 @@ class ReceiptRow(Base):
     text: Mapped[str] = mapped_column(sa.Text, default="")
     raw: Mapped[bytes] = mapped_column(sa.LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FhirBundleRow(Base):
+    """A FHIR Bundle.id received (MedCom's reliable-messaging cache): with the MessageHeader.id
+    it came with, so that a Bundle.id reused for another message is refused
+    (gateway/pipeline/ingest_verdict.py). Keyed per sender, like the duplicate key."""
+
+    __tablename__ = "fhir_bundles"
+
+    sender_gln: Mapped[str] = mapped_column(sa.String(35), primary_key=True)
+    bundle_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    header_id: Mapped[str] = mapped_column(sa.String(64))
+    interchange_id: Mapped[str] = mapped_column(
+        sa.String(36), sa.ForeignKey("interchanges.id"), index=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class AuditEventRow(Base):

@@ -12,8 +12,15 @@ from medcom_samples import sample_bytes
 from gateway.errors import LocalUsageError
 from gateway.fhir import FhirError, read, routing_facts
 from gateway.fhir.acknowledgement import acknowledgement, answer
-from gateway.fhir.message import Organisation
-from gateway.fhir.owed import Outcome, Owed, Role, acknowledgement_owed, from_receipt
+from gateway.fhir.message import Issue, Organisation
+from gateway.fhir.owed import (
+    Outcome,
+    Owed,
+    Role,
+    acknowledgement_owed,
+    from_receipt,
+    receipt_owed,
+)
 from gateway.model import Receipt, RefusalCode
 
 from . import bundles as b
@@ -190,3 +197,33 @@ def test_answer_to_an_invalid_message_is_fatal_and_names_the_problem():
 def test_no_answer_to_unreadable_bytes():
     out, why = answer(b"{broken", now=NOW)
     assert out is None and "cannot be read" in why
+
+
+NOT_FOUND = Issue("error", "not-found", "ukendt modtager")
+PROCESSING = Issue("error", "processing", "kan ikke læses")
+
+# (response code, issues, UNB element 9 = 1?) -> (CONTRL type, refusal) owed; None: none
+RECEIPT_OWED = [
+    ("ok", (), True, ("CTL03", None)),
+    ("ok", (), False, None),  # MedCom: a CTL03 only when the interchange asked for one
+    ("fatal-error", (PROCESSING,), True, ("CTL02", RefusalCode.NC)),
+    ("fatal-error", (PROCESSING,), False, ("CTL02", RefusalCode.NC)),  # a refusal is always owed
+    ("fatal-error", (NOT_FOUND,), True, ("CTL02", RefusalCode.LOK)),
+    ("fatal-error", (), True, ("CTL02", RefusalCode.NC)),
+    ("transient-error", (PROCESSING,), True, None),  # the resend rule acts, nothing yet
+    ("transient-error", (), False, None),
+]
+
+
+@pytest.mark.parametrize(("code", "issues", "asked", "owed"), RECEIPT_OWED)
+def test_the_contrl_an_acknowledgement_stands_for(code, issues, asked, owed):
+    got = receipt_owed(code, issues, ack_requested=asked)
+    assert (None if got is None else (got.type, got.refusal)) == owed
+    if got is not None and got.type == "CTL02":
+        assert got.text.startswith("Afvist af modtageren (FHIR fatal-error)")
+        assert all(i.detail in got.text for i in issues)
+
+
+def test_no_contrl_for_a_response_code_fhir_does_not_have():
+    with pytest.raises(FhirError, match="response.code"):
+        receipt_owed("AA", ack_requested=True)

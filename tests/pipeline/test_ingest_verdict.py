@@ -19,10 +19,11 @@ from gateway.edifact import parse
 from gateway.edifact.letters import render_letter
 from gateway.edifact.receipts import Original, build_receipt
 from gateway.fhir.acknowledgement import acknowledgement
-from gateway.fhir.convert import edifact_refs, fhir_to_edifact
+from gateway.fhir.convert import edifact_refs, fhir_to_edifact, letter_of
 from gateway.fhir.owed import Owed
 from gateway.fhir.writer import dump
 from gateway.model import RefusalCode
+from gateway.oioxml.convert import convert
 from gateway.pipeline.ingest_verdict import (
     Accept,
     Copy,
@@ -32,6 +33,7 @@ from gateway.pipeline.ingest_verdict import (
     Refuse,
     Reject,
     StoredMessage,
+    bundle_key,
     decide_ingest,
 )
 from gateway.pipeline.inputs import PayloadHint, read
@@ -377,7 +379,7 @@ def twin_sent(state: str) -> Known:
 
 def answered_in_fhir(code: str) -> Callable[[Accept], bool]:
     def check(v: Accept) -> bool:
-        (answer,) = v.in_fhir or ()
+        (answer,) = v.in_place or ()
         return answer.original == "orig" and fhir_response(answer.acknowledgement) == (
             code, HEADER_ID, FHIR_RECEIVER)
     return check
@@ -386,7 +388,7 @@ def answered_in_fhir(code: str) -> Callable[[Accept], bool]:
 CONVERSION_CASES = [
     ("CareCommunication to an EDIFACT-only GP: its twin's reference kept",
      fhir_item(CARE), Known(), Accept,
-     lambda v: (v.route.type, v.converted_ref, v.in_fhir) == ("FDIS91", TWIN_REF, None)),
+     lambda v: (v.route.type, v.converted_ref, v.in_place) == ("FDIS91", TWIN_REF, None)),
     ("CTL03 for the twin: an ok Acknowledgement to the FHIR sender", item(ctl03_for(TWIN)),
      twin_sent("delivered"), Accept,
      lambda v: answered_in_fhir("ok")(v)
@@ -397,10 +399,10 @@ CONVERSION_CASES = [
     ("CTL03 overtaking the delivery's commit", item(ctl03_for(TWIN)), twin_sent("routed"),
      Accept, answered_in_fhir("ok")),
     ("a second CTL03: it ends with medbro, nothing more is written", item(ctl03_for(TWIN)),
-     twin_sent("acknowledged"), Accept, lambda v: v.in_fhir == ()),
+     twin_sent("acknowledged"), Accept, lambda v: v.in_place == ()),
     ("CTL03 for an EDIFACT letter: forwarded as it is", item(ctl03_for(TWIN)),
      Known(originals=twin_sent("delivered").originals), Accept,
-     lambda v: v.in_fhir is None and v.route.receiver_gln == FHIR_SENDER),
+     lambda v: v.in_place is None and v.route.receiver_gln == FHIR_SENDER),
 ]
 
 
@@ -410,6 +412,153 @@ def test_decide_ingest_conversion(name, given, known, kind, check):
     verdict = decide_ingest(given, known, EDIFACT_GP_REGISTRY, now=NOW, medbro_gln=MEDBRO)
     assert isinstance(verdict, kind), verdict
     assert check(verdict), verdict
+
+
+# -- the reverse: a DIS91 its FHIR receiver got as a CareCommunication, and that receiver's
+# Acknowledgement, which medbro turns into the CONTRL the EDIFACT sender is owed --------------
+
+SORS = {FHIR_SENDER: fhir_bundles.MUNICIPALITY["sor"], FHIR_RECEIVER: fhir_bundles.GP["sor"]}
+DIS91 = TWIN  # an EDIFACT DIS91 from FHIR_SENDER to FHIR_RECEIVER that asks for a receipt
+DIS91_UNASKED = render_letter(*(lambda e, letter: (replace(e, ack_requested=False), letter))(
+    *letter_of(fhir.read(CARE))))
+CARE_TWIN = convert(DIS91, "fhir", sor_by_gln=SORS)
+CARE_TWIN_ID = fhir.read(CARE_TWIN).header_id
+
+
+def twin_ack(code: str, issue: str = "processing") -> bytes:
+    """The FHIR receiver's Acknowledgement of the CareCommunication twin."""
+    owed = Owed(code) if code == "ok" else Owed(code, issue, "kan ikke")
+    return acknowledgement(fhir.read(CARE_TWIN), owed, now=NOW)
+
+
+TWIN_OK = twin_ack("ok")
+
+
+def dis91_sent(state: str, data: bytes = DIS91) -> Known:
+    """The DIS91 stored, delivered to its receiver as a CareCommunication."""
+    return Known(answered={(FHIR_SENDER, CARE_TWIN_ID): (
+        StoredMessage("dis", state, TWIN_REF, "DIS91"),)}, converted={"dis": data})
+
+
+def answered_in_edifact(kind: str, refusal: str | None = None) -> Callable[[Accept], bool]:
+    def check(v: Accept) -> bool:
+        (answer,) = v.in_place or ()
+        interchange = parse(answer.acknowledgement)
+        receipt = interchange.messages[0].letter
+        return (answer.original == "dis" and receipt.type == kind
+                and (interchange.envelope.sender, interchange.envelope.recipient)
+                == (FHIR_RECEIVER, FHIR_SENDER)  # written as the receiver, to the sender
+                and receipt.original_control_ref == TWIN_REF
+                and (str(receipt.refusal) if receipt.refusal else None) == refusal)
+    return check
+
+
+REVERSE_CASES = [
+    ("ok for the twin, the UNB asked for a receipt: a CTL03", fhir_item(twin_ack("ok")),
+     dis91_sent("delivered"), Accept,
+     lambda v: answered_in_edifact("CTL03")(v)
+     and [c.event for c in v.correlations] == [MessageEvent.ACKNOWLEDGE]),
+    ("ok for the twin, no receipt asked: acknowledged, nothing written",
+     fhir_item(twin_ack("ok")), dis91_sent("delivered", DIS91_UNASKED), Accept,
+     lambda v: v.in_place == () and v.correlations[0].event is MessageEvent.ACKNOWLEDGE),
+    ("fatal-error for the twin: a CTL02 (NC) with the receiver's reason",
+     fhir_item(twin_ack("fatal-error")), dis91_sent("delivered"), Accept,
+     lambda v: answered_in_edifact("CTL02", "NC")(v)
+     and b"kan ikke" in v.in_place[0].acknowledgement
+     and v.correlations[0].event is MessageEvent.NEGATIVE_RECEIPT),
+    ("fatal-error not-found for the twin: a CTL02 (LOK), also when no receipt was asked",
+     fhir_item(twin_ack("fatal-error", "not-found")), dis91_sent("delivered", DIS91_UNASKED),
+     Accept, answered_in_edifact("CTL02", "LOK")),
+    ("transient-error for the twin: no CONTRL yet, the resend due at once",
+     fhir_item(twin_ack("transient-error")), dis91_sent("delivered"), Accept,
+     lambda v: v.in_place == () and v.correlations[0].due_now),
+    ("ok overtaking the delivery's commit", fhir_item(twin_ack("ok")), dis91_sent("routed"),
+     Accept, answered_in_edifact("CTL03")),
+    ("a second ok for the twin: it ends with medbro, no second CONTRL",
+     fhir_item(twin_ack("ok")), dis91_sent("acknowledged"), Accept,
+     lambda v: v.in_place == () and v.correlations[0].event is None),
+    ("the same Acknowledgement again: a duplicate, nothing written",
+     fhir_item(TWIN_OK), replace(dis91_sent("acknowledged"), by_key={
+         (FHIR_RECEIVER, fhir.read(TWIN_OK).header_id, fhir.read(TWIN_OK).header_id):
+         StoredMessage("ack", "delivered")}),
+     Duplicate, lambda v: v.receipt is None and v.redeliver == ()),
+]
+
+
+@pytest.mark.parametrize(("name", "given", "known", "kind", "check"), REVERSE_CASES,
+                         ids=[c[0] for c in REVERSE_CASES])
+def test_decide_ingest_acknowledgement_for_a_twin(name, given, known, kind, check):
+    verdict = decide_ingest(given, known, EDIFACT_GP_REGISTRY, now=NOW, medbro_gln=MEDBRO)
+    assert isinstance(verdict, kind), verdict
+    assert check(verdict), verdict
+
+
+# -- MedCom's reliable-messaging cache: Bundle.id and MessageHeader.id -----------------------
+
+BUNDLE_ID = "add5e7e2-0c0f-4a4a-bfff-f6f984fa7e3c"  # the CareCommunication's Bundle.id
+OTHER_HEADER = "c0ffee00-0000-4000-8000-000000000001"
+SEEN = {(FHIR_SENDER, HEADER_ID, HEADER_ID): StoredMessage("m1", "delivered", HEADER_ID)}
+
+
+def another_message_same_bundle() -> bytes:
+    """A new message (new MessageHeader.id) sent under the CareCommunication's Bundle.id."""
+    return CARE.replace(HEADER_ID.encode(), OTHER_HEADER.encode())
+
+
+BUNDLE_CASES = [
+    ("new Bundle.id, new MessageHeader.id: processed", fhir_item(CARE),
+     Known(bundles={(FHIR_SENDER, "some-other-bundle"): "x"}), Accept, None),
+    ("same Bundle.id and MessageHeader.id (a transport retry): the same Acknowledgement",
+     fhir_item(CARE), Known(SEEN, {"m1": b"FIRST-ACK"},
+                            bundles={(FHIR_SENDER, BUNDLE_ID): HEADER_ID}), Duplicate,
+     lambda v: (v.originals[0].id, v.receipt) == ("m1", b"FIRST-ACK")),
+    ("new Bundle.id, seen MessageHeader.id (a resend): the same Acknowledgement",
+     fhir_item(resent(CARE)), Known(SEEN, {"m1": b"FIRST-ACK"},
+                                    bundles={(FHIR_SENDER, BUNDLE_ID): HEADER_ID}), Duplicate,
+     lambda v: v.receipt == b"FIRST-ACK"),
+    ("seen Bundle.id, new MessageHeader.id: refused, fatal-error naming Bundle.id",
+     fhir_item(another_message_same_bundle()),
+     Known(SEEN, bundles={(FHIR_SENDER, BUNDLE_ID): HEADER_ID}), Reject,
+     lambda v: (v.code, v.place["path"]) == ("BUNDLE_REUSED", "Bundle.id")
+     and fhir_response(v.receipt) == ("fatal-error", OTHER_HEADER, MEDBRO)
+     and BUNDLE_ID.encode() in v.receipt and b"business-rule" in v.receipt),
+    ("seen Bundle.id with another MessageHeader.id that was seen too: still a reuse",
+     fhir_item(another_message_same_bundle()),
+     Known({(FHIR_SENDER, OTHER_HEADER, OTHER_HEADER): StoredMessage("m2", "delivered")},
+           bundles={(FHIR_SENDER, BUNDLE_ID): HEADER_ID}), Reject,
+     lambda v: v.code == "BUNDLE_REUSED"),
+    ("the same Bundle.id from another sender: not a reuse (the cache is per sender)",
+     fhir_item(CARE), Known(bundles={("5790000000017", BUNDLE_ID): OTHER_HEADER}), Accept,
+     None),
+    ("an Acknowledgement reusing a Bundle.id: refused, never answered",
+     fhir_item(TWIN_OK), Known(bundles={(FHIR_RECEIVER, fhir.read(TWIN_OK).bundle_id):
+                                        "another"}), Reject,
+     lambda v: (v.code, v.receipt) == ("BUNDLE_REUSED", None)),
+]
+
+
+@pytest.mark.parametrize(("name", "given", "known", "kind", "check"), BUNDLE_CASES,
+                         ids=[c[0] for c in BUNDLE_CASES])
+def test_decide_ingest_bundle_ids(name, given, known, kind, check):
+    verdict = decide_ingest(given, known, FHIR_REGISTRY, now=NOW, medbro_gln=MEDBRO)
+    assert isinstance(verdict, kind), verdict
+    if check is not None:
+        assert check(verdict), verdict
+
+
+def test_a_bundle_id_reused_within_one_batch_is_refused_too():
+    """The writer decides a batch in order: the first message's Bundle.id is known to the next."""
+    known = Known().with_accepted(fhir_item(CARE), ["m1"], "routed")
+    assert known.bundles == {(FHIR_SENDER, BUNDLE_ID): HEADER_ID}
+    verdict = decide_ingest(fhir_item(another_message_same_bundle()), known, FHIR_REGISTRY,
+                            now=NOW, medbro_gln=MEDBRO)
+    assert isinstance(verdict, Reject) and verdict.code == "BUNDLE_REUSED"
+
+
+def test_bundle_ids_are_remembered_only_for_messages_from_outside():
+    assert bundle_key(fhir_item(CARE)) == (FHIR_SENDER, BUNDLE_ID)
+    assert bundle_key(fhir_item(CARE, origin="generated")) is None  # medbro's own
+    assert bundle_key(item(L1)) is None  # EDIFACT
 
 
 def test_a_care_communication_for_a_gp_that_takes_fhir_has_no_twin():

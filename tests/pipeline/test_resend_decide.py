@@ -108,3 +108,26 @@ def test_a_fhir_resend_has_a_new_bundle_id_of_its_own_and_keeps_the_message_head
     assert {s.header_id for s in sends} == {original.header_id}
     assert {s.timestamp for s in sends} == {now}  # the resend's time, the original's was older
     assert resend_bundle_id("m1", 1) != resend_bundle_id("m2", 1)
+
+
+# (automatic resends, operator's sends) -> the send: every pair its own Bundle.id
+SENDS = [(0, 0), (1, 0), (2, 0), (0, 1), (0, 2), (1, 1), (2, 1), (2, 2)]
+
+
+def test_every_send_an_operator_or_the_resend_rule_makes_has_its_own_bundle_id():
+    from gateway.fhir import read
+    from gateway.pipeline.resend import resend_bundle_id, resend_payload, resent_as
+    from tests.medcom_fhir import bundles
+
+    data = bundles.to_bytes(bundles.care_communication())
+    now = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+    ids = [read(resend_payload(data, format="fhir", message_id="m1", resends=r,
+                               redeliveries=o, now=now)).bundle_id for r, o in SENDS]
+    assert ids[0] == read(data).bundle_id  # the first send as it came
+    assert len(set(ids)) == len(SENDS)
+    assert ids[1:3] == [resend_bundle_id("m1", 1), resend_bundle_id("m1", 2)]  # as before
+    assert resent_as("m1", 0, 0, now=now) is None
+    assert resent_as("m1", 2, 1, now=now) == (resend_bundle_id("m1", 2, 1), now)
+    # an EDIFACT letter is sent again byte for byte (a converted twin takes ``resent_as``)
+    assert resend_payload(b"UNA", format="edifact", message_id="m1", resends=0,
+                          redeliveries=1, now=now) == b"UNA"
