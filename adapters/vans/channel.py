@@ -38,6 +38,7 @@ from gateway.channels import (
     TransientDeliveryError,
     read_http_options,
 )
+from gateway.fhir import read_leniently, routing_facts
 from gateway.logging import get_logger
 
 log = get_logger(__name__)
@@ -75,6 +76,18 @@ def _local_now() -> datetime:
     return datetime.now().astimezone().replace(microsecond=0)
 
 
+def document_type(delivery: Delivery) -> str:
+    """``Document/Name`` without ``MCM:``: the letter type, and for FHIR MedCom's ``#postfix``
+    too (``FDIS91#other``, ``FDIS20#<activity>``, ``FCTL#<code>``), read from the Bundle itself
+    because the delivery carries only the type (FHIRMessages_NetworkEnvelopes)."""
+    if delivery.format != "fhir":
+        return delivery.type
+    message, _problem = read_leniently(delivery.payload)
+    if message is None:
+        return delivery.type
+    return routing_facts(message).envelope_name.removeprefix("MCM:")
+
+
 class VansHttpChannel:
     kind = "vans"
 
@@ -109,7 +122,7 @@ class VansHttpChannel:
             delivery.payload,
             sender=EndPoint(delivery.sender_gln),
             receiver=EndPoint(delivery.receiver_gln),
-            message_type=delivery.type,
+            message_type=document_type(delivery),
             version=delivery.version,
             envelope_id=self._new_id(),
             message_id=message_id,

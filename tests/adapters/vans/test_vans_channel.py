@@ -162,4 +162,6 @@ async def test_a_dis91_for_a_fhir_endpoint_travels_as_a_care_communication(sampl
     assert message is not None and message.type == "FDIS91"
     assert (info.format, info.message_type) == ("fhir", "FDIS91")
     assert b"MCM:MIME" in body and b"application/fhir+json" in body
+    # MedCom's envelope name carries the CareCommunication's category as its #postfix
+    assert f"MCM:FDIS91#{message.postfix}".encode() in body and message.postfix
     assert result.converted_ref == message.header_id  # its Acknowledgement will name this
