@@ -62,6 +62,10 @@ class ValueRule:
     name: str = ""
 
 
+# one value rule as the walker reads it: element, component, required, codes, pattern, rule
+ValueStep = tuple[int, int, bool, "frozenset[str] | None", "re.Pattern[str] | None", ValueRule]
+
+
 @dataclass(frozen=True)
 class SegmentSpec:
     """One segment allowed in a group: repeat bounds, value rules, DTM formats per qualifier."""
@@ -80,9 +84,13 @@ class SegmentSpec:
     run: bool = False  # all occurrences adjacent, with one qualifier and format (one FTX text)
 
     @cached_property
-    def value_plan(self) -> tuple[tuple[int, int, ValueRule], ...]:
-        """``values`` as (element, component, rule): the walker's precompiled loop."""
-        return tuple((rule.at.element, rule.at.component, rule) for rule in self.values)
+    def value_plan(self) -> tuple[ValueStep, ...]:
+        """``values`` as (element, component, required, codes, pattern, rule): the walker's
+        precompiled loop, each rule's fields unpacked once here instead of per segment."""
+        return tuple(
+            (rule.at.element, rule.at.component, rule.required, rule.codes, rule.pattern, rule)
+            for rule in self.values
+        )
 
     @cached_property
     def checks_values(self) -> bool:
