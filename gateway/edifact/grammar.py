@@ -122,9 +122,17 @@ class GroupSpec:
         return tuple(spec for spec in self.segments or () if spec.min > 0)
 
     @cached_property
-    def walk_table(self) -> dict[str, tuple[int, SegmentSpec, bool, str, int, bool]]:
+    def minimums(self) -> tuple[tuple[str, int], ...]:
+        """(tag, min) of ``mandatory``: what the walker checks when the group closes."""
+        return tuple((spec.tag, spec.min) for spec in self.mandatory)
+
+    @cached_property
+    def walk_table(self) -> dict[str, tuple[int, SegmentSpec, bool, str, int, bool]] | None:
         """tag -> (position, spec, run, after, max, checks values): ``by_tag`` with the fields
-        the walker reads for every segment unpacked once, at compile time."""
+        the walker reads for every segment unpacked once, at compile time; None for an open
+        group (nothing to check)."""
+        if self.segments is None:
+            return None
         return {
             tag: (index, spec, spec.run, spec.after, spec.max, spec.checks_values)
             for tag, (index, spec) in self.by_tag.items()

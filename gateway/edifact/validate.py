@@ -111,7 +111,7 @@ class _GroupState:
         self.name = name
         self.spec = spec
         # tag -> (index, spec) of a group whose segments are checked; None: nothing to check
-        self.by_tag = spec.walk_table if spec is not None and spec.segments is not None else None
+        self.by_tag = spec.walk_table if spec is not None else None
         self.first_no = first_no
         self.counts: dict[str, int] = {}
         self.last_index = -1
@@ -151,7 +151,6 @@ class MessageValidator:
         self._group_counts: dict[str, int] = {}
         self._last_group_index = -1
         self._last_group_name = HEADER
-        self._found: list[tuple[int, int]] = []  # (grammar index, trigger no) of located groups
         self._first_of: dict[str, int] = {}  # group name -> number of its first trigger
         self._required_seen: set[int] = set()
 
@@ -329,14 +328,19 @@ class MessageValidator:
 
     def _where_missing(self, index: int, end_no: int) -> int:
         """Where a missing group belonged: the first later group, else UNT."""
-        for found_index, no in self._found:
-            if found_index > index:
-                return no
-        return end_no
+        assert self.grammar is not None
+        located = self.grammar.groups_by_name
+        later = [
+            no
+            for name, no in self._first_of.items()
+            if name in located and located[name][0] > index
+        ]
+        return min(later, default=end_no)
 
     # -- groups --------------------------------------------------------------------------------
 
     def _open_group(self, trigger: Any, no: int) -> _GroupState:
+        """Open the group ``trigger`` starts, checking its place, count and (``Snn``) text."""
         grammar = self.grammar
         assert grammar is not None
         name = trigger.tag
@@ -352,17 +356,17 @@ class MessageValidator:
             )
             return self._group
         index, spec = located
-        self._found.append((index, no))
-        if grammar.groups_ordered and index < self._last_group_index:
+        if index >= self._last_group_index:
+            self._last_group_index, self._last_group_name = index, name
+        elif grammar.groups_ordered:
             self.fail(
                 "GROUP_ORDER",
                 f"segment group {name} cannot come after group {self._last_group_name}",
                 segment_no=no,
                 tag=name,
             )
-        if index >= self._last_group_index:
-            self._last_group_index, self._last_group_name = index, name
-        count = self._group_counts[name] = self._group_counts.get(name, 0) + 1
+        counts = self._group_counts
+        count = counts[name] = counts.get(name, 0) + 1
         group = self._group = _GroupState(name, spec, no, not self._implicit)
         if count > spec.max:
             self.fail(
@@ -374,7 +378,7 @@ class MessageValidator:
         if not self._implicit:
             expected = name[1:]
             els = trigger.elements
-            if len(els) != 1 or get(trigger, 1) != expected:
+            if len(els) != 1 or (els[0] != expected and get(trigger, 1) != expected):
                 self.fail(
                     "GROUP_TRIGGER",
                     f"group trigger {name} must read {name}+{expected}",
@@ -385,17 +389,17 @@ class MessageValidator:
         return group
 
     def _close_group(self, group: _GroupState) -> None:
-        spec = group.spec
-        if spec is None or spec.segments is None:
-            return
+        """The group ended: its mandatory segments must all have come."""
+        if group.by_tag is None:
+            return  # an open group, or one that is not part of the grammar
         counts = group.counts
-        for seg_spec in spec.mandatory:
-            if counts.get(seg_spec.tag, 0) < seg_spec.min:
+        for tag, least in group.spec.minimums:  # type: ignore[union-attr]
+            if counts.get(tag, 0) < least:
                 self.fail(
                     "SEGMENT_MISSING",
-                    f"{group.where} lacks its mandatory segment {seg_spec.tag}",
+                    f"{group.where} lacks its mandatory segment {tag}",
                     segment_no=group.first_no,
-                    tag=seg_spec.tag,
+                    tag=tag,
                 )
 
     # -- one segment in its group --------------------------------------------------------------
