@@ -170,13 +170,22 @@ def fast_tokens(
     # a release character before a terminator (an escaped one, perhaps): looked for only where
     # there is a release character at all (one memchr; a two-byte search costs a microsecond)
     rel_term = rel_b in data and rel_b + term in data
-    ws = _inter_segment_ws(term, rel_b if rel_term else b"")
-    # the terminator as a literal replacement: a UNA may declare a backslash, which re.sub
-    # would read as an escape
-    data = ws.sub(term.replace(b"\\", b"\\\\"), data).strip(WHITESPACE)
+    # Whitespace after a terminator (MedCom writes a line break after every segment) is left
+    # where it is when no terminator can be escaped: it starts the next piece, the tag table
+    # strips it, and the control characters in it are counted against those the charset check
+    # finds (one anywhere else, inside a segment, is an error the general scan names). Else,
+    # and for ``keep``, one regex removes it first (a regex pass costs several microseconds).
+    strip_at_tags = not rel_term and keep is None
+    if not strip_at_tags:
+        ws = _inter_segment_ws(term, rel_b if rel_term else b"")
+        # the terminator as a literal replacement: a UNA may declare a backslash, which re.sub
+        # would read as an escape
+        data = ws.sub(term.replace(b"\\", b"\\\\"), data)
+    data = data.strip(WHITESPACE)
     if not data.endswith(term):
         return None
-    if data.translate(None, charset.allowed_bytes):
+    controls = data.translate(None, charset.allowed_bytes)
+    if controls and (not strip_at_tags or controls.translate(None, WHITESPACE)):
         return None  # a forbidden byte: the general scan locates it
     try:
         text = data.decode(charset.codec)
@@ -195,16 +204,19 @@ def fast_tokens(
     out: list[Segment] = []
     append = out.append
     new = Segment.__new__
-    known_tags = _KNOWN_TAGS
+    tag_of = _TAG_OF
+    controls_at_tags = 0
     for raw in pieces:
         if has_rel and rel in raw:
+            body = raw.lstrip(_TEXT_WHITESPACE)  # the whitespace before it, not an escaped one
             try:
-                parts = split_escaped(raw, seps)  # elements come out final
+                parts = split_escaped(body, seps)  # elements come out final
             except EscapeError:
                 return None
             tag = parts[0]
-            if type(tag) is not str:
-                return None
+            if type(tag) is not str or tag[:1] in _TEXT_WHITESPACE:
+                return None  # an escape in the tag (an empty tag, too)
+            tag = raw[: len(raw) - len(body)] + tag
             del parts[0]
         else:
             parts = raw.split(elem)
@@ -217,15 +229,33 @@ def fast_tokens(
                     if comp in el:
                         c = el.split(comp)
                         parts[i] = c if c[-1] else _trim(c)
-        if tag not in known_tags:
-            if TAG.match(tag) is None or tag == "UNO":
-                return None  # UNO: raw bytes follow, which only the general scan reads
-            known_tags.add(tag)
+        known = tag_of.get(tag)
+        if known is None:
+            known = _read_tag(tag)
+            if known is None:
+                return None
+            if len(tag_of) < _TAG_OF_MAX:
+                tag_of[tag] = known
+        tag, controls_before = known
+        controls_at_tags += controls_before
         seg = new(Segment)
         seg.tag = tag
         seg.elements = parts
         append(seg)
+    if controls_at_tags != len(controls):
+        return None  # a line break (or tab) inside a segment: the general scan names it
     return out, charset
+
+
+def _read_tag(text: str) -> tuple[str, int] | None:
+    """A piece's tag text (perhaps after whitespace that followed the last terminator) as the
+    tag and the number of control characters before it; None when it is no valid tag, or a
+    UNO (raw bytes follow it, which only the general scan reads)."""
+    tag = text.lstrip(_TEXT_WHITESPACE)
+    if TAG.match(tag) is None or tag == "UNO":
+        return None
+    before = text[: len(text) - len(tag)]
+    return tag, len(before) - before.count(" ")
 
 
 def _trim(comps: list[str]) -> list[str] | str:
@@ -263,4 +293,8 @@ def _inter_segment_ws(term: bytes, release: bytes) -> re.Pattern[bytes]:
     return re.compile(rb"(?<!" + re.escape(release) + rb")" + ws if release else ws)
 
 
-_KNOWN_TAGS: set[str] = set()
+_TEXT_WHITESPACE = WHITESPACE.decode("ascii")
+# the tag texts seen (with the whitespace before them) -> ``_read_tag``'s answer; bounded, so
+# hostile input with ever new tags and whitespace cannot grow it
+_TAG_OF: dict[str, tuple[str, int]] = {}
+_TAG_OF_MAX = 4096

@@ -254,7 +254,7 @@ def _outcome(run, data: bytes):  # type: ignore[no-untyped-def]
 
 _PIECES = [text for text, _ in SEGMENT_CASES] + [
     b"UNO+1+A+B+3'", b"abc", b"UNP+3+1'", b"?", b"'", b"??'", b"?'", b"\n", b"\r\n", b" ",
-    b"\t", b"UNOx'", b"\x01", b"FTX+a\nb'",
+    b"\t", b"UNOx'", b"\x01", b"FTX+a\nb'", b"FTX+a\n'", b" \n\t", b"? ", b"?\n",
 ]
 
 
