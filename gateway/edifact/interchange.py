@@ -206,11 +206,15 @@ def unb_datetime(date: str, time: str) -> datetime:
     digits = (date + time).isascii() and date.isdigit() and time.isdigit()
     if not (digits and len(time) == 4 and len(date) in (6, 8)):
         raise ValueError(f"{date}:{time} is not YYMMDD:HHMM")
+    # the digits read as two numbers and taken apart by arithmetic (one int() per field costs
+    # more than the rest); datetime() validates ranges (month 13, Feb 30, hour 24 raise
+    # ValueError); strptime is slower still
+    year_month, day = divmod(int(date), 100)
+    year, month = divmod(year_month, 100)
     if len(date) == 6:
-        yy = int(date[:2])
-        date = f"{20 if yy < CENTURY_PIVOT else 19}{date}"
-    # datetime() validates ranges (month 13, Feb 30, hour 24 raise ValueError); strptime is slow
-    return datetime(int(date[:4]), int(date[4:6]), int(date[6:]), int(time[:2]), int(time[2:]))
+        year += 2000 if year < CENTURY_PIVOT else 1900
+    hour, minute = divmod(int(time), 100)
+    return datetime(year, month, day, hour, minute)
 
 
 # -- JSON form (medbro parse / medbro render) ----------------------------------------------
