@@ -189,7 +189,24 @@ class MessageValidator:
                 hint=RefusalCode.VER,
             )
             return None
-        ident = _identifier(self.message)
+        ident = getattr(self.message, "identifier", None) or []
+        if tuple(ident[:4]) != grammar.identifier:  # decided at once in the common case
+            self._check_identifier(grammar, _identifier(self.message))
+        version = (ident[4] if len(ident) > 4 else "") or ""
+        if not grammar.version_pattern.fullmatch(version):
+            self.fail(
+                "UNKNOWN_VERSION",
+                f"version {version!r} is not a version of {grammar.type}",
+                segment_no=1,
+                tag="UNH",
+                element=2,
+                component=5,
+                hint=RefusalCode.VER,
+            )
+        return grammar
+
+    def _check_identifier(self, grammar: MessageGrammar, ident: list[str]) -> None:
+        """Name the first component of UNH element 2 that differs from the letter type's."""
         for index, expected in enumerate(grammar.identifier):
             got = ident[index] if index < len(ident) else ""
             if got != expected:
@@ -203,18 +220,6 @@ class MessageValidator:
                     component=index + 1,
                     hint=RefusalCode.VER,
                 )
-        version = ident[4] if len(ident) > 4 else ""
-        if not grammar.version_pattern.fullmatch(version):
-            self.fail(
-                "UNKNOWN_VERSION",
-                f"version {version!r} is not a version of {grammar.type}",
-                segment_no=1,
-                tag="UNH",
-                element=2,
-                component=5,
-                hint=RefusalCode.VER,
-            )
-        return grammar
 
     def feed(self, seg: Any, no: int) -> None:
         """Check the next body segment (``no``: its number, UNH = 1)."""
