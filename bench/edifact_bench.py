@@ -1,14 +1,15 @@
 """EDIFACT codec speed against pydifact on MedCom's sample corpus, same run, same segments.
 
-    .venv/bin/python bench/edifact_bench.py [--rounds 9] [--repeat 20]
+    .venv/bin/python bench/edifact_bench.py [--rounds 15] [--repeat 20]
 
 For every valid ``edifact_*.edi`` sample (``../shared/research/samples``, ``# SOURCE`` line
 stripped) it first checks that the codec's tokeniser yields segments identical to pydifact's
 ``Interchange.from_str`` (UNB + segments + UNZ). BIN01 is left out of the comparison and the
 timing: pydifact cannot read MEDBIN's raw bytes (it fails on them).
 
-Then it times, in process CPU time, interleaved, best of ``--rounds`` rounds of passes over the
-corpus (``--repeat`` for the codec, a tenth of that for the slower pydifact):
+Then it times, in process CPU time, ``--rounds`` rounds; each round runs every contender once,
+pydifact first, over the whole corpus (``--repeat`` passes for the codec, a tenth of that for
+the slower pydifact):
 
 1. **pydifact**: ``Interchange.from_str(data.decode("latin-1"))`` (decoding included, pydifact's
    warnings silenced so they cost nothing);
@@ -20,15 +21,19 @@ corpus (``--repeat`` for the codec, a tenth of that for the slower pydifact):
 5. **parse + letters**: ``parse(data)`` and reading every ``message.letter`` (what
    ``gateway.pipeline.codec.read`` does for the summary), for comparison.
 
-It prints segments/s for each and the ratios to pydifact, with ``uptime`` (the machine is
-shared: CPU time, interleaved rounds, best round). Targets: tokeniser / pydifact >= 10 (issue
-2) and parse() / pydifact >= 10 (issue 13), with identical segments.
+The machine is shared, and pydifact's speed swings with the load as much as the codec's, so a
+ratio of two separately taken bests is noisy. Each round's ratio is taken against the pydifact
+pass of the same round (a second or so apart, under the same load), and the median of the
+rounds' ratios is printed, with its spread and ``uptime``. Targets: tokeniser / pydifact >= 10
+(issue 2) and parse() / pydifact >= 10 (issue 13), with identical segments.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
+import statistics
 import sys
 import time
 import warnings
@@ -69,29 +74,32 @@ def parse_with_letters(data: bytes) -> object:
 def measure(
     runs: dict[str, tuple[Callable[[bytes], object], int]],
     corpus: list[bytes],
-    segments: int,
     rounds: int,
-) -> dict[str, float]:
-    """Segments per CPU second for each run, best of ``rounds``.
+) -> dict[str, list[float]]:
+    """CPU seconds per corpus pass of each run, one figure per round.
 
-    The runs are interleaved round by round and timed in process CPU time, so the other jobs on
-    this shared 2-core machine slow every contender alike instead of whichever ran when they
-    were busy; the best round is the least disturbed one.
-    """
-    best = {name: float("inf") for name in runs}
+    The runs are interleaved within each round and timed in process CPU time, so the other
+    jobs on this shared 2-core machine slow the contenders of one round alike; the collector is
+    emptied before each timing so no run pays for another's garbage. A warm-up pass first, so
+    no round pays for the first use of the grammar tables."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for run, _ in runs.values():  # warm up: imports, compiled grammars, caches
+        for data in corpus:
+            run(data)
     for _ in range(rounds):
         for name, (run, repeat) in runs.items():
+            gc.collect()
             start = time.process_time()
             for _ in range(repeat):
                 for data in corpus:
                     run(data)
-            best[name] = min(best[name], (time.process_time() - start) / repeat)
-    return {name: segments / seconds for name, seconds in best.items()}
+            times[name].append((time.process_time() - start) / repeat)
+    return times
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
     if not SAMPLES.is_dir():
@@ -110,23 +118,31 @@ def main() -> int:
     print(f"corpus: {len(corpus)} interchanges, {segments} segments, identical to pydifact")
 
     data = list(corpus.values())
-    rates = measure(
+    base = "pydifact Interchange.from_str"
+    times = measure(
         {
-            "pydifact Interchange.from_str": (pydifact_segments, max(1, args.repeat // 10)),
+            base: (pydifact_segments, max(1, args.repeat // 10)),
             "codec tokenize": (tokenize, args.repeat),
             "codec parse_envelope": (parse_envelope, args.repeat),
             "codec parse (full)": (parse, max(1, args.repeat // 4)),
             "codec parse + letters": (parse_with_letters, max(1, args.repeat // 4)),
         },
         data,
-        segments,
         args.rounds,
     )
-    base = rates["pydifact Interchange.from_str"]
-    for name, rate in rates.items():
-        print(f"{name:32s} {rate:12,.0f} segments/s   x{rate / base:6.1f} vs pydifact")
+    ratios = {
+        name: sorted(b / t for b, t in zip(times[base], own, strict=True))
+        for name, own in times.items()
+    }
+    for name, own in times.items():
+        rate = segments / statistics.median(own)
+        spread = f"{ratios[name][0]:5.1f}..{ratios[name][-1]:5.1f}"
+        print(
+            f"{name:32s} {rate:12,.0f} segments/s   x{statistics.median(ratios[name]):6.1f} "
+            f"vs pydifact (median of {args.rounds} rounds, {spread})"
+        )
     for label, name in (("tokeniser", "codec tokenize"), ("parse()", "codec parse (full)")):
-        ratio = rates[name] / base
+        ratio = statistics.median(ratios[name])
         verdict = "OK" if ratio >= 10 else "MISSED"
         print(f"{label} / pydifact ratio: {ratio:.1f} (target >= 10): {verdict}")
     print(f"uptime: {os.popen('uptime').read().strip()}")

@@ -40,14 +40,19 @@ def terminator_escaped(buf: bytes | bytearray, q: int, start: int, rel: int) -> 
 def split_escaped(text: str, seps: Separators) -> list:
     """Split a segment that contains the release character; returns [tag, element, ...].
 
-    Each escape pair is swapped for a private-use placeholder by one regex pass, the text is
-    split like any other, and the placeholders are swapped back: several times faster than the
-    character scan (``_scan_escaped``), which runs instead when the text holds a placeholder
-    character itself or a wrong escape (it names the problem)."""
-    pair, hide, show = _escape_tables(seps)
+    Each escape pair is swapped for a private-use placeholder (``str.replace``, the release
+    pair first: replacing from the left pairs a run of release characters exactly as the scan
+    does), the text is split like any other, and the placeholders are swapped back: several
+    times faster than the character scan (``_scan_escaped``), which runs instead when the text
+    holds a placeholder character itself or a wrong escape (a release character is left over;
+    the scan names the problem)."""
+    pairs, show = _escape_tables(seps)
     if _PLACEHOLDER.search(text) is None:
-        hidden = pair.sub(lambda m: hide.get(m.group(1), _WRONG), text)
-        if seps.release not in hidden and _WRONG not in hidden:
+        hidden = text
+        for pair, placeholder in pairs:
+            if pair in hidden:
+                hidden = hidden.replace(pair, placeholder)
+        if seps.release not in hidden:
             comp = seps.component
             used = [(p, ch) for p, ch in show if p in hidden]  # str.translate is slower
             out: list = []
@@ -64,21 +69,19 @@ def split_escaped(text: str, seps: Separators) -> list:
     return _scan_escaped(text, seps)
 
 
-_PLACEHOLDER = re.compile("[\ue000-\ue005]")
-_WRONG = "\ue005"  # an escape of a character that needs none: the scan reports it
+_PLACEHOLDER = re.compile("[\ue000-\ue004]")
 
 
 @functools.lru_cache(maxsize=16)
 def _escape_tables(
     seps: Separators,
-) -> tuple[re.Pattern[str], dict[str, str], tuple[tuple[str, str], ...]]:
-    """The escape-pair pattern, escaped character -> placeholder, and (placeholder,
-    character) pairs for ``split_escaped``."""
-    chars = sorted(seps.escapable)
+) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """(escape pair, placeholder), the release pair first, and (placeholder, character) pairs
+    for ``split_escaped``."""
+    rel = seps.release
+    chars = [rel] + sorted(seps.escapable - {rel})
     hide = {ch: chr(0xE000 + i) for i, ch in enumerate(chars)}
-    return re.compile(re.escape(seps.release) + "(.)", re.S), hide, tuple(
-        (p, ch) for ch, p in hide.items()
-    )
+    return tuple((rel + ch, p) for ch, p in hide.items()), tuple((p, ch) for ch, p in hide.items())
 
 
 def _scan_escaped(text: str, seps: Separators) -> list:
@@ -155,9 +158,10 @@ def fast_tokens(
 
     ``charset`` is the one in force; None for the first block, which must then start with a
     UNB naming it. It applies only when nothing can go wrong that needs locating: no binary
-    object, a supported syntax identifier, no forbidden byte, valid escapes and only valid
-    tags. Any doubt returns None and the general loop redoes the work and names the problem.
-    With ``keep``, only segments with those tags are made (lenient envelope reading).
+    object (a ``UNO`` tag is never among the known tags), a supported syntax identifier, no
+    forbidden byte, valid escapes and only valid tags. Any doubt returns None and the general
+    loop redoes the work and names the problem. With ``keep``, only segments with those tags
+    are made (lenient envelope reading).
     """
     term = seps.terminator.encode("ascii")
     if charset is None:
@@ -166,13 +170,25 @@ def fast_tokens(
         if charset is None:
             return None
     rel_b = seps.release.encode("ascii")
-    ws = _inter_segment_ws(term, rel_b if rel_b + term in data else b"")
-    # the terminator as a literal replacement: a UNA may declare a backslash, which re.sub
-    # would read as an escape
-    data = ws.sub(term.replace(b"\\", b"\\\\"), data).strip(WHITESPACE)
-    if not data.endswith(term) or (term + b"UNO") in data or data.startswith(b"UNO"):
+    # a release character before a terminator (an escaped one, perhaps): looked for only where
+    # there is a release character at all (one memchr; a two-byte search costs a microsecond)
+    rel_term = rel_b in data and rel_b + term in data
+    # Whitespace after a terminator (MedCom writes a line break after every segment) is left
+    # where it is when no terminator can be escaped: it starts the next piece, the tag table
+    # strips it, and the control characters in it are counted against those the charset check
+    # finds (one anywhere else, inside a segment, is an error the general scan names). Else,
+    # and for ``keep``, one regex removes it first (a regex pass costs several microseconds).
+    strip_at_tags = not rel_term and keep is None
+    if not strip_at_tags:
+        ws = _inter_segment_ws(term, rel_b if rel_term else b"")
+        # the terminator as a literal replacement: a UNA may declare a backslash, which re.sub
+        # would read as an escape
+        data = ws.sub(term.replace(b"\\", b"\\\\"), data)
+    data = data.strip(WHITESPACE)
+    if not data.endswith(term):
         return None
-    if data.translate(None, charset.allowed_bytes):
+    controls = data.translate(None, charset.allowed_bytes)
+    if controls and (not strip_at_tags or controls.translate(None, WHITESPACE)):
         return None  # a forbidden byte: the general scan locates it
     try:
         text = data.decode(charset.codec)
@@ -181,25 +197,29 @@ def fast_tokens(
     if charset.forbidden_chars is not None and charset.forbidden_chars.search(text):
         return None
     elem, comp, rel = seps.element, seps.component, seps.release
-    has_rel = rel in text
-    pieces = text[:-1].split(seps.terminator)
-    if has_rel:
+    has_rel = rel_term or rel in text
+    pieces = text.split(seps.terminator)
+    pieces.pop()  # the empty text after the last terminator
+    if rel_term:
         pieces = _rejoin_escaped(pieces, seps)
     if keep is not None:
         pieces = [p for p in pieces if p[:3] in keep]
     out: list[Segment] = []
     append = out.append
     new = Segment.__new__
-    known_tags = _KNOWN_TAGS
+    tag_of = _TAG_OF
+    controls_at_tags = 0
     for raw in pieces:
         if has_rel and rel in raw:
+            body = raw.lstrip(_TEXT_WHITESPACE)  # the whitespace before it, not an escaped one
             try:
-                parts = split_escaped(raw, seps)  # elements come out final
+                parts = split_escaped(body, seps)  # elements come out final
             except EscapeError:
                 return None
             tag = parts[0]
-            if type(tag) is not str:
-                return None
+            if type(tag) is not str or tag[:1] in _TEXT_WHITESPACE:
+                return None  # an escape in the tag (an empty tag, too)
+            tag = raw[: len(raw) - len(body)] + tag
             del parts[0]
         else:
             parts = raw.split(elem)
@@ -212,15 +232,33 @@ def fast_tokens(
                     if comp in el:
                         c = el.split(comp)
                         parts[i] = c if c[-1] else _trim(c)
-        if tag not in known_tags:
-            if TAG.match(tag) is None:
+        known = tag_of.get(tag)
+        if known is None:
+            known = _read_tag(tag)
+            if known is None:
                 return None
-            known_tags.add(tag)
+            if len(tag_of) < _TAG_OF_MAX:
+                tag_of[tag] = known
+        tag, controls_before = known
+        controls_at_tags += controls_before
         seg = new(Segment)
         seg.tag = tag
         seg.elements = parts
         append(seg)
+    if controls_at_tags != len(controls):
+        return None  # a line break (or tab) inside a segment: the general scan names it
     return out, charset
+
+
+def _read_tag(text: str) -> tuple[str, int] | None:
+    """A piece's tag text (perhaps after whitespace that followed the last terminator) as the
+    tag and the number of control characters before it; None when it is no valid tag, or a
+    UNO (raw bytes follow it, which only the general scan reads)."""
+    tag = text.lstrip(_TEXT_WHITESPACE)
+    if TAG.match(tag) is None or tag == "UNO":
+        return None
+    before = text[: len(text) - len(tag)]
+    return tag, len(before) - before.count(" ")
 
 
 def _trim(comps: list[str]) -> list[str] | str:
@@ -258,4 +296,8 @@ def _inter_segment_ws(term: bytes, release: bytes) -> re.Pattern[bytes]:
     return re.compile(rb"(?<!" + re.escape(release) + rb")" + ws if release else ws)
 
 
-_KNOWN_TAGS: set[str] = set()
+_TEXT_WHITESPACE = WHITESPACE.decode("ascii")
+# the tag texts seen (with the whitespace before them) -> ``_read_tag``'s answer; bounded, so
+# hostile input with ever new tags and whitespace cannot grow it
+_TAG_OF: dict[str, tuple[str, int]] = {}
+_TAG_OF_MAX = 4096

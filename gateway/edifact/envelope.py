@@ -274,7 +274,7 @@ class EnvelopeBuilder:
                 raise self._error(
                     "UNB_ELEMENT", f"{name} missing", tag="UNB", segment_no=no, element=i + 1
                 )
-        syntax, version = _component(els[0], 0), _component(els[0], 1)
+        syntax, version = _first_two(els[0])
         if not (version.isascii() and version.isdigit()):
             raise self._error(
                 "UNB_ELEMENT",
@@ -285,7 +285,7 @@ class EnvelopeBuilder:
                 component=2,
             )
         try:
-            prepared = unb_datetime(_component(els[3], 0), _component(els[3], 1))
+            prepared = unb_datetime(*_first_two(els[3]))
         except ValueError as exc:
             raise self._error(
                 "UNB_ELEMENT", str(exc), tag="UNB", segment_no=no, element=4
@@ -293,15 +293,17 @@ class EnvelopeBuilder:
         control_ref = self._simple(els, 4, "UNB", no, 14)
         ack = self._flag(els, 8, ACK_REQUEST, "acknowledgement request", no)
         test = self._flag(els, 10, TEST_INDICATOR, "test indicator", no)
+        sender, sender_qualifier = _first_two(els[1])
+        recipient, recipient_qualifier = _first_two(els[2])
         self._unb = seg
         self._envelope = Envelope(
-            sender=_component(els[1], 0),
-            recipient=_component(els[2], 0),
+            sender=sender,
+            recipient=recipient,
             control_ref=control_ref,
             prepared_at=prepared,
             ack_requested=ack,
-            sender_qualifier=_component(els[1], 1),
-            recipient_qualifier=_component(els[2], 1),
+            sender_qualifier=sender_qualifier,
+            recipient_qualifier=recipient_qualifier,
             syntax=syntax,
             syntax_version=version,
             test=test,
@@ -503,10 +505,12 @@ def _first(element: object) -> str:
     return element if type(element) is str else element[0]  # type: ignore[index]
 
 
-def _component(element: object, i: int) -> str:
+def _first_two(element: object) -> tuple[str, str]:
+    """Components 1 and 2 of an element, "" when absent."""
     if type(element) is str:
-        return element if i == 0 else ""
-    return element[i] if len(element) > i else ""  # type: ignore[arg-type,index]
+        return element, ""
+    n = len(element)  # type: ignore[arg-type]
+    return (element[0] if n else ""), (element[1] if n > 1 else "")  # type: ignore[index]
 
 
 def state_diagram() -> str:

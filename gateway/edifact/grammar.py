@@ -62,6 +62,10 @@ class ValueRule:
     name: str = ""
 
 
+# one value rule as the walker reads it: element, component, required, codes, pattern, rule
+ValueStep = tuple[int, int, bool, "frozenset[str] | None", "re.Pattern[str] | None", ValueRule]
+
+
 @dataclass(frozen=True)
 class SegmentSpec:
     """One segment allowed in a group: repeat bounds, value rules, DTM formats per qualifier."""
@@ -80,9 +84,13 @@ class SegmentSpec:
     run: bool = False  # all occurrences adjacent, with one qualifier and format (one FTX text)
 
     @cached_property
-    def value_plan(self) -> tuple[tuple[int, int, ValueRule], ...]:
-        """``values`` as (element, component, rule): the walker's precompiled loop."""
-        return tuple((rule.at.element, rule.at.component, rule) for rule in self.values)
+    def value_plan(self) -> tuple[ValueStep, ...]:
+        """``values`` as (element, component, required, codes, pattern, rule): the walker's
+        precompiled loop, each rule's fields unpacked once here instead of per segment."""
+        return tuple(
+            (rule.at.element, rule.at.component, rule.required, rule.codes, rule.pattern, rule)
+            for rule in self.values
+        )
 
     @cached_property
     def checks_values(self) -> bool:
@@ -114,9 +122,17 @@ class GroupSpec:
         return tuple(spec for spec in self.segments or () if spec.min > 0)
 
     @cached_property
-    def walk_table(self) -> dict[str, tuple[int, SegmentSpec, bool, str, int, bool]]:
+    def minimums(self) -> tuple[tuple[str, int], ...]:
+        """(tag, min) of ``mandatory``: what the walker checks when the group closes."""
+        return tuple((spec.tag, spec.min) for spec in self.mandatory)
+
+    @cached_property
+    def walk_table(self) -> dict[str, tuple[int, SegmentSpec, bool, str, int, bool]] | None:
         """tag -> (position, spec, run, after, max, checks values): ``by_tag`` with the fields
-        the walker reads for every segment unpacked once, at compile time."""
+        the walker reads for every segment unpacked once, at compile time; None for an open
+        group (nothing to check)."""
+        if self.segments is None:
+            return None
         return {
             tag: (index, spec, spec.run, spec.after, spec.max, spec.checks_values)
             for tag, (index, spec) in self.by_tag.items()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from pydifact.segments import Segment
@@ -81,7 +80,7 @@ def parse(data: bytes) -> Interchange:
     check, to_model = _SEMANTICS or _semantics()
     interchange = _read(data, check)
     for message in interchange.messages:
-        message.defer_letter(partial(to_model, message, interchange))
+        message.defer_letter(to_model)
     return interchange
 
 

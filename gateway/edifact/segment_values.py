@@ -9,6 +9,7 @@ one segment (``TAG+el+c1:c2``, with ``?`` escapes) used to keep unmapped segment
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from pydifact.segments import Segment
 
 from gateway.edifact.tokenizer import make_segment
 
-__all__ = ["element", "build", "dtm_value", "parse_dtm", "pack", "unpack"]
+__all__ = ["element", "build", "dtm_valid", "dtm_value", "parse_dtm", "pack", "unpack"]
 
 DTM_PATTERNS = {"102": "%Y%m%d", "203": "%Y%m%d%H%M", "204": "%Y%m%d%H%M%S"}
 DTM_LENGTHS = {"102": 8, "203": 12, "204": 14}
@@ -56,6 +57,27 @@ def parse_dtm(text: str, fmt: str) -> datetime | None:
         )
     except ValueError:
         return None
+
+
+# The dates every month has (days 01-28 of a year 0001-9999) and every valid clock time, per
+# format: a value that matches is a real date, decided by one regex instead of a datetime.
+_DATE = "(?!0000)[0-9]{4}(?:0[1-9]|1[0-2])(?:0[1-9]|1[0-9]|2[0-8])"
+_CLOCK = "(?:[01][0-9]|2[0-3])[0-5][0-9]"
+_SURE_DTM = {
+    "102": re.compile(_DATE),
+    "203": re.compile(_DATE + _CLOCK),
+    "204": re.compile(_DATE + _CLOCK + "[0-5][0-9]"),
+}
+
+
+def dtm_valid(text: str, fmt: str) -> bool:
+    """``parse_dtm(text, fmt) is not None``, without building the datetime in the common case
+    (the grammar checks every DTM of every letter): a value the format's regex accepts is
+    surely valid; anything else (days 29-31, leap years, junk) goes to ``parse_dtm``."""
+    sure = _SURE_DTM.get(fmt)
+    if sure is not None and sure.fullmatch(text) is not None:
+        return True
+    return parse_dtm(text, fmt) is not None
 
 
 def dtm_value(at: datetime, fmt: str) -> str:

@@ -26,7 +26,7 @@ from gateway.edifact.grammar import (
     split_groups,
 )
 from gateway.edifact.grammars import find_grammar
-from gateway.edifact.segment_values import parse_dtm
+from gateway.edifact.segment_values import dtm_valid
 from gateway.model import RefusalCode
 
 __all__ = ["MessageValidator", "validate_message", "message_problems", "groups", "grammar_of"]
@@ -97,28 +97,38 @@ class _Stop(Exception):
 
 
 class _GroupState:
-    """One open group: its spec (None: open group or skipped) and what was seen in it."""
+    """One open group: its spec (None: open group or skipped) and what was seen in it.
 
-    __slots__ = ("name", "spec", "by_tag", "first_no", "counts", "last_index", "last_tag",
-                 "previous", "runs", "skip_trigger")
+    ``last_index`` (the table position of the latest segment, for the order check) and
+    ``previous`` (the latest segment's tag, for ``run`` segments) live in ``feed_many``'s local
+    variables while it walks, and are written back here when the group closes or the run of
+    segments ends."""
+
+    __slots__ = ("name", "spec", "by_tag", "first_no", "counts", "last_index", "previous",
+                 "runs", "skip_trigger")
 
     def __init__(self, name: str, spec: GroupSpec | None, first_no: int, skip_trigger: bool):
         self.name = name
         self.spec = spec
         # tag -> (index, spec) of a group whose segments are checked; None: nothing to check
-        self.by_tag = spec.walk_table if spec is not None and spec.segments is not None else None
+        self.by_tag = spec.walk_table if spec is not None else None
         self.first_no = first_no
         self.counts: dict[str, int] = {}
         self.last_index = -1
-        self.last_tag = ""
         self.previous: str | None = None
-        self.runs: dict[str, tuple[str, str]] = {}
+        self.runs: dict[str, tuple[str, str]] | None = None  # made by the first run segment
         self.skip_trigger = skip_trigger
 
     @property
     def where(self) -> str:
         """The group as an error names it (built only when an error needs it)."""
         return "the message header" if self.name == HEADER else f"group {self.name}"
+
+    @property
+    def last_tag(self) -> str:
+        """The tag of the latest segment in table order (built only for an order error)."""
+        assert self.spec is not None and self.spec.segments is not None
+        return self.spec.segments[self.last_index].tag
 
 
 class MessageValidator:
@@ -141,7 +151,6 @@ class MessageValidator:
         self._group_counts: dict[str, int] = {}
         self._last_group_index = -1
         self._last_group_name = HEADER
-        self._found: list[tuple[int, int]] = []  # (grammar index, trigger no) of located groups
         self._first_of: dict[str, int] = {}  # group name -> number of its first trigger
         self._required_seen: set[int] = set()
 
@@ -180,7 +189,24 @@ class MessageValidator:
                 hint=RefusalCode.VER,
             )
             return None
-        ident = _identifier(self.message)
+        ident = getattr(self.message, "identifier", None) or []
+        if tuple(ident[:4]) != grammar.identifier:  # decided at once in the common case
+            self._check_identifier(grammar, _identifier(self.message))
+        version = (ident[4] if len(ident) > 4 else "") or ""
+        if not grammar.version_pattern.fullmatch(version):
+            self.fail(
+                "UNKNOWN_VERSION",
+                f"version {version!r} is not a version of {grammar.type}",
+                segment_no=1,
+                tag="UNH",
+                element=2,
+                component=5,
+                hint=RefusalCode.VER,
+            )
+        return grammar
+
+    def _check_identifier(self, grammar: MessageGrammar, ident: list[str]) -> None:
+        """Name the first component of UNH element 2 that differs from the letter type's."""
         for index, expected in enumerate(grammar.identifier):
             got = ident[index] if index < len(ident) else ""
             if got != expected:
@@ -194,18 +220,6 @@ class MessageValidator:
                     component=index + 1,
                     hint=RefusalCode.VER,
                 )
-        version = ident[4] if len(ident) > 4 else ""
-        if not grammar.version_pattern.fullmatch(version):
-            self.fail(
-                "UNKNOWN_VERSION",
-                f"version {version!r} is not a version of {grammar.type}",
-                segment_no=1,
-                tag="UNH",
-                element=2,
-                component=5,
-                hint=RefusalCode.VER,
-            )
-        return grammar
 
     def feed(self, seg: Any, no: int) -> None:
         """Check the next body segment (``no``: its number, UNH = 1)."""
@@ -215,7 +229,8 @@ class MessageValidator:
         """Check the next body segments in order, numbered from ``first_no`` (UNH = 1).
 
         The walker's hot path, one call per run of segments the envelope hands over: the
-        walker's state stays in local variables, the group's precompiled ``by_tag`` table gives
+        walker's state stays in local variables (the open group's table, counts, last position
+        and previous tag; see ``_GroupState``), the group's precompiled ``by_tag`` table gives
         each segment's place and rules in one lookup, and the per-segment checks are inlined."""
         group = self._group
         if group is None:
@@ -223,6 +238,9 @@ class MessageValidator:
         implicit, triggers, required, deep = (
             self._implicit, self._triggers, self._required, self._deep
         )
+        by_tag, counts = group.by_tag, group.counts
+        last_index, previous = group.last_index, group.previous
+        check_values = self._check_values
         no = first_no - 1
         for seg in segments:
             no += 1
@@ -230,36 +248,36 @@ class MessageValidator:
             if (tag in triggers) if implicit else (
                 tag[0] == "S" and tag[1:].isdigit()  # Snn (a tag is [A-Z][A-Z0-9]{2})
             ):
+                group.last_index, group.previous = last_index, previous
                 self._close_group(group)
                 group = self._open_group(seg, no)
+                by_tag, counts = group.by_tag, group.counts
+                last_index, previous = -1, None
                 check = not group.skip_trigger  # an Snn trigger is checked by _open_group
             else:
                 check = True
                 if no == 2:
                     self._first_of[HEADER] = 2  # the header group is not empty
-            by_tag = group.by_tag
             if check and by_tag is not None:
                 located = by_tag.get(tag)
                 if located is None:
                     self._unexpected(group, tag, no)
                 else:
                     index, seg_spec, run, after, most, checks_values = located
-                    if index < group.last_index:
-                        if group.spec.ordered:  # type: ignore[union-attr]
-                            self.fail(
-                                "SEGMENT_ORDER",
-                                f"segment {tag} cannot come after {group.last_tag} in "
-                                f"{group.where}",
-                                segment_no=no,
-                                tag=tag,
-                            )
-                    else:
-                        group.last_index, group.last_tag = index, tag
-                    counts = group.counts
+                    if index >= last_index:
+                        last_index = index
+                    elif group.spec.ordered:  # type: ignore[union-attr]
+                        group.last_index = last_index
+                        self.fail(
+                            "SEGMENT_ORDER",
+                            f"segment {tag} cannot come after {group.last_tag} in {group.where}",
+                            segment_no=no,
+                            tag=tag,
+                        )
                     seen = counts.get(tag, 0)
                     if run:
-                        self._check_run(group, seg, no, seen)
-                    group.previous = tag
+                        self._check_run(group, seg, no, seen, previous)
+                    previous = tag
                     if after and not counts.get(after):
                         self.fail(
                             "SEGMENT_CONTEXT",
@@ -276,13 +294,14 @@ class MessageValidator:
                             tag=tag,
                         )
                     if deep and checks_values:
-                        self._check_values(seg_spec, seg, no)
+                        check_values(seg_spec, seg, no)
             if required:
                 needs = required.get(tag)
                 if needs:
                     for key, group_name, element, component, code in needs:
                         if group_name == group.name and get(seg, element, component) == code:
                             self._required_seen.add(key)
+        group.last_index, group.previous = last_index, previous
 
     def finish(self, end_no: int) -> None:
         """The message ended at UNT (number ``end_no``): the checks of what is missing."""
@@ -314,14 +333,19 @@ class MessageValidator:
 
     def _where_missing(self, index: int, end_no: int) -> int:
         """Where a missing group belonged: the first later group, else UNT."""
-        for found_index, no in self._found:
-            if found_index > index:
-                return no
-        return end_no
+        assert self.grammar is not None
+        located = self.grammar.groups_by_name
+        later = [
+            no
+            for name, no in self._first_of.items()
+            if name in located and located[name][0] > index
+        ]
+        return min(later, default=end_no)
 
     # -- groups --------------------------------------------------------------------------------
 
     def _open_group(self, trigger: Any, no: int) -> _GroupState:
+        """Open the group ``trigger`` starts, checking its place, count and (``Snn``) text."""
         grammar = self.grammar
         assert grammar is not None
         name = trigger.tag
@@ -337,17 +361,17 @@ class MessageValidator:
             )
             return self._group
         index, spec = located
-        self._found.append((index, no))
-        if grammar.groups_ordered and index < self._last_group_index:
+        if index >= self._last_group_index:
+            self._last_group_index, self._last_group_name = index, name
+        elif grammar.groups_ordered:
             self.fail(
                 "GROUP_ORDER",
                 f"segment group {name} cannot come after group {self._last_group_name}",
                 segment_no=no,
                 tag=name,
             )
-        if index >= self._last_group_index:
-            self._last_group_index, self._last_group_name = index, name
-        count = self._group_counts[name] = self._group_counts.get(name, 0) + 1
+        counts = self._group_counts
+        count = counts[name] = counts.get(name, 0) + 1
         group = self._group = _GroupState(name, spec, no, not self._implicit)
         if count > spec.max:
             self.fail(
@@ -359,7 +383,7 @@ class MessageValidator:
         if not self._implicit:
             expected = name[1:]
             els = trigger.elements
-            if len(els) != 1 or get(trigger, 1) != expected:
+            if len(els) != 1 or (els[0] != expected and get(trigger, 1) != expected):
                 self.fail(
                     "GROUP_TRIGGER",
                     f"group trigger {name} must read {name}+{expected}",
@@ -370,17 +394,17 @@ class MessageValidator:
         return group
 
     def _close_group(self, group: _GroupState) -> None:
-        spec = group.spec
-        if spec is None or spec.segments is None:
-            return
+        """The group ended: its mandatory segments must all have come."""
+        if group.by_tag is None:
+            return  # an open group, or one that is not part of the grammar
         counts = group.counts
-        for seg_spec in spec.mandatory:
-            if counts.get(seg_spec.tag, 0) < seg_spec.min:
+        for tag, least in group.spec.minimums:  # type: ignore[union-attr]
+            if counts.get(tag, 0) < least:
                 self.fail(
                     "SEGMENT_MISSING",
-                    f"{group.where} lacks its mandatory segment {seg_spec.tag}",
+                    f"{group.where} lacks its mandatory segment {tag}",
                     segment_no=group.first_no,
-                    tag=seg_spec.tag,
+                    tag=tag,
                 )
 
     # -- one segment in its group --------------------------------------------------------------
@@ -398,12 +422,17 @@ class MessageValidator:
             tag=tag,
         )
 
-    def _check_run(self, group: _GroupState, seg: Any, no: int, seen: int) -> None:
-        """All occurrences of a ``run`` segment adjacent, with one qualifier and format."""
+    def _check_run(
+        self, group: _GroupState, seg: Any, no: int, seen: int, previous: str | None
+    ) -> None:
+        """All occurrences of a ``run`` segment adjacent, with one qualifier and format
+        (``previous``: the tag of the segment before it in the group)."""
         tag = seg.tag
         key = (get(seg, 1), get(seg, 2))
+        if group.runs is None:
+            group.runs = {}
         started = group.runs.setdefault(tag, key)
-        if started != key or (seen and group.previous != tag):
+        if started != key or (seen and previous != tag):
             self.fail(
                 "SEGMENT_RUN",
                 f"all {tag} segments in {group.where} must form one text "
@@ -428,7 +457,7 @@ class MessageValidator:
                         self._check_shape(shape, seg, no)
                         break
         n = len(elements)
-        for element, component, rule in spec.value_plan:
+        for element, component, required, codes, pattern, rule in spec.value_plan:
             # value(seg, rule.at), inlined: the walker's hottest line
             if element > n:
                 got = ""
@@ -443,11 +472,10 @@ class MessageValidator:
                     if type(got) is not str:
                         got = ""
             if not got:
-                if rule.required:
+                if required:
                     label = rule.name or "value"
                     self.fail("ELEMENT_MISSING", f"{label} is missing", **_where(seg, no, rule.at))
                 continue
-            codes = rule.codes
             if codes is not None and got not in codes:
                 label = rule.name or "value"
                 allowed = ", ".join(sorted(c for c in codes if c)) or "none"
@@ -456,7 +484,7 @@ class MessageValidator:
                     f"{label} {got!r} is not allowed here (allowed: {allowed})",
                     **_where(seg, no, rule.at),
                 )
-            if rule.pattern is not None and not rule.pattern.search(got):
+            if pattern is not None and not pattern.search(got):
                 label = rule.name or "value"
                 self.fail(
                     "VALUE_FORMAT",
@@ -495,7 +523,8 @@ class MessageValidator:
 
     def _check_dtm(self, spec: SegmentSpec, seg: Any, no: int) -> None:
         qualifier, text, fmt = _first_three(seg.elements)
-        allowed = spec.formats.get(qualifier) or spec.formats.get("*")
+        formats = spec.formats
+        allowed = formats.get(qualifier) or formats.get("*")
         if allowed is not None and fmt and fmt not in allowed:
             need = " or ".join(f"{f} ({DTM_NAMES[f]})" for f in sorted(allowed))
             self.fail(
@@ -506,13 +535,11 @@ class MessageValidator:
                 element=1,
                 component=3,
             )
-        length = DTM_FORMAT_LENGTHS.get(fmt)
-        if length is None or not text:
-            return
-        if parse_dtm(text, fmt) is None:
+        if text and fmt in DTM_FORMAT_LENGTHS and not dtm_valid(text, fmt):
             self.fail(
                 "DTM_VALUE",
-                f"{text!r} is not a valid {DTM_NAMES[fmt]} ({length} digits) for format {fmt}",
+                f"{text!r} is not a valid {DTM_NAMES[fmt]} ({DTM_FORMAT_LENGTHS[fmt]} digits) "
+                f"for format {fmt}",
                 segment_no=no,
                 tag="DTM",
                 element=1,
@@ -520,7 +547,15 @@ class MessageValidator:
             )
 
     def _check_agency(self, spec: SegmentSpec, seg: Any, no: int) -> None:
-        scheme, agency = get(seg, 2, 2), get(seg, 2, 3)
+        """The responsible agency (element 2 component 3) the id scheme (component 2) needs."""
+        elements = seg.elements
+        party = elements[1] if len(elements) > 1 else ""
+        if type(party) is str:
+            scheme = agency = ""
+        else:
+            n = len(party)
+            scheme = party[1] if n > 1 and type(party[1]) is str else ""
+            agency = party[2] if n > 2 and type(party[2]) is str else ""
         allowed = spec.agencies.get(scheme)
         if allowed is not None and agency not in allowed:
             self.fail(

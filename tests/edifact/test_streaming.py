@@ -3,10 +3,12 @@ wrong segment stops the parse, and memory stays a small multiple of the input.""
 
 from __future__ import annotations
 
+import gc
 import tracemalloc
 from datetime import datetime
 
 import pytest
+from medcom_samples import VALID_EDIFACT, sample_bytes
 
 from gateway.edifact import EdifactError, parse, parse_envelope, read_envelope_leniently, tokenizer
 from gateway.edifact.receipts import negative_vans_receipt, receipt_owed
@@ -123,3 +125,22 @@ def test_block_boundaries_at_escaped_terminators(monkeypatch: pytest.MonkeyPatch
     for block in (3, 11, 40):
         monkeypatch.setattr(tokenizer, "BLOCK", block)
         assert tokenizer.tokenize(data) == whole
+
+
+@pytest.mark.parametrize("read_letters", [False, True], ids=["parse", "parse + letters"])
+def test_a_parse_leaves_nothing_for_the_cycle_collector(samples_dir, read_letters: bool) -> None:
+    """A parsed interchange is freed by reference counting as soon as it is dropped: no
+    reference cycle (such as a deferred letter closing over its own message) leaves its
+    segments to the cyclic collector, which costs time on every parse and holds memory."""
+    gc.collect()
+    gc.disable()
+    try:
+        for name in VALID_EDIFACT:
+            interchange = parse(sample_bytes(name))
+            if read_letters:
+                for message in interchange.messages:
+                    _ = message.letter
+            del interchange
+        assert gc.collect() == 0
+    finally:
+        gc.enable()

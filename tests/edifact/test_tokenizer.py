@@ -242,3 +242,26 @@ def test_a_una_terminator_of_any_kind_gives_the_same_segments(terminator: bytes)
         pytest.skip("the cases use this byte")
     swapped = b"UNA:+.? " + terminator + b"\n" + body.replace(b"'", terminator)
     assert tokenize(swapped) == tokenize(b"UNA:+.? '\n" + body)
+
+
+def _outcome(run, data: bytes):  # type: ignore[no-untyped-def]
+    """The segments ``run`` gives for ``data``, or its error's code and place."""
+    try:
+        return run(data)
+    except EdifactError as err:
+        return ("error", err.code, err.tag, err.segment_no, err.element, err.component)
+
+
+_PIECES = [text for text, _ in SEGMENT_CASES] + [
+    b"UNO+1+A+B+3'", b"abc", b"UNP+3+1'", b"?", b"'", b"??'", b"?'", b"\n", b"\r\n", b" ",
+    b"\t", b"UNOx'", b"\x01", b"FTX+a\nb'", b"FTX+a\n'", b" \n\t", b"? ", b"?\n",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=12))
+def test_the_whole_buffer_path_agrees_with_the_byte_by_byte_scan(pieces: list[bytes]) -> None:
+    """Whatever the whole-buffer hot path takes (whitespace after terminators, escapes, a UNO
+    and its raw bytes, forbidden bytes), it gives the general scan's segments or error."""
+    data = UNB_UNOY.replace(b"UNOY", b"UNOC") + b"".join(pieces)
+    assert _outcome(tokenize, data) == _outcome(feed_bytewise, data)

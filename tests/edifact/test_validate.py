@@ -9,6 +9,7 @@ import pytest
 from medcom_samples import VALID_EDIFACT, sample_bytes
 
 from gateway.edifact import EdifactError, parse
+from gateway.edifact.segment_values import DTM_LENGTHS, dtm_valid, parse_dtm
 from gateway.edifact.validate import message_problems, validate_message
 from gateway.model import RefusalCode
 
@@ -76,6 +77,14 @@ CASES = {
     ),
     "impossible date": (
         lambda m: with_segment(m, 1, "DTM+137:199902301012:203"),
+        ("DTM_VALUE", 3, "DTM", 1, 2, "SYN"),
+    ),
+    "no leap day": (
+        lambda m: with_segment(m, 1, "DTM+137:202302291012:203"),
+        ("DTM_VALUE", 3, "DTM", 1, 2, "SYN"),
+    ),
+    "hour 24": (
+        lambda m: with_segment(m, 1, "DTM+137:199901152400:203"),
         ("DTM_VALUE", 3, "DTM", 1, 2, "SYN"),
     ),
     "format missing": (
@@ -337,3 +346,24 @@ def test_edited_letters_are_valid_or_named_never_a_crash(samples_dir, edits, sam
         rendered,
     )
     assert to_model(again) == letter
+
+
+def test_a_leap_day_is_a_valid_date() -> None:
+    message = with_segment(_dis01(), 1, "DTM+137:202402291012:203")
+    assert message_problems(message) == []
+
+
+@given(
+    fmt=st.sampled_from(sorted(DTM_LENGTHS)),
+    parts=st.lists(st.integers(0, 99), min_size=7, max_size=7),
+    tail=st.sampled_from(["", "0", "\n", "x"]),
+    cut=st.booleans(),
+)
+def test_the_quick_dtm_check_agrees_with_the_datetime(
+    fmt: str, parts: list[int], tail: str, cut: bool
+) -> None:
+    """``dtm_valid`` decides most values by one regex; it must answer exactly as building the
+    datetime does (``parse_dtm``), on real dates, near misses and junk alike."""
+    digits = "".join(f"{p:02d}" for p in parts)[: DTM_LENGTHS[fmt]]
+    text = (digits[:-1] if cut else digits) + tail
+    assert dtm_valid(text, fmt) == (parse_dtm(text, fmt) is not None)
